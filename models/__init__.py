@@ -1,0 +1,40 @@
+"""schoolpost data models: the instance format ``schoolpost/1`` and the roster."""
+
+from models.instance import (
+    ROLES,
+    SCHOOL_TYPES,
+    WEEKDAYS,
+    Instance,
+    Limits,
+    Person,
+    Post,
+    ResolvedDemand,
+    Route,
+    School,
+    format_hhmm,
+    parse_hhmm,
+)
+from models.loader import InstanceError, instance_from_data, load_instance
+from models.roster import ASSIGNMENT_COLUMNS, GAP_COLUMNS, Assignment, Gap
+
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "GAP_COLUMNS",
+    "ROLES",
+    "SCHOOL_TYPES",
+    "WEEKDAYS",
+    "Assignment",
+    "Gap",
+    "Instance",
+    "InstanceError",
+    "Limits",
+    "Person",
+    "Post",
+    "ResolvedDemand",
+    "Route",
+    "School",
+    "format_hhmm",
+    "instance_from_data",
+    "load_instance",
+    "parse_hhmm",
+]

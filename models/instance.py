@@ -1,0 +1,315 @@
+"""Pydantic models of the instance format ``schoolpost/1`` (shared/SPEC.md).
+
+Data only: nothing here imports the solver. Models are frozen and reject unknown fields.
+Cross-references (a person's unit, a route's stops, a demand entry naming a peak...) are
+checked by :func:`models.loader.check_references`, which reports the exact path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    Tag,
+    model_validator,
+)
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ROLES: tuple[str, ...] = (
+    "police",
+    "auxiliary_police",
+    "security_guard",
+    "community_worker",
+    "school_leader",
+    "teacher",
+    "volunteer",
+)
+SCHOOL_TYPES: tuple[str, ...] = (
+    "kindergarten",
+    "primary",
+    "junior_middle",
+    "senior_high",
+    "nine_year",
+    "vocational",
+)
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Role = Literal[
+    "police",
+    "auxiliary_police",
+    "security_guard",
+    "community_worker",
+    "school_leader",
+    "teacher",
+    "volunteer",
+]
+SchoolType = Literal["kindergarten", "primary", "junior_middle", "senior_high", "nine_year", "vocational"]
+
+_HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+
+
+def parse_hhmm(value: object) -> int:
+    """``"07:20"`` -> 440 minutes after midnight. Accepts 00:00-24:00."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise ValueError("must be a time 'HH:MM' in quotes")
+    m = _HHMM.match(value.strip())
+    if not m:
+        raise ValueError(f"must be a time 'HH:MM', got {value!r}")
+    minutes = int(m.group(1)) * 60 + int(m.group(2))
+    if minutes > 24 * 60:
+        raise ValueError(f"must be a time between 00:00 and 24:00, got {value!r}")
+    return minutes
+
+
+def format_hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+#: A local time of day, stored as minutes after midnight, written as ``"HH:MM"``.
+Minutes = Annotated[int, BeforeValidator(parse_hhmm), PlainSerializer(format_hhmm, return_type=str)]
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+Count = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Location(_Model):
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+def haversine_km(a: Location, b: Location) -> float:
+    """Great-circle distance on a sphere of radius 6371.0088 km (the mean Earth radius)."""
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)
+    dp, dl = p2 - p1, math.radians(b.lon - a.lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
+
+
+class _Window(_Model):
+    start: Minutes
+    end: Minutes
+
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Peak(_Window):
+    """A named daily window when the school's posts are staffed (``days`` defaults to all)."""
+
+    name: Id
+    days: list[Weekday] | None = None
+
+
+class Demand(_Model):
+    """One demand entry; unset keys fall back to the post's ``default`` entry."""
+
+    min: Count | None = None
+    target: Count | None = None
+    min_police: Count | None = None
+    skills: dict[Id, Annotated[int, Field(ge=1, le=100_000)]] | None = None
+
+
+class ResolvedDemand(_Model):
+    min: int
+    target: int
+    min_police: int
+    skills: dict[str, int]
+
+
+class Post(_Model):
+    id: Id
+    kind: Literal["gate", "pickup_area"] = "gate"
+    name: str | None = None
+    location: Location | None = None
+    #: ``default`` plus per-peak entries keyed by peak name.
+    demand: dict[Id, Demand] = Field(default_factory=dict)
+
+    def demand_at(self, peak: str) -> ResolvedDemand:
+        """SPEC: a per-peak entry overrides ``default`` key by key (``skills`` as a whole);
+        a missing ``min`` is 0 and a missing ``target`` equals ``min``."""
+        base = self.demand.get("default", Demand())
+        over = self.demand.get(peak, Demand())
+        pick = lambda key: getattr(over, key) if getattr(over, key) is not None else getattr(base, key)  # noqa: E731
+        lo = pick("min") or 0
+        target = pick("target")
+        return ResolvedDemand(
+            min=lo,
+            target=lo if target is None else target,
+            min_police=pick("min_police") or 0,
+            skills=dict(pick("skills") or {}),
+        )
+
+
+class School(_Model):
+    id: Id
+    name: str | None = None
+    type: SchoolType
+    district: Id = "default"
+    location: Location
+    students: Count | None = None
+    address: str | None = None  # extension: shown on duty sheets and calendars
+    peaks: list[Peak] = Field(default_factory=list)
+    posts: list[Post] = Field(default_factory=list)
+
+
+class Unit(_Model):
+    id: Id
+    kind: Literal["police", "community", "school"] = "police"
+    name: str | None = None
+    schools: list[Id] = Field(default_factory=list)
+
+
+class Crew(_Model):
+    min: Annotated[int, Field(ge=1, le=1000)] = 1
+    max: Annotated[int, Field(ge=1, le=1000)] | None = None
+    min_police: Count = 0
+    skills: dict[Id, Annotated[int, Field(ge=1, le=1000)]] | None = None  # extension
+
+    @model_validator(mode="after")
+    def _max_at_least_min(self):
+        if self.max is not None and self.max < self.min:
+            raise ValueError("max must be >= min")
+        return self
+
+
+class Run(_Window):
+    name: Id
+    days: list[Weekday] | None = None  # extension: default all school days
+
+
+class Route(_Model):
+    id: Id
+    name: str | None = None
+    unit: Id
+    stops: Annotated[list[Id], Field(min_length=1)]
+    crew: Crew = Field(default_factory=Crew)
+    runs: list[Run] = Field(default_factory=list)
+
+
+class Availability(_Window):
+    days: list[Weekday] | None = None  # default: every day
+
+
+class LeaveWindow(_Window):
+    date: dt.date
+
+
+def _leave_kind(value: object) -> str:
+    return "§window" if isinstance(value, dict | LeaveWindow) else "§date"
+
+
+#: A leave entry: a whole date, or ``{date, start, end}``.
+LeaveEntry = Annotated[
+    Annotated[dt.date, Tag("§date")] | Annotated[LeaveWindow, Tag("§window")],
+    Discriminator(_leave_kind),
+]
+
+
+class Limits(_Model):
+    max_per_day: Count | None = None
+    max_per_week: Count | None = None
+    max_minutes_per_week: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+
+
+class Person(_Model):
+    id: Id
+    name: str | None = None
+    role: Role
+    unit: Id
+    skills: list[Id] = Field(default_factory=list)
+    home: Location | None = None
+    availability: list[Availability] | None = None
+    leave: list[LeaveEntry] = Field(default_factory=list)
+    limits: Limits | None = None
+
+
+Weight = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+
+
+class Weights(_Model):
+    shortfall: Weight = 1000
+    police_shortfall: Weight = 500
+    skill_shortfall: Weight = 200
+    share_shortfall: Weight = 300
+    leader_missing: Weight = 300
+    below_target: Weight = 20
+    fairness: Weight = 10
+    continuity: Weight = 3
+    travel_minute: Weight = 1
+    burden: Weight = 2
+
+
+class Policy(_Model):
+    professional_roles: list[Role] = Field(
+        default_factory=lambda: ["police", "auxiliary_police", "security_guard"]
+    )
+    min_professional_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.8
+    leader_on_duty: bool = True
+    #: ``default`` and per-role entries; a person's own ``limits`` override key by key.
+    limits: dict[Id, Limits] = Field(default_factory=dict)
+    weights: Weights = Field(default_factory=Weights)
+    #: extension: roles whose assignments count in the burden term.
+    burden_roles: list[Role] = Field(default_factory=lambda: ["teacher", "volunteer"])
+    #: extension: consecutive duties further apart than this (minutes idle) count no travel.
+    travel_chain_gap: Annotated[int, Field(ge=0, le=24 * 60)] = 60
+
+
+class Travel(_Model):
+    speed_kmh: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 30
+    road_factor: Annotated[float, Field(ge=1, le=10, allow_inf_nan=False)] = 1.3
+    matrix: dict[Id, dict[Id, Annotated[int, Field(ge=0, le=24 * 60)]]] | None = None
+
+
+class Instance(_Model):
+    format: Literal["schoolpost/1"]
+    name: Id = "instance"
+    week_start: dt.date
+    days: Annotated[list[Weekday], Field(min_length=1)] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
+    )
+    policy: Policy = Field(default_factory=Policy)
+    travel: Travel = Field(default_factory=Travel)
+    units: list[Unit] = Field(default_factory=list)
+    schools: list[School] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    persons: list[Person] = Field(default_factory=list)
+
+    def limits_of(self, person: Person) -> Limits:
+        """SPEC: the role's entry overrides ``default`` key by key, the person's own limits
+        override that key by key; a missing key means no limit."""
+        merged: dict[str, int] = {}
+        for layer in (self.policy.limits.get("default"), self.policy.limits.get(person.role), person.limits):
+            if layer is not None:
+                merged.update(layer.model_dump(exclude_none=True))
+        return Limits(**merged)
+
+    def travel_minutes(self, src_school: str, src: Location, dst_school: str, dst: Location) -> int:
+        """SPEC: ``travel.matrix[src_school][dst_school]`` where listed, else haversine km x
+        road_factor / speed_kmh x 60, rounded up. Places are posts' or schools' locations."""
+        row = (self.travel.matrix or {}).get(src_school)
+        if row is not None and dst_school in row:
+            return row[dst_school]
+        if (src.lat, src.lon) == (dst.lat, dst.lon):
+            return 0
+        km = haversine_km(src, dst)
+        return math.ceil(round(km * self.travel.road_factor / self.travel.speed_kmh * 60, 9))
+
+    def date_of(self, day: str) -> dt.date:
+        """The date of a weekday in the horizon: the first such day on or after ``week_start``."""
+        offset = (WEEKDAYS.index(day) - self.week_start.weekday()) % 7
+        return self.week_start + dt.timedelta(days=offset)

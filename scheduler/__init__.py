@@ -1,0 +1,1 @@
+"""schoolpost: everything that acts on an instance (duties, model, solve, check, io)."""

@@ -1,0 +1,42 @@
+"""The ``schoolpost`` command line. Library code returns data; this module decides what to show.
+
+Bad input exits with code 2 and one line naming the field; a hard-rule violation found by
+``check`` exits with code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from models import InstanceError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InstanceError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="schoolpost")
+def main() -> None:
+    """Rosters for school protection posts."""
+
+
+def _register() -> None:
+    from scheduler.check import check_command
+    from scheduler.commands import info_command, solve_command
+    from scheduler.generate import generate_command
+
+    main.add_command(solve_command, "solve")
+    main.add_command(check_command, "check")
+    main.add_command(info_command, "info")
+    main.add_command(generate_command, "generate")
+
+
+_register()

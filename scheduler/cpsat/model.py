@@ -1,0 +1,146 @@
+"""The CP-SAT roster model: variables, hard rules, soft rules, objective, in a fixed order."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+
+from scheduler.cpsat import hard, soft
+from scheduler.cpsat.terms import Penalty, TermBook, exact_values
+from scheduler.cpsat.variables import Variables
+from scheduler.duties import Problem
+
+#: Soft rules with their weight key, in the order they are built.
+SOFT_RULES = (
+    "shortfall",
+    "police_shortfall",
+    "skill_shortfall",
+    "share_shortfall",
+    "leader_missing",
+    "below_target",
+    "fairness",
+    "continuity",
+    "travel_minute",
+    "burden",
+)
+
+
+def integer_weights(weights: dict[str, float]) -> tuple[dict[str, int], int]:
+    """Scale the policy's weights to integers; returns (integer weights, scale)."""
+    fr = {k: Fraction(v).limit_denominator(1000) for k, v in weights.items()}
+    scale = math.lcm(*(f.denominator for f in fr.values())) if fr else 1
+    return {k: int(f * scale) for k, f in fr.items()}, scale
+
+
+@dataclass
+class Objective:
+    """``sum(coefs * lits) + const``: the weighted objective in integer units (x ``scale``).
+
+    Terms: each penalty counts ``weight[rule] * scale_of_penalty * value``; ``below_target`` is
+    ``weight * (sum target - sum assigned)``; ``burden`` is ``weight * assignments of burden roles``.
+    """
+
+    lits: list = field(default_factory=list)
+    coefs: list[int] = field(default_factory=list)
+    const: int = 0
+
+    def add(self, lits: list, coefs: list[int], const: int = 0) -> None:
+        self.lits += lits
+        self.coefs += coefs
+        self.const += const
+
+    def expr(self) -> cp_model.LinearExpr:
+        return cp_model.LinearExpr.weighted_sum(self.lits, self.coefs) + self.const
+
+
+class RosterModel:
+    """Builds the CP-SAT model of a :class:`Problem`."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.model = cp_model.CpModel()
+        self.xv = Variables.build(self.model, problem)
+        self.constraints = {
+            "cap": hard.add_cap(self.model, problem, self.xv),
+            "one_place": hard.add_one_place(self.model, problem, self.xv),
+            "limits": hard.add_limits(self.model, problem, self.xv),
+        }
+        self.book = TermBook(self.model)
+        soft.shortfall(self.book, problem, self.xv)
+        soft.police_shortfall(self.book, problem, self.xv)
+        soft.skill_shortfall(self.book, problem, self.xv)
+        soft.share_shortfall(self.book, problem, self.xv)
+        soft.leader_missing(self.book, problem, self.xv)
+        soft.fairness(self.book, problem, self.xv)
+        soft.continuity(self.book, problem, self.xv)
+        soft.travel_minute(self.book, problem, self.xv)
+        self.below_target = soft.below_target(problem, self.xv)
+        self.burden = soft.burden(problem, self.xv)
+        weights = problem.instance.policy.weights.model_dump()
+        self.weights, self.weight_scale = integer_weights(weights)
+        self.objective = self.weighted_objective()
+        self.model.minimize(self.objective.expr())
+
+    def weighted_objective(self, rules: tuple[str, ...] = SOFT_RULES, weights: dict[str, int] | None = None) -> Objective:
+        w = self.weights if weights is None else weights
+        obj = Objective()
+        for pen in self.book.penalties:
+            if pen.rule in rules and w.get(pen.rule, 0):
+                obj.add([pen.var], [w[pen.rule] * pen.scale])
+        if "below_target" in rules and w.get("below_target", 0):
+            lits, coefs, const = self.below_target
+            k = w["below_target"]
+            obj.add(lits, [k * c for c in coefs], k * const)
+        if "burden" in rules and w.get("burden", 0):
+            obj.add(self.burden, [w["burden"]] * len(self.burden))
+        return obj
+
+    # -- reading solutions ---------------------------------------------------------------
+
+    def assignments(self, values: list[int]) -> list[tuple[int, int]]:
+        """(person, duty) pairs set in a full solution vector."""
+        return [(p, d) for p, row in enumerate(self.xv.x) for d, v in row.items() if values[v.index]]
+
+    def values_of(self, pairs: list[tuple[int, int]]) -> list[int]:
+        """A full solution vector for a roster: decisions from ``pairs``, penalties exact."""
+        values = [0] * len(self.model.proto.variables)
+        for p, d in pairs:
+            values[self.xv.x[p][d].index] = 1
+        exact_values(self.book.penalties, values)
+        return values
+
+    def evaluate(self, values: list[int]) -> tuple[float, dict[str, int]]:
+        """Exact objective (policy units) and raw value per rule of a solution vector."""
+        exact_values(self.book.penalties, values)
+        terms = {rule: 0 for rule in SOFT_RULES}
+        for pen in self.book.penalties:
+            if pen.rule:
+                terms[pen.rule] += pen.scale * values[pen.var.index]
+        lits, coefs, const = self.below_target
+        terms["below_target"] = const + sum(c * values[v.index] for v, c in zip(lits, coefs))
+        terms["burden"] = sum(values[v.index] for v in self.burden)
+        total = sum(self.weights.get(rule, 0) * value for rule, value in terms.items())
+        return total / self.weight_scale, terms
+
+    def add_hint(self, values: list[int]) -> None:
+        """A complete hint (every variable), e.g. the greedy roster with exact penalties."""
+        self.model.clear_hints()
+        hint = self.model.proto.solution_hint
+        hint.vars.extend(range(len(values)))
+        hint.values.extend(values)
+
+    def penalties_with_values(self, values: list[int]) -> list[tuple[Penalty, int]]:
+        return [(pen, values[pen.var.index]) for pen in self.book.penalties if pen.rule]
+
+    @property
+    def size(self) -> dict[str, int]:
+        proto = self.model.proto
+        return {
+            "variables": len(proto.variables),
+            "decision_variables": self.xv.count,
+            "constraints": len(proto.constraints),
+            "penalties": sum(1 for p in self.book.penalties if p.rule),
+        }

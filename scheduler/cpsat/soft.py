@@ -1,0 +1,180 @@
+"""Soft rules of SPEC.md, one function each, named as the rule (docs/RULES.md has the formulas).
+
+Each function posts its penalties through :class:`TermBook` (or returns a linear part for rules
+that are linear in the decision variables) with a ``subject`` naming what the term is about, so
+the gaps table and the cost breakdown come from the same data the model used.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import defaultdict
+from fractions import Fraction
+
+from scheduler.cpsat.hard import slot_key
+from scheduler.cpsat.terms import TermBook
+from scheduler.cpsat.variables import Variables
+from scheduler.duties import Problem
+
+
+def shortfall(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """shortfall(duty) = max(0, min - assigned)."""
+    for d in problem.duties:
+        if d.min > 0:
+            lits = [v for _, v in xv.on_duty(d.index)]
+            book.hinge("shortfall", ("duty", d.index), lits, [-1] * len(lits), d.min, d.min)
+
+
+def police_shortfall(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """police_shortfall(duty) = max(0, min_police - assigned with role police)."""
+    persons = problem.persons
+    for d in problem.duties:
+        if d.min_police > 0:
+            lits = [v for p, v in xv.on_duty(d.index) if persons[p].role == "police"]
+            book.hinge("police_shortfall", ("duty", d.index), lits, [-1] * len(lits), d.min_police, d.min_police)
+
+
+def skill_shortfall(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """skill_shortfall(duty, s) = max(0, skills[s] - assigned with skill s)."""
+    persons = problem.persons
+    for d in problem.duties:
+        for skill, k in sorted(d.skills.items()):
+            lits = [v for p, v in xv.on_duty(d.index) if skill in persons[p].skills]
+            book.hinge("skill_shortfall", ("duty", d.index, skill), lits, [-1] * len(lits), k, k)
+
+
+def below_target(problem: Problem, xv: Variables) -> tuple[list, list[int], int]:
+    """below_target(duty) = target - assigned; exact and linear because the cap is the target."""
+    lits, coefs, const = [], [], 0
+    for d in problem.duties:
+        if d.target > 0:
+            row = xv.on_duty(d.index)
+            const += d.target
+            lits += [v for _, v in row]
+            coefs += [-1] * len(row)
+    return lits, coefs, const
+
+
+def school_slots(problem: Problem) -> dict[tuple, list[int]]:
+    """Post duties grouped by (school, date, peak): the unit of the share and leader rules."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for d in problem.duties:
+        if d.kind == "post":
+            groups[(d.school_id, d.date, d.peak)].append(d.index)
+    return groups
+
+
+def share_shortfall(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """share_shortfall = max(0, ceil(share * total) - professionals) per school, date and peak."""
+    inst = problem.instance
+    share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
+    num, den = share.numerator, share.denominator
+    if num == 0:
+        return
+    prof = set(inst.policy.professional_roles)
+    persons = problem.persons
+    for key, duties in school_slots(problem).items():
+        lits, coefs = [], []
+        for d in duties:
+            for p, v in xv.on_duty(d):
+                lits.append(v)
+                coefs.append(num - den if persons[p].role in prof else num)
+        if any(c > 0 for c in coefs):
+            cap = sum(problem.duties[d].cap for d in duties)
+            book.hinge("share_shortfall", ("slot",) + key, lits, coefs, 0, math.ceil(num * cap / den), div=den)
+
+
+def leader_missing(book: TermBook, problem: Problem, xv: Variables) -> int:
+    """leader_missing = 1 per school, date and peak with no school_leader on its posts.
+
+    Only where the school has a leader (someone of role school_leader may serve it). Returns the
+    number of school peaks where no leader can be assigned at all (a constant cost).
+    """
+    if not problem.instance.policy.leader_on_duty:
+        return 0
+    persons = problem.persons
+    has_leader = {
+        sid for sid, staff in problem.school_staff.items() if any(persons[p].role == "school_leader" for p in staff)
+    }
+    constant = 0
+    for key, duties in school_slots(problem).items():
+        if key[0] not in has_leader:
+            continue
+        lits = [v for d in duties for p, v in xv.on_duty(d) if persons[p].role == "school_leader"]
+        if not lits:
+            constant += 1
+        book.hinge("leader_missing", ("slot",) + key, lits, [-1] * len(lits), 1, 1)
+    return constant
+
+
+def fairness(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """fairness = per (unit, role) group, the largest number of duties of any one member."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for p, person in enumerate(problem.persons):
+        if xv.x[p]:
+            groups[(person.unit, person.role)].append(p)
+    for key, members in sorted(groups.items()):
+        exprs = [(list(xv.x[p].values()), [1] * len(xv.x[p]), 0) for p in members]
+        ub = max(_max_load(problem, p, len(xv.x[p])) for p in members)
+        book.max_of("fairness", ("group",) + key, exprs, ub)
+
+
+def _max_load(problem: Problem, p: int, eligible: int) -> int:
+    lim = problem.instance.limits_of(problem.persons[p])
+    ub = eligible
+    if lim.max_per_week is not None:
+        ub = min(ub, lim.max_per_week)
+    if lim.max_per_day is not None:
+        ub = min(ub, lim.max_per_day * len({problem.duties[d].date for d in problem.eligible[p]}))
+    return ub
+
+
+def continuity(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """continuity = per person, max(0, distinct posts and routes served - 1)."""
+    for p, row in enumerate(xv.x):
+        by_place: dict[str, list] = defaultdict(list)
+        for d, v in row.items():
+            by_place[problem.duties[d].post_id or "route:" + problem.duties[d].route_id].append(v)
+        if len(by_place) < 2:
+            continue
+        serves = []
+        for place, lits in by_place.items():
+            u = book.max_of("", ("serves", p, place), [([v], [1], 0) for v in lits], 1)
+            serves.append(u)
+        ub = min(len(serves), _max_load(problem, p, len(row))) - 1
+        if ub > 0:
+            book.hinge("continuity", ("person", p), serves, [1] * len(serves), -1, ub)
+
+
+def travel_minute(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """travel_minute = per person and date, travel between consecutive duties whose idle gap is
+    at most ``policy.travel_chain_gap`` minutes (one penalty per slot pair, scaled by minutes)."""
+    gap = problem.instance.policy.travel_chain_gap
+    for p, row in enumerate(xv.x):
+        by_date: dict[object, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
+        for d, v in row.items():
+            duty = problem.duties[d]
+            by_date[duty.date][slot_key(duty)].append(v)
+        for slots_vars in by_date.values():
+            slots = sorted(slots_vars, key=lambda k: (k[1], k[2], k[3], k[4]))
+            starts = [k[1] for k in slots]
+            for i, a in enumerate(slots):
+                lo = bisect.bisect_left(starts, a[2])
+                hi = bisect.bisect_right(starts, a[2] + gap)
+                for j in range(lo, hi):
+                    b = slots[j]
+                    minutes = problem.travel(a[4], b[3])
+                    if minutes == 0 or a[2] + minutes > b[1]:
+                        continue  # free, or never both (one_place)
+                    between = [v for c in slots[i + 1 : j] if c[1] >= a[2] and c[2] <= b[1] for v in slots_vars[c]]
+                    a_lits, b_lits = slots_vars[a], slots_vars[b]
+                    lits = a_lits + b_lits + between
+                    coefs = [1] * (len(a_lits) + len(b_lits)) + [-1] * len(between)
+                    book.hinge("travel_minute", ("travel", p, a, b), lits, coefs, -1, 1, scale=minutes)
+
+
+def burden(problem: Problem, xv: Variables) -> list:
+    """burden = one per assignment of a role in ``policy.burden_roles`` (teachers, volunteers)."""
+    roles = set(problem.instance.policy.burden_roles)
+    return [v for p, row in enumerate(xv.x) if problem.persons[p].role in roles for v in row.values()]

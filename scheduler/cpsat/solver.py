@@ -1,0 +1,141 @@
+"""Running CP-SAT: parameters, progress callback, interruption, and the raw outcome."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+import ortools
+
+
+@dataclass
+class Progress:
+    elapsed: float
+    objective: float
+    bound: float
+
+
+@dataclass
+class RawOutcome:
+    status: str  # optimal | time_limit | interrupted | infeasible | unknown | model_invalid
+    values: list[int] | None
+    objective: float | None
+    bound: float
+    wall_time: float
+    first_solution_time: float | None
+    trace: list[Progress] = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
+
+
+ORTOOLS_VERSION = ortools.__version__
+
+
+class _Callback(cp_model.CpSolverSolutionCallback):
+    def __init__(self, start: float, on_progress: Callable[[Progress], None] | None):
+        super().__init__()
+        self.start = start
+        self.on_progress = on_progress
+        self.trace: list[Progress] = []
+
+    def on_solution_callback(self) -> None:
+        p = Progress(time.monotonic() - self.start, self.objective_value, self.best_objective_bound)
+        self.trace.append(p)
+        if self.on_progress is not None:
+            self.on_progress(p)
+
+
+def parameters(time_limit: float, workers: int, seed: int, **extra) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.max_time_in_seconds = max(0.01, float(time_limit))
+    prm.num_workers = max(1, int(workers))
+    prm.random_seed = int(seed)
+    prm.catch_sigint_signal = False  # we catch it ourselves and stop the search gracefully
+    for key, value in extra.items():
+        setattr(prm, key, value)
+    return solver
+
+
+def run(
+    model: cp_model.CpModel,
+    *,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    on_progress: Callable[[Progress], None] | None = None,
+    extra: dict | None = None,
+) -> RawOutcome:
+    """Solve; Ctrl-C or SIGTERM stops the search and keeps the best solution found."""
+    solver = parameters(time_limit, workers, seed, **(extra or {}))
+    start = time.monotonic()
+    callback = _Callback(start, on_progress)
+    box: dict = {}
+    interrupted = threading.Event()
+
+    def work() -> None:
+        try:
+            box["status"] = solver.solve(model, callback)
+        except BaseException as exc:  # pragma: no cover - re-raised in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="cp-sat", daemon=True)
+    previous = {}
+    in_main = threading.current_thread() is threading.main_thread()
+
+    def stop(signum, frame):  # noqa: ARG001
+        interrupted.set()
+        solver.stop_search()
+
+    if in_main:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, stop)
+    try:
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.1)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if "error" in box:
+        raise box["error"]
+    status = box["status"]
+    wall = time.monotonic() - start
+    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    if status == cp_model.OPTIMAL:
+        name = "optimal"
+    elif status == cp_model.INFEASIBLE:
+        name = "infeasible"
+    elif status == cp_model.MODEL_INVALID:
+        name = "model_invalid"
+    elif interrupted.is_set():
+        name = "interrupted"
+    elif has_solution or wall >= time_limit * 0.98:
+        name = "time_limit"
+    else:
+        name = "unknown"
+    prm = solver.parameters
+    return RawOutcome(
+        status=name,
+        values=list(solver.response_proto.solution) if has_solution else None,
+        objective=solver.objective_value if has_solution else None,
+        bound=solver.best_objective_bound,
+        wall_time=wall,
+        first_solution_time=callback.trace[0].elapsed if callback.trace else None,
+        trace=callback.trace,
+        parameters={
+            "max_time_in_seconds": prm.max_time_in_seconds,
+            "num_workers": prm.num_workers,
+            "random_seed": prm.random_seed,
+            **(extra or {}),
+        },
+    )
+
+
+def sum_le(model: cp_model.CpModel, lits: list, coefs: list[int], bound: int):
+    """Post ``sum(coefs * lits) <= bound`` (used by the lexicographic second stage)."""
+    return model.add(cp_model.LinearExpr.weighted_sum(lits, coefs) <= bound)

@@ -1,0 +1,214 @@
+"""Expand an instance into duties, places and the eligible (person, duty) pairs.
+
+This is the first step of the flow ``instance -> duties -> model -> roster``. Only the pairs
+listed here get a variable in the model, so every hard rule that can be decided for one person
+and one duty alone (eligibility, availability, leave, limits a single duty already breaks) is
+applied here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from models import Instance, Person
+from models.instance import LeaveWindow, Location, format_hhmm
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A location, named by its school for ``travel.matrix`` look-ups."""
+
+    school_id: str
+    location: Location
+
+
+@dataclass(slots=True)
+class Duty:
+    """One concrete thing to staff: a (post, date, peak) or a (route, date, run)."""
+
+    index: int
+    kind: str  # "post" | "route"
+    date: dt.date
+    weekday: str
+    peak: str  # the peak's name, or the run's name for a route
+    school_id: str
+    post_id: str
+    route_id: str
+    start: int
+    end: int
+    start_place: int
+    end_place: int
+    min: int
+    target: int
+    min_police: int
+    skills: dict[str, int]
+
+    @property
+    def cap(self) -> int:
+        """SPEC: a post takes at most ``target``; a route at most ``crew.max`` (= target here)."""
+        return self.target
+
+    @property
+    def minutes(self) -> int:
+        return self.end - self.start
+
+    @property
+    def where(self) -> str:
+        return self.post_id or f"route {self.route_id}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.date.isoformat()} {self.peak} {self.where}"
+
+    @property
+    def window(self) -> str:
+        return f"{format_hhmm(self.start)}-{format_hhmm(self.end)}"
+
+
+@dataclass
+class Problem:
+    """An instance expanded: duties, places, travel, and who may take what."""
+
+    instance: Instance
+    duties: list[Duty]
+    places: list[Place]
+    persons: list[Person]
+    #: eligible duty indices per person index, sorted by (date, start)
+    eligible: list[list[int]]
+    #: person indices that may serve each school (by unit), for the leader rule and gap reasons
+    school_staff: dict[str, list[int]] = field(default_factory=dict)
+    _travel: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+
+    def travel(self, src: int, dst: int) -> int:
+        """Travel minutes between two place indices (cached)."""
+        key = (src, dst)
+        minutes = self._travel.get(key)
+        if minutes is None:
+            a, b = self.places[src], self.places[dst]
+            minutes = self.instance.travel_minutes(a.school_id, a.location, b.school_id, b.location)
+            self._travel[key] = minutes
+        return minutes
+
+    def compatible(self, a: Duty, b: Duty) -> bool:
+        """One place at a time: ``a`` then ``b`` (or ``b`` then ``a``) fits with travel."""
+        if a.date != b.date:
+            return True
+        if (a.start, a.end, a.index) > (b.start, b.end, b.index):
+            a, b = b, a
+        return a.end + self.travel(a.end_place, b.start_place) <= b.start
+
+    @cached_property
+    def pairs(self) -> int:
+        return sum(len(e) for e in self.eligible)
+
+    @cached_property
+    def dates(self) -> list[dt.date]:
+        return sorted({d.date for d in self.duties})
+
+
+def expand(instance: Instance) -> Problem:
+    """Duties for every school day of the horizon, and each person's eligible duties."""
+    places: list[Place] = []
+    place_index: dict[tuple[str, float, float], int] = {}
+
+    def place(school_id: str, loc: Location) -> int:
+        key = (school_id, loc.lat, loc.lon)
+        if key not in place_index:
+            place_index[key] = len(places)
+            places.append(Place(school_id, loc))
+        return place_index[key]
+
+    schools = {s.id: s for s in instance.schools}
+    duties: list[Duty] = []
+    day_dates = [(day, instance.date_of(day)) for day in instance.days]
+    day_dates.sort(key=lambda x: x[1])
+    for day, date in day_dates:
+        for school in instance.schools:
+            for peak in school.peaks:
+                if peak.days is not None and day not in peak.days:
+                    continue
+                for post in school.posts:
+                    p = place(school.id, post.location or school.location)
+                    dem = post.demand_at(peak.name)
+                    duties.append(
+                        Duty(len(duties), "post", date, day, peak.name, school.id, post.id, "",
+                             peak.start, peak.end, p, p, dem.min, dem.target, dem.min_police, dem.skills)
+                    )
+        for route in instance.routes:
+            first, last = schools[route.stops[0]], schools[route.stops[-1]]
+            for run in route.runs:
+                if run.days is not None and day not in run.days:
+                    continue
+                crew = route.crew
+                duties.append(
+                    Duty(len(duties), "route", date, day, run.name, "", "", route.id, run.start, run.end,
+                         place(first.id, first.location), place(last.id, last.location),
+                         crew.min, crew.max if crew.max is not None else crew.min, crew.min_police,
+                         dict(crew.skills or {}))
+                )
+
+    by_school: dict[str, list[int]] = defaultdict(list)
+    by_route: dict[str, list[int]] = defaultdict(list)
+    for d in duties:
+        (by_school[d.school_id] if d.kind == "post" else by_route[d.route_id]).append(d.index)
+    unit_schools = {u.id: list(u.schools) for u in instance.units}
+    unit_routes: dict[str, list[str]] = defaultdict(list)
+    for r in instance.routes:
+        unit_routes[r.unit].append(r.id)
+
+    eligible: list[list[int]] = []
+    school_staff: dict[str, list[int]] = defaultdict(list)
+    memo: dict[tuple, list[int]] = {}
+    for pi, person in enumerate(instance.persons):
+        if person.unit in unit_schools:
+            served, routes = unit_schools[person.unit], unit_routes.get(person.unit, [])
+        else:  # the person's unit is a school: its own staff
+            served, routes = [person.unit], []
+        for sid in served:
+            school_staff[sid].append(pi)
+        limits = instance.limits_of(person)
+        sig = (person.unit, _availability_signature(person), limits.max_per_day, limits.max_per_week,
+               limits.max_minutes_per_week)
+        if sig not in memo:
+            candidates = [i for sid in dict.fromkeys(served) for i in by_school.get(sid, ())]
+            candidates += [i for rid in routes for i in by_route.get(rid, ())]
+            ok = [i for i in candidates if _may_take(person, duties[i], limits)]
+            ok.sort(key=lambda i: (duties[i].date, duties[i].start, duties[i].end, i))
+            memo[sig] = ok
+        eligible.append(memo[sig])
+    return Problem(instance, duties, places, list(instance.persons), eligible, dict(school_staff))
+
+
+def _availability_signature(person: Person) -> tuple:
+    return (
+        None if person.availability is None else tuple((tuple(w.days or ()), w.days is None, w.start, w.end)
+                                                       for w in person.availability),
+        tuple(sorted(str(x) if isinstance(x, dt.date) else f"{x.date}T{x.start}-{x.end}" for x in person.leave)),
+    )
+
+
+def unavailable_reason(person: Person, duty: Duty) -> str | None:
+    """Why availability or leave keeps ``person`` off ``duty`` (None when they may take it)."""
+    if person.availability is not None and not any(
+        (w.days is None or duty.weekday in w.days) and w.start <= duty.start and duty.end <= w.end
+        for w in person.availability
+    ):
+        return "not available"
+    for leave in person.leave:
+        if isinstance(leave, LeaveWindow):
+            if leave.date == duty.date and leave.start < duty.end and duty.start < leave.end:
+                return "on leave"
+        elif leave == duty.date:
+            return "on leave"
+    return None
+
+
+def _may_take(person: Person, duty: Duty, limits) -> bool:
+    if limits.max_per_day == 0 or limits.max_per_week == 0:
+        return False
+    if limits.max_minutes_per_week is not None and duty.minutes > limits.max_minutes_per_week:
+        return False
+    return unavailable_reason(person, duty) is None

@@ -1,0 +1,136 @@
+"""From an instance to a solved roster: expand, greedy hint, build, solve, read back.
+
+``time_limit`` is the whole budget, model building included. When the solver returns no roster
+(time too short) the greedy roster, which keeps every hard rule, is returned instead and the
+result says so (``source = "greedy"``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from models import Instance
+from scheduler.cpsat import RosterModel
+from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, run, sum_le
+from scheduler.cpsat.terms import Penalty
+from scheduler.duties import Problem, expand
+from scheduler.greedy import greedy_roster
+
+log = logging.getLogger("schoolpost")
+
+
+@dataclass
+class Result:
+    status: str
+    objective: float
+    best_bound: float
+    gap: float
+    wall_time: float
+    build_time: float
+    solve_time: float
+    first_solution_time: float | None
+    assignments: list[tuple[int, int]]
+    terms: dict[str, int]
+    penalties: list[tuple[Penalty, int]]
+    size: dict[str, int]
+    problem: Problem
+    source: str = "cp-sat"
+    greedy_objective: float | None = None
+    settings: dict = field(default_factory=dict)
+    trace: list[Progress] = field(default_factory=list)
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """(objective - bound) / |objective|, 0 when both are 0; the fraction 0.01 is 1 %."""
+    if objective == bound:
+        return 0.0
+    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    seed: int = 0,
+    lexicographic: bool = False,
+    on_progress: Callable[[Progress], None] | None = None,
+    solver_params: dict | None = None,
+) -> Result:
+    t0 = time.monotonic()
+    problem = expand(instance)
+    greedy = greedy_roster(problem)
+    rm = RosterModel(problem)
+    hint = rm.values_of(greedy)
+    greedy_objective, _ = rm.evaluate(list(hint))
+    rm.add_hint(hint)
+    build_time = time.monotonic() - t0
+    log.info("model built in %.2fs: %s; greedy objective %.1f", build_time, rm.size, greedy_objective)
+
+    scale = rm.weight_scale
+    remaining = max(0.5, time_limit - build_time)
+    trace: list[Progress] = []
+    if lexicographic:
+        first = [p.var for p in rm.book.penalties if p.rule == "shortfall"]
+        rm.model.minimize(sum(first) if first else 0)
+        stage1 = run(rm.model, time_limit=remaining / 2, workers=workers, seed=seed, extra=solver_params)
+        trace += stage1.trace
+        if stage1.values is not None:
+            best = round(stage1.objective)
+            sum_le(rm.model, first, [1] * len(first), best)
+            hint = rm.values_of(rm.assignments(stage1.values))
+            rm.add_hint(hint)
+        rm.model.minimize(rm.objective.expr())
+        remaining = max(0.5, time_limit - (time.monotonic() - t0))
+    t1 = time.monotonic()
+    raw = run(
+        rm.model,
+        time_limit=remaining,
+        workers=workers,
+        seed=seed,
+        on_progress=(lambda p: on_progress(Progress(p.elapsed, p.objective / scale, p.bound / scale)))
+        if on_progress
+        else None,
+        extra=solver_params,
+    )
+    solve_time = time.monotonic() - t1
+    trace += raw.trace
+    if raw.values is not None:
+        values, source = raw.values, "cp-sat"
+    else:
+        values, source = hint, "greedy"
+    assignments = rm.assignments(values)
+    objective, terms = rm.evaluate(values)
+    bound = raw.bound / scale if raw.status != "infeasible" else float("nan")
+    if raw.status == "optimal":
+        bound = min(bound, objective)
+    return Result(
+        status=raw.status,
+        objective=objective,
+        best_bound=bound,
+        gap=relative_gap(objective, bound),
+        wall_time=time.monotonic() - t0,
+        build_time=build_time,
+        solve_time=solve_time,
+        first_solution_time=raw.first_solution_time,
+        assignments=assignments,
+        terms=terms,
+        penalties=[(pen, v) for pen, v in rm.penalties_with_values(values) if v],
+        size={**rm.size, "eligible_pairs": problem.pairs, "duties": len(problem.duties),
+              "persons": len(problem.persons), **{f"{k}_constraints": v for k, v in rm.constraints.items()}},
+        problem=problem,
+        source=source,
+        greedy_objective=greedy_objective,
+        settings={
+            "time_limit": time_limit,
+            "workers": workers,
+            "seed": seed,
+            "lexicographic": lexicographic,
+            "ortools_version": ORTOOLS_VERSION,
+            "parameters": raw.parameters,
+        },
+        trace=trace,
+    )
