@@ -239,6 +239,8 @@ def check_references(inst: Instance) -> None:
                 path = f"schools[{i}].posts[{j}].demand.{key}"
                 if key != "default" and key not in names:
                     raise InstanceError(path, f"no peak named {key!r} at school {school.id!r}")
+                if entry.min is not None and entry.target is not None and entry.target < entry.min:
+                    raise InstanceError(f"{path}.target", f"target {entry.target} is below min {entry.min}")
             for key in list(post.demand):
                 if key == "default":
                     continue

@@ -119,7 +119,11 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], penalties: li
                 rows.append(gap(d, f"skill_shortfall:{skill}", d.skills[skill], n, text))
         elif kind == "slot" and pen.rule in ("share_shortfall", "leader_missing"):
             school, date, peak = pen.subject[1:4]
-            duties = slots[(school, date, peak)]
+            duties = slots.get((school, date, peak), [])
+            if not duties:
+                rows.append(Gap(date=date.isoformat(), peak=peak, school_id=school, rule=pen.rule, needed=1, got=0,
+                                reason="the school has no posts at this peak, so nobody can be put on duty"))
+                continue
             d = duties[0]
             there = [p for x in duties for p in assigned[x.index]]
             if pen.rule == "share_shortfall":

@@ -33,7 +33,7 @@ def roster_rows(problem: Problem, assignments: Iterable[tuple[int, int]]) -> lis
             "post_id": duty.post_id,
             "route_id": duty.route_id,
             "person_id": person.id,
-            "person_name": person.name or person.id,
+            "person_name": person.name or "",
             "role": person.role,
             "start": format_hhmm(duty.start),
             "end": format_hhmm(duty.end),

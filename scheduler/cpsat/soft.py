@@ -85,27 +85,31 @@ def share_shortfall(book: TermBook, problem: Problem, xv: Variables) -> None:
             book.hinge("share_shortfall", ("slot",) + key, lits, coefs, 0, math.ceil(num * cap / den), div=den)
 
 
-def leader_missing(book: TermBook, problem: Problem, xv: Variables) -> int:
-    """leader_missing = 1 per school, date and peak with no school_leader on its posts.
+def leader_missing(book: TermBook, problem: Problem, xv: Variables) -> None:
+    """leader_missing = 1 per school, date and peak the school has, with no school_leader on its posts.
 
-    Only where the school has a leader (someone of role school_leader may serve it). Returns the
-    number of school peaks where no leader can be assigned at all (a constant cost).
+    Only where the school has a leader (someone of role school_leader may serve it). A peak where
+    no leader can be put (a school without posts, leaders on leave) is a constant cost.
     """
-    if not problem.instance.policy.leader_on_duty:
-        return 0
+    inst = problem.instance
+    if not inst.policy.leader_on_duty:
+        return
     persons = problem.persons
     has_leader = {
         sid for sid, staff in problem.school_staff.items() if any(persons[p].role == "school_leader" for p in staff)
     }
-    constant = 0
-    for key, duties in school_slots(problem).items():
-        if key[0] not in has_leader:
+    slots = school_slots(problem)
+    for school in inst.schools:
+        if school.id not in has_leader:
             continue
-        lits = [v for d in duties for p, v in xv.on_duty(d) if persons[p].role == "school_leader"]
-        if not lits:
-            constant += 1
-        book.hinge("leader_missing", ("slot",) + key, lits, [-1] * len(lits), 1, 1)
-    return constant
+        for day in inst.days:
+            date = inst.date_of(day)
+            for peak in school.peaks:
+                if peak.days is not None and day not in peak.days:
+                    continue
+                key = (school.id, date, peak.name)
+                lits = [v for d in slots.get(key, ()) for p, v in xv.on_duty(d) if persons[p].role == "school_leader"]
+                book.hinge("leader_missing", ("slot",) + key, lits, [-1] * len(lits), 1, 1)
 
 
 def fairness(book: TermBook, problem: Problem, xv: Variables) -> None:

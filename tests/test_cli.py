@@ -1,0 +1,85 @@
+"""The command line: solve writes the four files, check accepts them, bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import NEAR2, doc, person, school
+from scheduler.cli import main
+
+
+@pytest.fixture
+def instance_file(tmp_path):
+    units = [{"id": "st1", "kind": "police", "schools": ["s1", "s2"]}]
+    posts = [{"id": "s1/gate", "demand": {"default": {"min": 2, "target": 3, "min_police": 1}}}]
+    data = doc([school("s1", posts=posts), school("s2", NEAR2)],
+               [person("p1", "police", "st1"), person("g1", "security_guard", "s1"), person("l1", "school_leader", "s1"),
+                person("t1", "teacher", "s2")],
+               units=units, days=("mon", "tue"), policy={"leader_on_duty": True})
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_solve_then_check(instance_file, tmp_path):
+    """solve writes roster.csv, roster.json, gaps.csv, summary.json; check exits 0 on them."""
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["solve", str(instance_file), "-o", str(out), "--time-limit", "10", "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["gaps.csv", "roster.csv", "roster.json", "summary.json"]
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("status", "objective", "best_bound", "gap", "wall_time", "model", "kpis", "seed", "workers",
+                "ortools_version"):
+        assert key in summary
+    assert summary["valid"] is True
+    header = (out / "gaps.csv").read_text().splitlines()[0]
+    assert header == "date,peak,school_id,post_id,route_id,rule,needed,got,reason"
+    c = CliRunner().invoke(main, ["check", str(instance_file), str(out)])
+    assert c.exit_code == 0, c.output
+
+
+def test_check_exits_nonzero_on_a_hand_made_violation(instance_file, tmp_path):
+    """check exits 1 when a row puts a school's teacher at another school."""
+    out = tmp_path / "out"
+    CliRunner().invoke(main, ["solve", str(instance_file), "-o", str(out), "--time-limit", "5", "--workers", "1"])
+    lines = (out / "roster.csv").read_text().splitlines()
+    lines.append("2026-12-07,mon,arrival,s1,s1/gate,,t1,Person t1,teacher,07:20,08:00")
+    (out / "roster.csv").write_text("\n".join(lines) + "\n")
+    c = CliRunner().invoke(main, ["check", str(instance_file), str(out)])
+    assert c.exit_code == 1
+    assert "eligibility" in c.output and "t1" in c.output
+
+
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    """A bad field gives exit code 2, one line naming the field, and no output folder."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: schoolpost/1\nweek_start: 2026-12-07\nschools: [{id: s, type: castle, location: {lat: 1, lon: 2}}]\n")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["solve", str(bad), "-o", str(out)])
+    assert r.exit_code == 2
+    assert r.output.strip().count("\n") == 0 and "schools[0].type" in r.output
+    assert not out.exists()
+
+
+def test_info_shows_sizes_and_short_peaks(instance_file):
+    """info prints sizes and lists the school peaks where fewer police may serve than demanded."""
+    r = CliRunner().invoke(main, ["info", str(instance_file), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["sizes"]["schools"] == 2 and data["sizes"]["duties"] == 4
+    assert data["short"] == []
+
+
+def test_same_seed_same_files(instance_file, tmp_path):
+    """Determinism: the same instance, seed and workers give byte-identical roster files."""
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"o{k}"
+        CliRunner().invoke(main, ["solve", str(instance_file), "-o", str(out), "--seed", "7", "--workers", "2",
+                                  "--time-limit", "10"])
+        outs.append(out)
+    for name in ("roster.csv", "roster.json", "gaps.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
