@@ -80,9 +80,14 @@ def greedy_roster(problem: Problem) -> list[tuple[int, int]]:
         slot = (d.school_id, d.date, d.peak)
 
         def take(pred, need: int) -> None:
+            if need <= 0:
+                return
             pool = [p for p in cands if pred(persons[p]) and ledger.blocker(p, d) is None]
             pool.sort(key=lambda p: (persons[p].role in burden, ledger.week[p], ledger.minutes[p], p))
-            for p in pool[:need]:
+            for p in pool:
+                if need <= 0 or ledger.blocker(p, d) is not None:
+                    break
+                need -= 1
                 ledger.add(p, d)
                 if d.kind == "post":
                     slot_people[slot].append(p)

@@ -144,7 +144,8 @@ def continuity(book: TermBook, problem: Problem, xv: Variables) -> None:
             continue
         serves = []
         for place, lits in by_place.items():
-            u = book.max_of("", ("serves", p, place), [([v], [1], 0) for v in lits], 1)
+            # n * u >= sum(x): u is 1 as soon as the person serves the post once.
+            u = book.hinge("", ("serves", p, place), lits, [1] * len(lits), 0, 1, div=len(lits))
             serves.append(u)
         ub = min(len(serves), _max_load(problem, p, len(row))) - 1
         if ub > 0:
@@ -153,29 +154,51 @@ def continuity(book: TermBook, problem: Problem, xv: Variables) -> None:
 
 def travel_minute(book: TermBook, problem: Problem, xv: Variables) -> None:
     """travel_minute = per person and date, travel between consecutive duties whose idle gap is
-    at most ``policy.travel_chain_gap`` minutes (one penalty per slot pair, scaled by minutes)."""
+    at most ``policy.travel_chain_gap`` minutes.
+
+    One penalty per (person, slot a) with a possible successor: ``T >= m(a,b) * [a and b on and
+    nothing between]`` for each successor slot b, so T is the minutes to the next duty."""
     gap = problem.instance.policy.travel_chain_gap
+    memo: dict[tuple, list] = {}
     for p, row in enumerate(xv.x):
         by_date: dict[object, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
         for d, v in row.items():
             duty = problem.duties[d]
             by_date[duty.date][slot_key(duty)].append(v)
         for slots_vars in by_date.values():
-            slots = sorted(slots_vars, key=lambda k: (k[1], k[2], k[3], k[4]))
-            starts = [k[1] for k in slots]
-            for i, a in enumerate(slots):
-                lo = bisect.bisect_left(starts, a[2])
-                hi = bisect.bisect_right(starts, a[2] + gap)
-                for j in range(lo, hi):
-                    b = slots[j]
-                    minutes = problem.travel(a[4], b[3])
-                    if minutes == 0 or a[2] + minutes > b[1]:
-                        continue  # free, or never both (one_place)
-                    between = [v for c in slots[i + 1 : j] if c[1] >= a[2] and c[2] <= b[1] for v in slots_vars[c]]
-                    a_lits, b_lits = slots_vars[a], slots_vars[b]
-                    lits = a_lits + b_lits + between
-                    coefs = [1] * (len(a_lits) + len(b_lits)) + [-1] * len(between)
-                    book.hinge("travel_minute", ("travel", p, a, b), lits, coefs, -1, 1, scale=minutes)
+            slots = tuple(sorted(slots_vars, key=lambda k: (k[1], k[2], k[3], k[4])))
+            chains = memo.get(slots)
+            if chains is None:
+                chains = memo[slots] = _chains(problem, slots, gap)
+            for i, successors in chains:
+                a_lits = slots_vars[slots[i]]
+                exprs = []
+                for j, minutes, between in successors:
+                    b_lits = slots_vars[slots[j]]
+                    btw = [v for c in between for v in slots_vars[slots[c]]]
+                    coefs = [minutes] * (len(a_lits) + len(b_lits)) + [-minutes] * len(btw)
+                    exprs.append((a_lits + b_lits + btw, coefs, -minutes))
+                top = max(m for _, m, _ in successors)
+                book.max_of("travel_minute", ("travel", p, slots[i]), exprs, top)
+
+
+def _chains(problem: Problem, slots: tuple, gap: int) -> list[tuple[int, list[tuple[int, int, list[int]]]]]:
+    """For each slot a: the slots b that may follow it within ``gap`` minutes at a travel cost,
+    with the slots that would sit between them."""
+    starts = [k[1] for k in slots]
+    out = []
+    for i, a in enumerate(slots):
+        succ = []
+        for j in range(bisect.bisect_left(starts, a[2]), bisect.bisect_right(starts, a[2] + gap)):
+            b = slots[j]
+            minutes = problem.travel(a[4], b[3])
+            if minutes == 0 or a[2] + minutes > b[1]:
+                continue  # free, or never both (one_place)
+            between = [c for c in range(i + 1, j) if slots[c][1] >= a[2] and slots[c][2] <= b[1]]
+            succ.append((j, minutes, between))
+        if succ:
+            out.append((i, succ))
+    return out
 
 
 def burden(problem: Problem, xv: Variables) -> list:

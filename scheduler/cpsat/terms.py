@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+_INF = 2**62
+
 
 @dataclass(slots=True)
 class Penalty:
@@ -43,18 +45,17 @@ class TermBook:
     def max_of(self, rule: str, subject: tuple, exprs: list[tuple[list, list[int], int]], ub: int,
                div: int = 1, scale: int = 1) -> cp_model.IntVar | None:
         """A penalty ``max(0, max_j ceil(expr_j / div))``; None when it can never be positive."""
-        live = []
-        for lits, coefs, const in exprs:
-            top = const + sum(c for c in coefs if c > 0)
-            if top > 0:
-                live.append((lits, coefs, const))
+        live = [(lits, coefs, const) for lits, coefs, const in exprs
+                if const + sum(c for c in coefs if c > 0) > 0]
         if not live or ub <= 0:
             return None
-        var = self.model.new_bool_var("") if ub == 1 else self.model.new_int_var(0, ub, "")
+        model = self.model
+        var = model.new_bool_var("") if ub == 1 else model.new_int_var(0, ub, "")
         indices_exprs = []
         for lits, coefs, const in live:
             # div*var - sum(coefs*lits) >= const
-            self.model.add(div * var >= cp_model.LinearExpr.weighted_sum(lits, coefs) + const)
+            model.add_linear_constraint(
+                cp_model.LinearExpr.weighted_sum([var, *lits], [div, *(-c for c in coefs)]), const, _INF)
             indices_exprs.append(([v.index for v in lits], list(coefs), const))
         self.penalties.append(Penalty(rule, subject, var, indices_exprs, div, scale))
         return var
