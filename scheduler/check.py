@@ -287,6 +287,8 @@ class CheckReport:
     objective: float = 0.0
     kpis: dict[str, Any] = field(default_factory=dict)
     per_duty: list[DutyOutcome] = field(default_factory=list)
+    #: per school peak not fully met: (school_id, date, peak, rule, needed, got) for the share and leader rules
+    slot_gaps: list[tuple[str, dt.date, str, str, int, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -880,6 +882,7 @@ def check_rows(instance: Instance, rows: list[Mapping[str, str]]) -> CheckReport
     weights = {rule: float(getattr(instance.policy.weights, rule)) for rule in SOFT_RULES}
     objective = sum(weights[rule] * terms[rule] for rule in SOFT_RULES)
     return CheckReport(
+        slot_gaps=_slot_gaps(idx),
         violations=violations,
         terms=terms,
         weights=weights,
@@ -887,6 +890,22 @@ def check_rows(instance: Instance, rows: list[Mapping[str, str]]) -> CheckReport
         kpis=compute_kpis(idx, outcomes, terms["travel_minute"]),
         per_duty=outcomes,
     )
+
+
+def _slot_gaps(idx: RosterIndex) -> list[tuple[str, dt.date, str, str, int, int]]:
+    """School peaks short of the professional share or of a leader, with needed and got."""
+    share = professional_share(idx.instance)
+    professional = set(idx.instance.policy.professional_roles)
+    people = idx.school_peak_people()
+    out = []
+    for key, short in share_shortfalls(idx).items():
+        if short:
+            total = len(people[key])
+            out.append((*key, "share_shortfall", math.ceil(share * total), sum(p.role in professional for p in people[key])))
+    for key, has in leader_outcomes(idx).items():
+        if not has:
+            out.append((*key, "leader_missing", 1, 0))
+    return sorted(out, key=lambda g: (g[1], g[0], g[2], g[3]))
 
 
 def check_roster(instance: Instance, roster_dir: str | Path) -> CheckReport:

@@ -39,8 +39,12 @@ def build_summary(instance, result, report, gaps) -> dict:
         "greedy_objective": result.greedy_objective,
         "assignments": len(result.assignments),
         "gaps": len(gaps),
-        "terms": result.terms,
-        "costs": {rule: round(weights.get(rule, 0) * value, 6) for rule, value in result.terms.items()},
+        # the model's own exact terms (full model); the validator's where the roster was built by
+        # neighbourhoods (its objective is tracked from exact sub-model changes instead)
+        "terms": result.terms or report.terms,
+        "costs": {rule: round(weights.get(rule, 0) * value, 6) for rule, value in (result.terms or report.terms).items()},
+        "strategy": result.settings.get("strategy"),
+        "lns": result.settings.get("lns"),
         "model": result.size,
         "kpis": report.kpis,
         "seed": result.settings["seed"],
@@ -65,7 +69,7 @@ def solve_to_folder(inst, outdir: str | Path, **options):
     result = solve(inst, **options)
     rows = roster_rows(result.problem, result.assignments)
     report = check_rows(inst, rows)
-    gaps = gap_rows(result.problem, result.assignments, result.penalties)
+    gaps = gap_rows(result.problem, result.assignments, report)
     summary = build_summary(inst, result, report, gaps)
     write_files(outdir, roster_files(rows, gaps, summary))
     return result, summary, report, gaps
@@ -79,8 +83,10 @@ def solve_to_folder(inst, outdir: str | Path, **options):
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="CP-SAT worker threads.")
 @click.option("--seed", type=int, default=0, show_default=True, help="CP-SAT random seed.")
 @click.option("--lexicographic", is_flag=True, help="Minimise shortfall first, then everything else.")
+@click.option("--strategy", type=click.Choice(["auto", "full", "lns"]), default="auto", show_default=True,
+              help="One model for the whole week (full), or area by area and day by day (lns); auto picks by size.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, quiet):
+def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, strategy, quiet):
     """Solve INSTANCE and write roster.csv, roster.json, gaps.csv and summary.json."""
     inst = load_instance(instance)
     out = _outdir(outdir)
@@ -92,7 +98,7 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, qu
 
     result, summary, report, gaps = solve_to_folder(
         inst, out, time_limit=time_limit, workers=workers, seed=seed, lexicographic=lexicographic,
-        on_progress=progress)
+        strategy=strategy, on_progress=progress)
     rows = summary["assignments"]
     if not quiet:
         click.echo(

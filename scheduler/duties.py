@@ -80,6 +80,14 @@ class Problem:
     eligible: list[list[int]]
     #: person indices that may serve each school (by unit), for the leader rule and gap reasons
     school_staff: dict[str, list[int]] = field(default_factory=dict)
+    #: schools that have a leader (some school_leader may serve them): the leader rule's scope
+    leader_schools: frozenset[str] = frozenset()
+    #: (school, date, peak) of every peak each school has on each date in scope
+    school_peaks: list[tuple[str, dt.date, str]] = field(default_factory=list)
+    #: (person, duty) pairs fixed to 1 (a sub-problem's context); their duties have kind "context"
+    fixed: frozenset[tuple[int, int]] = frozenset()
+    #: per (unit, role) group: the largest load of a member outside this (sub-)problem
+    fairness_floor: dict[tuple[str, str], int] = field(default_factory=dict)
     _travel: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
 
     def travel(self, src: int, dst: int) -> int:
@@ -179,7 +187,19 @@ def expand(instance: Instance) -> Problem:
             ok.sort(key=lambda i: (duties[i].date, duties[i].start, duties[i].end, i))
             memo[sig] = ok
         eligible.append(memo[sig])
-    return Problem(instance, duties, places, list(instance.persons), eligible, dict(school_staff))
+    leader_schools = frozenset(
+        sid for sid, staff in school_staff.items()
+        if any(instance.persons[p].role == "school_leader" for p in staff)
+    )
+    school_peaks = [
+        (school.id, date, peak.name)
+        for day, date in day_dates
+        for school in instance.schools
+        for peak in school.peaks
+        if peak.days is None or day in peak.days
+    ]
+    return Problem(instance, duties, places, list(instance.persons), eligible, dict(school_staff),
+                   leader_schools, school_peaks)
 
 
 def _availability_signature(person: Person) -> tuple:

@@ -7,7 +7,7 @@ or free but left out because other rules cost more.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from fractions import Fraction
 
 from models import Gap
@@ -71,88 +71,75 @@ def _sentence(what: str, why: Counter, free: list[int], problem: Problem) -> str
     return f"of {what}: " + "; ".join(parts)
 
 
-def gap_rows(problem: Problem, assignments: list[tuple[int, int]], penalties: list) -> list[Gap]:
-    """One row per duty or school peak not fully met, with its reason in words."""
+def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> list[Gap]:
+    """One row per duty or school peak not fully met, with its reason in words.
+
+    What is short (needed, got) comes from the validator's report on the written roster
+    (:class:`scheduler.check.CheckReport`); why comes from each person who could have served.
+    """
     ledger = Ledger(problem)
     for p, d in assignments:
         ledger.add(p, problem.duties[d])
-    inst = problem.instance
     persons = problem.persons
+    inst = problem.instance
+    by_key = {(d.date.isoformat(), d.peak, d.post_id, d.route_id): d for d in problem.duties}
+    first_of_slot: dict[tuple, Duty] = {}
+    for d in problem.duties:
+        if d.kind == "post":
+            first_of_slot.setdefault((d.school_id, d.date, d.peak), d)
     rows: list[Gap] = []
-    assigned = defaultdict(list)
-    for p, d in assignments:
-        assigned[d].append(p)
-    slots: dict[tuple, list[Duty]] = defaultdict(list)
-    for x in problem.duties:
-        if x.kind == "post":
-            slots[(x.school_id, x.date, x.peak)].append(x)
 
     def gap(d: Duty, rule: str, needed: int, got: int, reason: str) -> Gap:
         return Gap(date=d.date.isoformat(), peak=d.peak, school_id=d.school_id, post_id=d.post_id,
                    route_id=d.route_id, rule=rule, needed=needed, got=got, reason=reason)
 
-    for pen, value in penalties:
-        kind = pen.subject[0]
-        if kind == "duty":
-            d = problem.duties[pen.subject[1]]
-            people, where = _who(problem, d)
-            got = len(assigned[d.index])
-            if pen.rule == "shortfall":
-                why, free = _census(problem, ledger, d, people)
-                text = f"{got} of {d.min} needed {d.window}; " + _sentence(f"{len(people)} people of {where}", why,
-                                                                          free, problem)
-                rows.append(gap(d, "shortfall", d.min, got, text))
-            elif pen.rule == "police_shortfall":
-                police = [p for p in people if persons[p].role == "police"]
-                n = sum(1 for p in assigned[d.index] if persons[p].role == "police")
-                why, free = _census(problem, ledger, d, police)
-                text = f"{n} of {d.min_police} police {d.window}; " + _sentence(f"{len(police)} police of {where}",
-                                                                                why, free, problem)
-                rows.append(gap(d, "police_shortfall", d.min_police, n, text))
-            elif pen.rule == "skill_shortfall":
-                skill = pen.subject[2]
-                holders = [p for p in people if skill in persons[p].skills]
-                n = sum(1 for p in assigned[d.index] if skill in persons[p].skills)
-                why, free = _census(problem, ledger, d, holders)
-                text = f"{n} of {d.skills[skill]} with skill {skill}; " + _sentence(
-                    f"{len(holders)} people with {skill} of {where}", why, free, problem)
-                rows.append(gap(d, f"skill_shortfall:{skill}", d.skills[skill], n, text))
-        elif kind == "slot" and pen.rule in ("share_shortfall", "leader_missing"):
-            school, date, peak = pen.subject[1:4]
-            duties = slots.get((school, date, peak), [])
-            if not duties:
-                rows.append(Gap(date=date.isoformat(), peak=peak, school_id=school, rule=pen.rule, needed=1, got=0,
-                                reason="the school has no posts at this peak, so nobody can be put on duty"))
-                continue
-            d = duties[0]
-            there = [p for x in duties for p in assigned[x.index]]
-            if pen.rule == "share_shortfall":
-                prof_roles = set(inst.policy.professional_roles)
-                prof = sum(1 for p in there if persons[p].role in prof_roles)
-                share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
-                needed = -((-share.numerator * len(there)) // share.denominator)
-                staff = sorted(set(problem.school_staff.get(school, [])))
-                profs = [p for p in staff if persons[p].role in prof_roles]
-                why, free = _census(problem, ledger, d, profs)
-                text = (f"{prof} professionals among {len(there)} on duty, {needed} needed for "
-                        f"{float(share):.0%}; " + _sentence(f"{len(profs)} professionals", why, free, problem))
-                row = Gap(date=d.date.isoformat(), peak=peak, school_id=school, rule="share_shortfall",
-                          needed=needed, got=prof, reason=text)
-                rows.append(row)
-            else:
-                leaders = [p for p in sorted(set(problem.school_staff.get(school, [])))
-                           if persons[p].role == "school_leader"]
-                why, free = _census(problem, ledger, d, leaders)
-                text = "no school leader on duty; " + _sentence(f"{len(leaders)} school leaders", why, free, problem)
-                rows.append(Gap(date=d.date.isoformat(), peak=peak, school_id=school, rule="leader_missing",
-                                needed=1, got=0, reason=text))
-    for d in problem.duties:
-        got = len(assigned[d.index])
-        if got < d.target and got >= d.min:
-            people, where = _who(problem, d)
+    for out in report.per_duty:
+        d = by_key.get((out.date, out.peak, out.post_id, out.route_id))
+        if d is None:
+            continue
+        people, where = _who(problem, d)
+        if out.shortfall:
             why, free = _census(problem, ledger, d, people)
-            text = f"{got} of target {d.target}; " + _sentence(f"{len(people)} people of {where}", why, free, problem)
-            rows.append(gap(d, "below_target", d.target, got, text))
+            text = f"{out.assigned} of {d.min} needed {d.window}; " + _sentence(
+                f"{len(people)} people of {where}", why, free, problem)
+            rows.append(gap(d, "shortfall", d.min, out.assigned, text))
+        elif out.below_target:
+            why, free = _census(problem, ledger, d, people)
+            text = f"{out.assigned} of target {d.target}; " + _sentence(
+                f"{len(people)} people of {where}", why, free, problem)
+            rows.append(gap(d, "below_target", d.target, out.assigned, text))
+        if out.police_shortfall:
+            police = [p for p in people if persons[p].role == "police"]
+            why, free = _census(problem, ledger, d, police)
+            text = f"{out.police} of {d.min_police} police {d.window}; " + _sentence(
+                f"{len(police)} police of {where}", why, free, problem)
+            rows.append(gap(d, "police_shortfall", d.min_police, out.police, text))
+        for skill, need in sorted(d.skills.items()):
+            got = out.skills_got.get(skill, 0)
+            if got < need:
+                holders = [p for p in people if skill in persons[p].skills]
+                why, free = _census(problem, ledger, d, holders)
+                text = f"{got} of {need} with skill {skill}; " + _sentence(
+                    f"{len(holders)} people with {skill} of {where}", why, free, problem)
+                rows.append(gap(d, f"skill_shortfall:{skill}", need, got, text))
+    for school, date, peak, rule, needed, got in report.slot_gaps:
+        d = first_of_slot.get((school, date, peak))
+        if d is None:
+            text = "the school has no posts at this peak, so nobody can be put on duty"
+        elif rule == "share_shortfall":
+            prof_roles = set(inst.policy.professional_roles)
+            staff = sorted(set(problem.school_staff.get(school, [])))
+            profs = [p for p in staff if persons[p].role in prof_roles]
+            why, free = _census(problem, ledger, d, profs)
+            share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
+            text = (f"{got} professionals where {needed} are needed for {float(share):.0%}; "
+                    + _sentence(f"{len(profs)} professionals who may serve here", why, free, problem))
+        else:
+            leaders = [p for p in sorted(set(problem.school_staff.get(school, [])))
+                       if persons[p].role == "school_leader"]
+            why, free = _census(problem, ledger, d, leaders)
+            text = "no school leader on duty; " + _sentence(f"{len(leaders)} school leaders", why, free, problem)
+        rows.append(Gap(date=date.isoformat(), peak=peak, school_id=school, rule=rule, needed=needed, got=got,
+                        reason=text))
     rows.sort(key=lambda g: (g.date, g.school_id or "~", g.post_id, g.route_id, g.peak, g.rule))
     return rows
-

@@ -50,6 +50,36 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
 
 
+#: above this many eligible (person, duty) pairs, ``auto`` solves by neighbourhoods (LNS)
+FULL_MODEL_MAX_PAIRS = 40_000
+
+
+def lower_bound(problem: Problem) -> float:
+    """A valid lower bound on any roster's objective: what no roster can avoid, duty by duty
+    (people, police and skills who may serve a duty at all) and school peak by school peak
+    (no leader may serve at all)."""
+    w = problem.instance.policy.weights
+    cands: dict[int, list[int]] = {}
+    for p, ds in enumerate(problem.eligible):
+        for d in ds:
+            cands.setdefault(d, []).append(p)
+    persons = problem.persons
+    total = 0.0
+    for d in problem.duties:
+        people = cands.get(d.index, [])
+        police = sum(1 for p in people if persons[p].role == "police")
+        total += w.shortfall * max(0, d.min - len(people)) + w.below_target * max(0, d.target - len(people))
+        total += w.police_shortfall * max(0, d.min_police - police)
+        for skill, k in d.skills.items():
+            total += w.skill_shortfall * max(0, k - sum(1 for p in people if skill in persons[p].skills))
+    if problem.instance.policy.leader_on_duty:
+        leader_slots = {(d.school_id, d.date, d.peak) for d in problem.duties if d.kind == "post"
+                        for p in cands.get(d.index, []) if persons[p].role == "school_leader"}
+        total += w.leader_missing * sum(1 for k in problem.school_peaks
+                                        if k[0] in problem.leader_schools and k not in leader_slots)
+    return total
+
+
 def solve(
     instance: Instance,
     *,
@@ -57,12 +87,18 @@ def solve(
     workers: int = 2,
     seed: int = 0,
     lexicographic: bool = False,
+    strategy: str = "auto",
     on_progress: Callable[[Progress], None] | None = None,
     solver_params: dict | None = None,
 ) -> Result:
     t0 = time.monotonic()
     problem = expand(instance)
     greedy = greedy_roster(problem)
+    if strategy == "auto":
+        strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
+    if strategy == "lns":
+        return _solve_lns(problem, greedy, t0, time_limit=time_limit, workers=workers, seed=seed,
+                          on_progress=on_progress)
     rm = RosterModel(problem)
     hint = rm.values_of(greedy)
     greedy_objective, _ = rm.evaluate(list(hint))
@@ -129,8 +165,60 @@ def solve(
             "workers": workers,
             "seed": seed,
             "lexicographic": lexicographic,
+            "strategy": "full",
             "ortools_version": ORTOOLS_VERSION,
             "parameters": raw.parameters,
         },
         trace=trace,
+    )
+
+
+def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, *, time_limit: float, workers: int,
+               seed: int, on_progress: Callable[[Progress], None] | None) -> Result:
+    """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
+    objective plus every accepted sub-model change (each exact)."""
+    from scheduler.check import check_rows
+    from scheduler.lns import SUB_DETERMINISTIC_TIME, improve
+    from scheduler.output import roster_rows
+
+    start_obj = check_rows(problem.instance, roster_rows(problem, greedy)).objective
+    bound = lower_bound(problem)
+    build_time = time.monotonic() - t0
+    t1 = time.monotonic()
+
+    def progress(elapsed: float, delta: float) -> None:
+        if on_progress is not None:
+            on_progress(Progress(elapsed, start_obj + delta, bound))
+
+    pairs, stats = improve(problem, greedy, deadline=t0 + time_limit, workers=workers, seed=seed,
+                           on_progress=progress)
+    objective = start_obj + stats.delta
+    solve_time = time.monotonic() - t1
+    return Result(
+        status="time_limit" if stats.stopped_by == "time_limit" else "feasible",
+        objective=objective,
+        best_bound=bound,
+        gap=relative_gap(objective, bound),
+        wall_time=time.monotonic() - t0,
+        build_time=build_time,
+        solve_time=solve_time,
+        first_solution_time=0.0,
+        assignments=pairs,
+        terms={},
+        penalties=[],
+        size={"eligible_pairs": problem.pairs, "duties": len(problem.duties), "persons": len(problem.persons)},
+        problem=problem,
+        source="lns",
+        greedy_objective=start_obj,
+        settings={
+            "time_limit": time_limit,
+            "workers": workers,
+            "seed": seed,
+            "lexicographic": False,
+            "strategy": "lns",
+            "ortools_version": ORTOOLS_VERSION,
+            "parameters": {"sub_max_deterministic_time": SUB_DETERMINISTIC_TIME, "sub_num_workers": 1},
+            "lns": {"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
+                    "stopped_by": stats.stopped_by},
+        },
     )

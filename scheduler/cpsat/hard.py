@@ -21,11 +21,17 @@ def add_cap(model: cp_model.CpModel, problem: Problem, xv: Variables) -> int:
     """cap: a duty takes at most ``target`` people (``crew.max`` for a route)."""
     n = 0
     for d, row in xv.by_duty.items():
+        if problem.duties[d].kind == "context":
+            continue
         cap = problem.duties[d].cap
         if len(row) > cap:
             model.add(cp_model.LinearExpr.sum([v for _, v in row]) <= cap)
             n += 1
     return n
+
+
+def _all_fixed(problem: Problem, p: int, row: dict) -> bool:
+    return all((p, d) in problem.fixed for d in row)
 
 
 def slot_key(d: Duty) -> tuple:
@@ -154,6 +160,10 @@ def add_limits(model: cp_model.CpModel, problem: Problem, xv: Variables) -> int:
     """limits: duties per date, duties per week and duty minutes per week, per person."""
     inst = problem.instance
     n = 0
+    fixed_one = object()
+    if problem.fixed:
+        p0, d0 = next(iter(problem.fixed))
+        fixed_one = xv.x[p0][d0]
     for p, row in enumerate(xv.x):
         if not row:
             continue
@@ -163,10 +173,10 @@ def add_limits(model: cp_model.CpModel, problem: Problem, xv: Variables) -> int:
             for d, var in row.items():
                 by_date[problem.duties[d].date].append(var)
             for lits in by_date.values():
-                if len(lits) > lim.max_per_day:
+                if len(lits) > lim.max_per_day and not all(v is fixed_one for v in lits):
                     model.add(cp_model.LinearExpr.sum(lits) <= lim.max_per_day)
                     n += 1
-        if lim.max_per_week is not None and len(row) > lim.max_per_week:
+        if lim.max_per_week is not None and len(row) > lim.max_per_week and not _all_fixed(problem, p, row):
             model.add(cp_model.LinearExpr.sum(list(row.values())) <= lim.max_per_week)
             n += 1
         if lim.max_minutes_per_week is not None:

@@ -91,25 +91,15 @@ def leader_missing(book: TermBook, problem: Problem, xv: Variables) -> None:
     Only where the school has a leader (someone of role school_leader may serve it). A peak where
     no leader can be put (a school without posts, leaders on leave) is a constant cost.
     """
-    inst = problem.instance
-    if not inst.policy.leader_on_duty:
+    if not problem.instance.policy.leader_on_duty:
         return
     persons = problem.persons
-    has_leader = {
-        sid for sid, staff in problem.school_staff.items() if any(persons[p].role == "school_leader" for p in staff)
-    }
     slots = school_slots(problem)
-    for school in inst.schools:
-        if school.id not in has_leader:
+    for key in problem.school_peaks:
+        if key[0] not in problem.leader_schools:
             continue
-        for day in inst.days:
-            date = inst.date_of(day)
-            for peak in school.peaks:
-                if peak.days is not None and day not in peak.days:
-                    continue
-                key = (school.id, date, peak.name)
-                lits = [v for d in slots.get(key, ()) for p, v in xv.on_duty(d) if persons[p].role == "school_leader"]
-                book.hinge("leader_missing", ("slot",) + key, lits, [-1] * len(lits), 1, 1)
+        lits = [v for d in slots.get(key, ()) for p, v in xv.on_duty(d) if persons[p].role == "school_leader"]
+        book.hinge("leader_missing", ("slot",) + key, lits, [-1] * len(lits), 1, 1)
 
 
 def fairness(book: TermBook, problem: Problem, xv: Variables) -> None:
@@ -120,7 +110,10 @@ def fairness(book: TermBook, problem: Problem, xv: Variables) -> None:
             groups[(person.unit, person.role)].append(p)
     for key, members in sorted(groups.items()):
         exprs = [(list(xv.x[p].values()), [1] * len(xv.x[p]), 0) for p in members]
-        ub = max(_max_load(problem, p, len(xv.x[p])) for p in members)
+        floor = problem.fairness_floor.get(key, 0)
+        if floor:
+            exprs.append(([], [], floor))  # members outside a sub-problem, fixed
+        ub = max([floor] + [_max_load(problem, p, len(xv.x[p])) for p in members])
         book.max_of("fairness", ("group",) + key, exprs, ub)
 
 

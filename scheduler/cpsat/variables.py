@@ -12,7 +12,10 @@ from scheduler.duties import Problem
 
 @dataclass
 class Variables:
-    """``x[p][d]`` is true when person ``p`` takes duty ``d``."""
+    """``x[p][d]`` is true when person ``p`` takes duty ``d``.
+
+    In a sub-problem, a pair fixed by the context is the constant 1 (one shared variable).
+    """
 
     x: list[dict[int, cp_model.IntVar]]
     by_duty: dict[int, list[tuple[int, cp_model.IntVar]]] = field(default_factory=dict)
@@ -21,10 +24,11 @@ class Variables:
     def build(cls, model: cp_model.CpModel, problem: Problem) -> Variables:
         x: list[dict[int, cp_model.IntVar]] = []
         by_duty: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        one = model.new_constant(1) if problem.fixed else None
         for p, duties in enumerate(problem.eligible):
             row = {}
             for d in duties:
-                var = model.new_bool_var("")
+                var = one if (p, d) in problem.fixed else model.new_bool_var("")
                 row[d] = var
                 by_duty[d].append((p, var))
             x.append(row)

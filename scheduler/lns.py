@@ -1,0 +1,137 @@
+"""Large-neighbourhood search over areas and dates, for instances too large for one model.
+
+Start from a valid roster (the greedy one); take each neighbourhood in turn (an area's schools on
+one date, see :mod:`scheduler.decompose`), build its exact sub-model with everything else fixed,
+hint it with the current roster and let CP-SAT improve it. A change is kept only when the
+sub-model's exact objective drops, which is the whole roster's objective dropping by the same
+amount. Rounds repeat until a round changes nothing or time runs out.
+
+Determinism: neighbourhoods come in a fixed order and each sub-solve is single-threaded with a
+deterministic time limit, so a seed fully determines the roster when the search ends by itself
+(no improving round); a run cut short by the wall-clock limit returns the best roster so far.
+With two or more workers, two neighbourhoods with no person in common are solved at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from scheduler.cpsat import RosterModel
+from scheduler.cpsat.solver import run
+from scheduler.decompose import Neighbourhood, SubProblem, neighbourhoods, restrict
+from scheduler.duties import Problem
+
+log = logging.getLogger("schoolpost")
+
+#: deterministic-time budget of one sub-solve (CP-SAT's work units, about a second each)
+SUB_DETERMINISTIC_TIME = 1.5
+
+
+@dataclass
+class LnsStats:
+    rounds: int = 0
+    solved: int = 0
+    improved: int = 0
+    delta: float = 0.0  # sum of accepted changes of the objective (policy units)
+    stopped_by: str = "converged"
+    history: list[tuple[float, float]] = field(default_factory=list)  # (elapsed, cumulative delta)
+
+
+def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
+             time_left: float) -> tuple[SubProblem, list[tuple[int, int]], float] | None:
+    """Solve one neighbourhood; returns (sub, new local pairs on free duties, delta) if improved."""
+    sub = restrict(problem, set(hood.duties), roster)
+    if not any(sub.problem.eligible):
+        return None
+    rm = RosterModel(sub.problem)
+    local_d = {g: i for i, g in enumerate(sub.duties)}
+    current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d]
+    values = rm.values_of(current)
+    before, _ = rm.evaluate(list(values))
+    rm.add_hint(values)
+    raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed,
+              extra={"max_deterministic_time": SUB_DETERMINISTIC_TIME})
+    if raw.values is None:
+        return None
+    after, _ = rm.evaluate(list(raw.values))
+    if after >= before - 1e-9:
+        return sub, [], 0.0
+    pairs = [(p, d) for p, d in rm.assignments(raw.values) if d in sub.free]
+    return sub, pairs, after - before
+
+
+def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[int]]) -> None:
+    free = {sub.duties[d] for d in sub.free}
+    for gp in sub.persons:
+        if gp in roster:
+            roster[gp] -= free
+    for lp, ld in pairs:
+        roster.setdefault(sub.persons[lp], set()).add(sub.duties[ld])
+
+
+def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, workers: int = 1, seed: int = 0,
+            max_rounds: int = 20, on_progress: Callable[[float, float], None] | None = None,
+            ) -> tuple[list[tuple[int, int]], LnsStats]:
+    """Improve a valid roster until no neighbourhood improves, ``max_rounds`` or ``deadline``."""
+    start = time.monotonic()
+    roster: dict[int, set[int]] = {}
+    for p, d in pairs:
+        roster.setdefault(p, set()).add(d)
+    hoods = neighbourhoods(problem)
+    persons_of: dict[str, set] = {}
+    for h in hoods:
+        people = {p for p, el in enumerate(problem.eligible) if not set(h.duties).isdisjoint(el)}
+        groups = {(problem.persons[p].unit, problem.persons[p].role) for p in people}
+        persons_of[h.name] = people | groups  # parallel neighbourhoods share no person and no fairness group
+    stats = LnsStats()
+    pool = ThreadPoolExecutor(max_workers=2) if workers > 1 else None
+    try:
+        for rnd in range(max_rounds):
+            stats.rounds = rnd + 1
+            changed = 0
+            i = 0
+            while i < len(hoods):
+                if time.monotonic() >= deadline:
+                    stats.stopped_by = "time_limit"
+                    return _pairs(roster), stats
+                batch = [hoods[i]]
+                if pool is not None and i + 1 < len(hoods) and persons_of[hoods[i].name].isdisjoint(
+                        persons_of[hoods[i + 1].name]):
+                    batch.append(hoods[i + 1])
+                left = deadline - time.monotonic()
+                seeds = [seed * 7919 + rnd * 104729 + i + k for k in range(len(batch))]
+                if len(batch) == 2:
+                    futures = [pool.submit(_attempt, problem, h, roster, s, left) for h, s in zip(batch, seeds)]
+                    outcomes = [f.result() for f in futures]
+                else:
+                    outcomes = [_attempt(problem, batch[0], roster, seeds[0], left)]
+                for out in outcomes:
+                    stats.solved += 1
+                    if out is not None and out[2] < 0:
+                        _apply(out[0], out[1], roster)
+                        stats.improved += 1
+                        stats.delta += out[2]
+                        changed += 1
+                stats.history.append((time.monotonic() - start, stats.delta))
+                if on_progress is not None:
+                    on_progress(time.monotonic() - start, stats.delta)
+                i += len(batch)
+            log.info("LNS round %d: %d of %d neighbourhoods improved, delta %.1f", rnd + 1, changed, len(hoods),
+                     stats.delta)
+            if not changed:
+                stats.stopped_by = "converged"
+                break
+        else:
+            stats.stopped_by = "max_rounds"
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return _pairs(roster), stats
+
+
+def _pairs(roster: dict[int, set[int]]) -> list[tuple[int, int]]:
+    return sorted((p, d) for p, ds in roster.items() for d in ds)
