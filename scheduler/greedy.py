@@ -58,7 +58,14 @@ class Ledger:
 
 
 def greedy_roster(problem: Problem) -> list[tuple[int, int]]:
-    """(person index, duty index) pairs of a greedy roster that keeps every hard rule."""
+    """(person index, duty index) pairs of a greedy roster that keeps every hard rule.
+
+    Passes, as a careful planner would: police where police are asked for, people with the asked
+    skills, a leader at every school peak, then every duty to ``min``, then on to ``target`` while
+    the professional share holds. In each pass the duties with the fewest people to choose from go
+    first (ties by time), and each place goes to the least-loaded free person (professionals and
+    community staff before teachers and volunteers).
+    """
     inst = problem.instance
     persons = problem.persons
     prof_roles = set(inst.policy.professional_roles)
@@ -70,52 +77,71 @@ def greedy_roster(problem: Problem) -> list[tuple[int, int]]:
     ledger = Ledger(problem)
     burden = set(inst.policy.burden_roles)
     slot_people: dict[tuple, list[int]] = defaultdict(list)  # (school, date, peak) -> persons there
-    leader_at: set[tuple] = set()
+    duties = [d for d in problem.duties if candidates.get(d.index)]
 
-    order = sorted(problem.duties, key=lambda d: (d.date, d.start, d.end, d.kind != "route", d.index))
-    for d in order:
-        cands = candidates.get(d.index, [])
-        if not cands:
-            continue
-        slot = (d.school_id, d.date, d.peak)
+    def slot(d) -> tuple:
+        return (d.school_id, d.date, d.peak)
 
-        def take(pred, need: int) -> None:
-            if need <= 0:
-                return
-            pool = [p for p in cands if pred(persons[p]) and ledger.blocker(p, d) is None]
-            pool.sort(key=lambda p: (persons[p].role in burden, ledger.week[p], ledger.minutes[p], p))
-            for p in pool:
-                if need <= 0 or ledger.blocker(p, d) is not None:
-                    break
-                need -= 1
-                ledger.add(p, d)
-                if d.kind == "post":
-                    slot_people[slot].append(p)
-                    if persons[p].role == "school_leader":
-                        leader_at.add(slot)
+    def take(d, pred, need: int) -> int:
+        """Put up to ``need`` free people matching ``pred`` on duty ``d``; returns how many."""
+        if need <= 0:
+            return 0
+        pool = [p for p in candidates[d.index] if pred(persons[p]) and ledger.blocker(p, d) is None]
+        pool.sort(key=lambda p: (persons[p].role in burden, ledger.week[p], ledger.minutes[p], p))
+        got = 0
+        for p in pool:
+            if got >= need or ledger.blocker(p, d) is not None:
+                break
+            ledger.add(p, d)
+            got += 1
+            if d.kind == "post":
+                slot_people[slot(d)].append(p)
+        return got
 
-        def count(pred) -> int:
-            return sum(1 for p in ledger.staff[d.index] if pred(persons[p]))
+    def count(d, pred) -> int:
+        return sum(1 for p in ledger.staff[d.index] if pred(persons[p]))
 
-        take(lambda q: q.role == "police", d.min_police - count(lambda q: q.role == "police"))
-        for skill, k in d.skills.items():
-            take(lambda q, s=skill: s in q.skills, k - count(lambda q, s=skill: s in q.skills))
-        if d.kind == "post" and inst.policy.leader_on_duty and slot not in leader_at:
-            take(lambda q: q.role == "school_leader", 1)
+    def scarce_first(pred):
+        return sorted(duties, key=lambda d: (sum(1 for p in candidates[d.index] if pred(persons[p])),
+                                             d.date, d.start, d.index))
 
-        def share_ok_with_one_more_nonprof() -> bool:
-            there = slot_people[slot]
-            total = len(there) + 1
-            prof = sum(1 for p in there if persons[p].role in prof_roles)
-            return prof >= math.ceil(share * total)
+    def is_police(q) -> bool:
+        return q.role == "police"
 
-        for goal in (d.min, d.target):
-            while len(ledger.staff[d.index]) < goal:
-                before = len(ledger.staff[d.index])
-                take(lambda q: q.role in prof_roles, 1)
-                if len(ledger.staff[d.index]) == before and (d.kind == "route" or share_ok_with_one_more_nonprof()
-                                                             or goal == d.min):
-                    take(lambda q: q.role not in prof_roles, 1)
-                if len(ledger.staff[d.index]) == before:
-                    break
+    for d in scarce_first(is_police):
+        take(d, is_police, d.min_police - count(d, is_police))
+    skills = sorted({s for d in duties for s in d.skills})
+    for skill in skills:
+        def has(q, s=skill) -> bool:
+            return s in q.skills
+        for d in scarce_first(has):
+            if skill in d.skills:
+                take(d, has, d.skills[skill] - count(d, has))
+    if inst.policy.leader_on_duty:
+        def is_leader(q) -> bool:
+            return q.role == "school_leader"
+        for d in scarce_first(is_leader):
+            if d.kind == "post" and not any(persons[p].role == "school_leader" for p in slot_people[slot(d)]):
+                take(d, is_leader, 1)
+
+    def is_prof(q) -> bool:
+        return q.role in prof_roles
+
+    def non_prof_keeps_share(d) -> bool:
+        if d.kind == "route":
+            return True
+        there = slot_people[slot(d)]
+        prof = sum(1 for p in there if persons[p].role in prof_roles)
+        return prof >= math.ceil(share * (len(there) + 1))
+
+    by_any = scarce_first(lambda q: True)
+    for goal in ("min", "target"):
+        for d in by_any:
+            want = getattr(d, goal)
+            while len(ledger.staff[d.index]) < want:
+                if take(d, is_prof, 1):
+                    continue
+                if (goal == "min" or non_prof_keeps_share(d)) and take(d, lambda q: not is_prof(q), 1):
+                    continue
+                break
     return ledger.pairs()

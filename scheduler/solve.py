@@ -8,9 +8,11 @@ result says so (``source = "greedy"``).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from models import Instance
 from scheduler.cpsat import RosterModel
@@ -55,26 +57,50 @@ FULL_MODEL_MAX_PAIRS = 40_000
 
 
 def lower_bound(problem: Problem) -> float:
-    """A valid lower bound on any roster's objective: what no roster can avoid, duty by duty
-    (people, police and skills who may serve a duty at all) and school peak by school peak
-    (no leader may serve at all)."""
-    w = problem.instance.policy.weights
+    """A valid lower bound on any roster's objective, school peak by school peak.
+
+    At a school peak with posts D, let T people be on duty (T <= sum of targets and <= the people
+    who may serve there at all, C). Then shortfall >= max(0, sum(min) - T), below_target =
+    sum(target) - T, and share_shortfall >= max(0, ceil(share*T) - min(T, professionals in C)).
+    The bound takes the best T for each school peak separately (people are not shared between them
+    here, which only lowers it), adds police, skills and leaders that no one may provide, and the
+    same for route duties.
+    """
+    inst = problem.instance
+    w = inst.policy.weights
+    share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
+    prof_roles = set(inst.policy.professional_roles)
     cands: dict[int, list[int]] = {}
     for p, ds in enumerate(problem.eligible):
         for d in ds:
             cands.setdefault(d, []).append(p)
     persons = problem.persons
     total = 0.0
+    slots: dict[tuple, list] = {}
     for d in problem.duties:
         people = cands.get(d.index, [])
         police = sum(1 for p in people if persons[p].role == "police")
-        total += w.shortfall * max(0, d.min - len(people)) + w.below_target * max(0, d.target - len(people))
         total += w.police_shortfall * max(0, d.min_police - police)
         for skill, k in d.skills.items():
             total += w.skill_shortfall * max(0, k - sum(1 for p in people if skill in persons[p].skills))
-    if problem.instance.policy.leader_on_duty:
-        leader_slots = {(d.school_id, d.date, d.peak) for d in problem.duties if d.kind == "post"
-                        for p in cands.get(d.index, []) if persons[p].role == "school_leader"}
+        if d.kind == "post":
+            slots.setdefault((d.school_id, d.date, d.peak), []).append(d)
+        else:
+            t = min(len(people), d.target)
+            total += w.shortfall * max(0, d.min - t) + w.below_target * (d.target - t)
+    for duties in slots.values():
+        people = {p for d in duties for p in cands.get(d.index, [])}
+        profs = sum(1 for p in people if persons[p].role in prof_roles)
+        lo, hi = sum(d.min for d in duties), sum(d.target for d in duties)
+        best = min(
+            w.shortfall * max(0, lo - t) + w.below_target * (hi - t)
+            + w.share_shortfall * max(0, math.ceil(share * t) - min(t, profs))
+            for t in range(0, min(hi, len(people)) + 1)
+        )
+        total += best
+    if inst.policy.leader_on_duty:
+        leader_slots = {key for key, duties in slots.items()
+                        if any(persons[p].role == "school_leader" for d in duties for p in cands.get(d.index, []))}
         total += w.leader_missing * sum(1 for k in problem.school_peaks
                                         if k[0] in problem.leader_schools and k not in leader_slots)
     return total
