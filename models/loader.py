@@ -41,7 +41,7 @@ def format_loc(loc: Iterable[Any]) -> str:
     return out
 
 
-class _SafeLoader(yaml.SafeLoader):
+class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present
     """SafeLoader without YAML 1.1's base-60 integers, so ``16:30`` stays a string."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -88,6 +89,7 @@ def solve_to_folder(inst, outdir: str | Path, **options):
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, strategy, quiet):
     """Solve INSTANCE and write roster.csv, roster.json, gaps.csv and summary.json."""
+    started = time.monotonic()
     inst = load_instance(instance)
     out = _outdir(outdir)
     show = not quiet and sys.stderr.isatty()
@@ -97,7 +99,7 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
             click.echo(f"  {p.elapsed:7.1f}s  objective {p.objective:12.1f}  bound {p.bound:12.1f}", err=True)
 
     result, summary, report, gaps = solve_to_folder(
-        inst, out, time_limit=time_limit, workers=workers, seed=seed, lexicographic=lexicographic,
+        inst, out, time_limit=time_limit - (time.monotonic() - started), workers=workers, seed=seed, lexicographic=lexicographic,
         strategy=strategy, on_progress=progress)
     rows = summary["assignments"]
     if not quiet:

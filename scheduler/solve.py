@@ -119,12 +119,17 @@ def solve(
 ) -> Result:
     t0 = time.monotonic()
     problem = expand(instance)
+    # keep time to check, explain and write the roster after the search
+    budget = time_limit
+    time_limit = max(0.5, time_limit - (0.3 + 5e-6 * problem.pairs))
     greedy = greedy_roster(problem)
     if strategy == "auto":
         strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     if strategy == "lns":
-        return _solve_lns(problem, greedy, t0, time_limit=time_limit, workers=workers, seed=seed,
-                          on_progress=on_progress)
+        result = _solve_lns(problem, greedy, t0, time_limit=time_limit, workers=workers, seed=seed,
+                            on_progress=on_progress)
+        result.settings["time_limit"] = budget
+        return result
     rm = RosterModel(problem)
     hint = rm.values_of(greedy)
     greedy_objective, _ = rm.evaluate(list(hint))
@@ -187,7 +192,7 @@ def solve(
         source=source,
         greedy_objective=greedy_objective,
         settings={
-            "time_limit": time_limit,
+            "time_limit": budget,
             "workers": workers,
             "seed": seed,
             "lexicographic": lexicographic,

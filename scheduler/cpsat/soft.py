@@ -137,8 +137,8 @@ def continuity(book: TermBook, problem: Problem, xv: Variables) -> None:
             continue
         serves = []
         for place, lits in by_place.items():
-            # n * u >= sum(x): u is 1 as soon as the person serves the post once.
-            u = book.hinge("", ("serves", p, place), lits, [1] * len(lits), 0, 1, div=len(lits))
+            # u is 1 as soon as the person serves the post once: x -> u for each duty (tight LP)
+            u = book.any_of(("serves", p, place), lits)
             serves.append(u)
         ub = min(len(serves), _max_load(problem, p, len(row))) - 1
         if ub > 0:

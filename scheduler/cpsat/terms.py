@@ -42,6 +42,17 @@ class TermBook:
         """A penalty ``max(0, ceil((sum coefs*lits + const) / div))``; None when always 0."""
         return self.max_of(rule, subject, [(lits, coefs, const)], ub, div, scale)
 
+    def any_of(self, subject: tuple, lits: list) -> cp_model.IntVar:
+        """A helper boolean that is 1 when any of ``lits`` is (posted as implications ``x -> u``,
+        whose LP is tighter than one aggregated constraint); recomputed as ``ceil(sum / n)``."""
+        if len(lits) == 1:
+            return lits[0]
+        var = self.model.new_bool_var("")
+        for lit in lits:
+            self.model.add_implication(lit, var)
+        self.penalties.append(Penalty("", subject, var, [([v.index for v in lits], [1] * len(lits), 0)], len(lits)))
+        return var
+
     def max_of(self, rule: str, subject: tuple, exprs: list[tuple[list, list[int], int]], ub: int,
                div: int = 1, scale: int = 1) -> cp_model.IntVar | None:
         """A penalty ``max(0, max_j ceil(expr_j / div))``; None when it can never be positive."""
