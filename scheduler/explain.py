@@ -22,7 +22,10 @@ _BLOCK_WORDS = {
     "max_per_week": "at their weekly limit",
     "max_minutes_per_week": "at their weekly minutes limit",
     "limit zero": "not rostered (limit 0)",
+    "posts full": "could only come instead of someone (the posts are at target)",
 }
+#: the reason named when a person is kept off a school peak's posts for several reasons
+_PRIORITY = ["on leave", "not available", "limit zero", "max_per_week", "max_minutes_per_week", "max_per_day", "busy"]
 
 
 def _who(problem: Problem, d: Duty) -> tuple[list[int], str]:
@@ -52,7 +55,7 @@ def _census(problem: Problem, ledger: Ledger, d: Duty, people: list[int]) -> tup
                 reason = "limit zero"
             else:
                 block = ledger.blocker(p, d)
-                reason = None if block in (None, "cap") else block
+                reason = "posts full" if block == "cap" else block
         if reason is None:
             free.append(p)
         else:
@@ -60,15 +63,38 @@ def _census(problem: Problem, ledger: Ledger, d: Duty, people: list[int]) -> tup
     return why, free
 
 
-def _sentence(what: str, why: Counter, free: list[int], problem: Problem) -> str:
+def _slot_census(problem: Problem, ledger: Ledger, duties: list[Duty], people: list[int]) -> tuple[Counter, list[int]]:
+    """Like :func:`_census` for a school peak: who is not on any of its posts, and why."""
+    on = {p for d in duties for p in ledger.staff[d.index]}
+    why: Counter = Counter()
+    free: list[int] = []
+    for p in people:
+        if p in on:
+            continue
+        reasons = []
+        for d in duties:
+            w, f = _census(problem, ledger, d, [p])
+            if f:
+                free.append(p)
+                break
+            reasons.extend(k for k in w if k != "posts full")
+        else:
+            why[min(reasons, key=_PRIORITY.index) if reasons else "posts full"] += 1
+    return why, free
+
+
+def _sentence(what: str, count: int, why: Counter, free: list[int], problem: Problem) -> str:
+    """``what`` names the ``count`` people who may serve (e.g. "police of st1")."""
+    if count == 0:
+        return f"no {what} may serve here at all"
     parts = [f"{n} {_BLOCK_WORDS.get(k, k)}" for k, n in sorted(why.items(), key=lambda kv: (-kv[1], kv[0]))]
     if free:
         roles = Counter(problem.persons[p].role for p in free)
         named = ", ".join(f"{n} {r}" for r, n in sorted(roles.items()))
-        parts.append(f"{len(free)} free but not used ({named}): other rules cost more there")
+        parts.append(f"{len(free)} free but not used ({named})")
     if not parts:
-        return f"no {what} may serve here at all"
-    return f"of {what}: " + "; ".join(parts)
+        return f"all {count} {what} are already on duty here"
+    return f"of {count} {what}: " + "; ".join(parts)
 
 
 def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> list[Gap]:
@@ -83,10 +109,10 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> li
     persons = problem.persons
     inst = problem.instance
     by_key = {(d.date.isoformat(), d.peak, d.post_id, d.route_id): d for d in problem.duties}
-    first_of_slot: dict[tuple, Duty] = {}
+    slots: dict[tuple, list[Duty]] = {}
     for d in problem.duties:
         if d.kind == "post":
-            first_of_slot.setdefault((d.school_id, d.date, d.peak), d)
+            slots.setdefault((d.school_id, d.date, d.peak), []).append(d)
     rows: list[Gap] = []
 
     def gap(d: Duty, rule: str, needed: int, got: int, reason: str) -> Gap:
@@ -101,18 +127,18 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> li
         if out.shortfall:
             why, free = _census(problem, ledger, d, people)
             text = f"{out.assigned} of {d.min} needed {d.window}; " + _sentence(
-                f"{len(people)} people of {where}", why, free, problem)
+                f"people of {where}", len(people), why, free, problem)
             rows.append(gap(d, "shortfall", d.min, out.assigned, text))
         elif out.below_target:
             why, free = _census(problem, ledger, d, people)
             text = f"{out.assigned} of target {d.target}; " + _sentence(
-                f"{len(people)} people of {where}", why, free, problem)
+                f"people of {where}", len(people), why, free, problem)
             rows.append(gap(d, "below_target", d.target, out.assigned, text))
         if out.police_shortfall:
             police = [p for p in people if persons[p].role == "police"]
             why, free = _census(problem, ledger, d, police)
             text = f"{out.police} of {d.min_police} police {d.window}; " + _sentence(
-                f"{len(police)} police of {where}", why, free, problem)
+                f"police of {where}", len(police), why, free, problem)
             rows.append(gap(d, "police_shortfall", d.min_police, out.police, text))
         for skill, need in sorted(d.skills.items()):
             got = out.skills_got.get(skill, 0)
@@ -120,25 +146,24 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> li
                 holders = [p for p in people if skill in persons[p].skills]
                 why, free = _census(problem, ledger, d, holders)
                 text = f"{got} of {need} with skill {skill}; " + _sentence(
-                    f"{len(holders)} people with {skill} of {where}", why, free, problem)
+                    f"people with {skill} of {where}", len(holders), why, free, problem)
                 rows.append(gap(d, f"skill_shortfall:{skill}", need, got, text))
     for school, date, peak, rule, needed, got in report.slot_gaps:
-        d = first_of_slot.get((school, date, peak))
-        if d is None:
+        if (school, date, peak) not in slots:
             text = "the school has no posts at this peak, so nobody can be put on duty"
         elif rule == "share_shortfall":
             prof_roles = set(inst.policy.professional_roles)
             staff = sorted(set(problem.school_staff.get(school, [])))
             profs = [p for p in staff if persons[p].role in prof_roles]
-            why, free = _census(problem, ledger, d, profs)
+            why, free = _slot_census(problem, ledger, slots[(school, date, peak)], profs)
             share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
             text = (f"{got} professionals where {needed} are needed for {float(share):.0%}; "
-                    + _sentence(f"{len(profs)} professionals who may serve here", why, free, problem))
+                    + _sentence("professionals who may serve here", len(profs), why, free, problem))
         else:
             leaders = [p for p in sorted(set(problem.school_staff.get(school, [])))
                        if persons[p].role == "school_leader"]
-            why, free = _census(problem, ledger, d, leaders)
-            text = "no school leader on duty; " + _sentence(f"{len(leaders)} school leaders", why, free, problem)
+            why, free = _slot_census(problem, ledger, slots[(school, date, peak)], leaders)
+            text = "no school leader on duty; " + _sentence("school leaders", len(leaders), why, free, problem)
         rows.append(Gap(date=date.isoformat(), peak=peak, school_id=school, rule=rule, needed=needed, got=got,
                         reason=text))
     rows.sort(key=lambda g: (g.date, g.school_id or "~", g.post_id, g.route_id, g.peak, g.rule))

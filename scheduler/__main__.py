@@ -1,0 +1,5 @@
+"""``python -m scheduler`` is ``schoolpost``."""
+
+from scheduler.cli import main
+
+main()
