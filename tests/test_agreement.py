@@ -88,3 +88,19 @@ def random_instance(seed: int) -> dict:
 def test_random_instances_agree(seed, tmp_path_factory):
     """Every random roster is valid and its recomputed objective equals the solver's, term by term."""
     solve_checked(random_instance(seed), tmp_path_factory.mktemp("agree"), expect_optimal=False, time_limit=5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**9))
+def test_greedy_roster_is_valid(seed):
+    """The greedy roster (hint, fallback and baseline) never breaks a hard rule."""
+    from models import instance_from_data
+    from scheduler.check import check_rows
+    from scheduler.duties import expand
+    from scheduler.greedy import greedy_roster
+    from scheduler.output import roster_rows
+
+    inst = instance_from_data(random_instance(seed))
+    problem = expand(inst)
+    report = check_rows(inst, roster_rows(problem, greedy_roster(problem)))
+    assert report.ok, [str(v) for v in report.violations]

@@ -83,3 +83,4 @@ def test_same_seed_same_files(instance_file, tmp_path):
         outs.append(out)
     for name in ("roster.csv", "roster.json", "gaps.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+    assert CliRunner().invoke(main, ["check", str(instance_file), str(outs[0])]).exit_code == 0
