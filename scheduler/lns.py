@@ -27,8 +27,9 @@ from scheduler.duties import Problem
 
 log = logging.getLogger("schoolpost")
 
-#: deterministic-time budget of one sub-solve (CP-SAT's work units, about a second each)
-SUB_DETERMINISTIC_TIME = 1.5
+#: CP-SAT parameters of one sub-solve: its local search from the hint (measured far better than
+#: tree search on these sub-models, see benchmarks/README.md), for a fixed deterministic time
+SUB_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 1.5}
 
 
 @dataclass
@@ -54,7 +55,7 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     before, _ = rm.evaluate(list(values))
     rm.add_hint(values)
     raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed,
-              extra={"max_deterministic_time": SUB_DETERMINISTIC_TIME})
+              extra=SUB_PARAMETERS)
     if raw.values is None:
         return None
     after, _ = rm.evaluate(list(raw.values))
@@ -94,6 +95,7 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
             stats.rounds = rnd + 1
             changed = 0
             i = 0
+            hoods = _worst_first(problem, hoods, roster)
             while i < len(hoods):
                 if time.monotonic() >= deadline:
                     stats.stopped_by = "time_limit"
@@ -131,6 +133,27 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
         if pool is not None:
             pool.shutdown(wait=True)
     return _pairs(roster), stats
+
+
+def _worst_first(problem: Problem, hoods: list[Neighbourhood], roster: dict[int, set[int]]) -> list[Neighbourhood]:
+    """Neighbourhoods ordered by what they miss now (people and police short, weighted), so the
+    time goes first where the gaps are; ties keep the fixed order."""
+    w = problem.instance.policy.weights
+    staff: dict[int, list[int]] = {}
+    for p, ds in roster.items():
+        for d in ds:
+            staff.setdefault(d, []).append(p)
+
+    def missing(h: Neighbourhood) -> float:
+        total = 0.0
+        for i in h.duties:
+            d, people = problem.duties[i], staff.get(i, [])
+            police = sum(1 for p in people if problem.persons[p].role == "police")
+            total += w.shortfall * max(0, d.min - len(people)) + w.police_shortfall * max(0, d.min_police - police)
+        return total
+
+    order = {h.name: k for k, h in enumerate(hoods)}
+    return sorted(hoods, key=lambda h: (-missing(h), order[h.name]))
 
 
 def _pairs(roster: dict[int, set[int]]) -> list[tuple[int, int]]:

@@ -209,7 +209,7 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, *, ti
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
     objective plus every accepted sub-model change (each exact)."""
     from scheduler.check import check_rows
-    from scheduler.lns import SUB_DETERMINISTIC_TIME, improve
+    from scheduler.lns import SUB_PARAMETERS, improve
     from scheduler.output import roster_rows
 
     start_obj = check_rows(problem.instance, roster_rows(problem, greedy)).objective
@@ -248,7 +248,7 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, *, ti
             "lexicographic": False,
             "strategy": "lns",
             "ortools_version": ORTOOLS_VERSION,
-            "parameters": {"sub_max_deterministic_time": SUB_DETERMINISTIC_TIME, "sub_num_workers": 1},
+            "parameters": {**SUB_PARAMETERS, "num_workers": 1},
             "lns": {"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
                     "stopped_by": stats.stopped_by},
         },
