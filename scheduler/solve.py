@@ -209,11 +209,12 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, *, ti
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
     objective plus every accepted sub-model change (each exact)."""
     from scheduler.check import check_rows
+    from scheduler.cpsat.bound import relaxation_bound
     from scheduler.lns import SUB_PARAMETERS, improve
     from scheduler.output import roster_rows
 
     start_obj = check_rows(problem.instance, roster_rows(problem, greedy)).objective
-    bound = lower_bound(problem)
+    bound = max(lower_bound(problem), relaxation_bound(problem) or 0.0)
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
 

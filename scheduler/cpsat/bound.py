@@ -1,0 +1,205 @@
+"""A lower bound for large instances: the roster model with people counted, not named.
+
+People of one unit and role form a **class**. Instead of "person p takes duty d", the relaxation
+only decides how many of a class stand at each school peak (or route duty). Every constraint is a
+consequence of the real rules, so any real roster maps to a solution of the relaxation with the
+same or a higher cost, and the relaxation's best bound is a valid lower bound of the real optimum:
+
+- one place at a time: at any moment, a class has no more people out than members who may serve
+  then (cliques of overlapping windows; travel is ignored, which only relaxes);
+- limits: a class's duties per date, per week and minutes per week are at most the sums of its
+  members' limits;
+- cap: a school peak takes at most the sum of its posts' targets.
+
+Terms kept exactly per school peak (shortfall, below_target, police, share with ``ceil``, leader,
+burden) are summed over the peak's posts, which can only lower them; fairness is bounded by the
+class's average load; continuity, travel and skills count zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from fractions import Fraction
+
+from ortools.sat.python import cp_model
+
+from scheduler.duties import Problem
+
+
+def relaxation(problem: Problem) -> tuple[cp_model.CpModel, int, int]:
+    """The aggregated model; returns (model, integer weight scale... as the objective's divisor, constant)."""
+    from scheduler.cpsat.model import integer_weights
+
+    inst = problem.instance
+    w, scale = integer_weights(inst.policy.weights.model_dump())
+    share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
+    prof_roles = set(inst.policy.professional_roles)
+    burden = set(inst.policy.burden_roles)
+    persons = problem.persons
+    m = cp_model.CpModel()
+
+    # slots: school peaks with posts, and route duties
+    slot_of: dict[int, tuple] = {}
+    for d in problem.duties:
+        slot_of[d.index] = ("post", d.school_id, d.date, d.peak) if d.kind == "post" else ("route", d.index)
+    slot_duties: dict[tuple, list[int]] = defaultdict(list)
+    for i, key in slot_of.items():
+        slot_duties[key].append(i)
+
+    # class -> members; (class, slot) -> members who may serve it
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for p, person in enumerate(persons):
+        members[(person.unit, person.role)].append(p)
+    may: dict[tuple, set[int]] = defaultdict(set)
+    for p, ds in enumerate(problem.eligible):
+        c = (persons[p].unit, persons[p].role)
+        for d in ds:
+            may[(c, slot_of[d])].add(p)
+
+    y: dict[tuple, cp_model.IntVar] = {}
+    by_slot: dict[tuple, list[tuple[tuple, cp_model.IntVar]]] = defaultdict(list)
+    by_class: dict[tuple, list[tuple[tuple, cp_model.IntVar]]] = defaultdict(list)
+    for (c, s), people in sorted(may.items(), key=lambda kv: repr(kv[0])):
+        cap = min(len(people), sum(problem.duties[d].target for d in slot_duties[s]))
+        if cap <= 0:
+            continue
+        v = m.new_int_var(0, cap, "")
+        y[(c, s)] = v
+        by_slot[s].append((c, v))
+        by_class[c].append((s, v))
+
+    def window(s: tuple) -> tuple:
+        d = problem.duties[slot_duties[s][0]]
+        return d.date, d.start, d.end
+
+    for c, items in by_class.items():
+        limits = [inst.limits_of(persons[p]) for p in members[c]]
+        # one place at a time: maximal cliques of overlapping windows, per date
+        per_date: dict[object, list] = defaultdict(list)
+        for s, v in items:
+            per_date[window(s)[0]].append((s, v))
+        for date, day in per_date.items():
+            day.sort(key=lambda sv: window(sv[0])[1:])
+            active: list = []
+            grew = False
+            for s, v in day:
+                start = window(s)[1]
+                keep = [a for a in active if window(a[0])[2] > start]
+                if len(keep) < len(active) and grew:
+                    _clique(m, active, may, c)
+                    grew = False
+                active = keep + [(s, v)]
+                grew = True
+            if grew:
+                _clique(m, active, may, c)
+            cap_day = sum(lim.max_per_day if lim.max_per_day is not None else 10**6 for lim in limits)
+            if cap_day < 10**6:
+                m.add(sum(v for _, v in day) <= cap_day)
+        if all(lim.max_per_week is not None for lim in limits):
+            m.add(sum(v for _, v in items) <= sum(lim.max_per_week for lim in limits))
+        if all(lim.max_minutes_per_week is not None for lim in limits):
+            minutes = [problem.duties[slot_duties[s][0]].minutes for s, _ in items]
+            m.add(cp_model.LinearExpr.weighted_sum([v for _, v in items], minutes)
+                  <= sum(lim.max_minutes_per_week for lim in limits))
+
+    obj_vars: list = []
+    obj_coefs: list[int] = []
+    const = 0
+
+    def hinge(expr, lo_const: int, ub: int, weight: int, div: int = 1) -> None:
+        """weight * max(0, ceil((lo_const - expr) / div))"""
+        nonlocal const
+        if weight == 0 or ub <= 0:
+            return
+        t = m.new_int_var(0, ub, "")
+        m.add(div * t + expr >= lo_const)
+        obj_vars.append(t)
+        obj_coefs.append(weight)
+
+    for s, duties in slot_duties.items():
+        ds = [problem.duties[i] for i in duties]
+        items = by_slot.get(s, [])
+        total = sum(v for _, v in items) if items else 0
+        lo, hi = sum(d.min for d in ds), sum(d.target for d in ds)
+        if items:
+            m.add(total <= hi)
+        hinge(total, lo, lo, w["shortfall"])
+        const += w["below_target"] * hi
+        for _, v in items:
+            obj_vars.append(v)
+            obj_coefs.append(-w["below_target"])
+        police = sum(v for c, v in items if c[1] == "police") if items else 0
+        need = sum(d.min_police for d in ds)
+        hinge(police, need, need, w["police_shortfall"])
+        for c, v in items:
+            if c[1] in burden and w["burden"]:
+                obj_vars.append(v)
+                obj_coefs.append(w["burden"])
+        if s[0] == "post" and items and share.numerator:
+            # den*short >= num*total - den*prof
+            expr = sum((share.denominator - share.numerator) * v if c[1] in prof_roles else -share.numerator * v
+                       for c, v in items)
+            ub = math.ceil(share * hi)
+            hinge(expr, 0, ub, w["share_shortfall"], div=share.denominator)
+    if inst.policy.leader_on_duty:
+        for key in problem.school_peaks:
+            if key[0] not in problem.leader_schools:
+                continue
+            items = by_slot.get(("post", *key), [])
+            leaders = sum(v for c, v in items if c[1] == "school_leader") if items else 0
+            hinge(leaders, 1, 1, w["leader_missing"])
+    for c, items in by_class.items():
+        if w["fairness"] and items:
+            n = len(members[c])
+            top = m.new_int_var(0, 10**6, "")
+            m.add(n * top >= sum(v for _, v in items))
+            obj_vars.append(top)
+            obj_coefs.append(w["fairness"])
+    m.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs) + const)
+    return m, scale, const
+
+
+def _clique(m: cp_model.CpModel, active: list, may: dict, c: tuple) -> None:
+    if len(active) < 2:
+        return
+    people = set()
+    for s, _ in active:
+        people |= may[(c, s)]
+    m.add(sum(v for _, v in active) <= len(people))
+
+
+def relaxation_bound(problem: Problem, *, time_limit: float = 30.0) -> float | None:
+    """The linear-programming optimum of the aggregated relaxation (policy units), by GLOP.
+
+    A valid lower bound on every roster's objective; None when the LP solver gives no optimum.
+    """
+    from ortools.linear_solver import pywraplp
+
+    model, scale, _ = relaxation(problem)
+    proto = model.proto
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    if lp is None:
+        return None
+    lp.SetTimeLimit(int(time_limit * 1000))
+    inf = lp.infinity()
+    xs = []
+    for var in proto.variables:
+        dom = list(var.domain)
+        xs.append(lp.NumVar(float(dom[0]), float(dom[-1]), ""))
+    big = 2**60
+    for ct in proto.constraints:
+        dom = list(ct.linear.domain)
+        lo = -inf if dom[0] <= -big else float(dom[0])
+        hi = inf if dom[-1] >= big else float(dom[-1])
+        row = lp.RowConstraint(lo, hi, "")
+        for v, c in zip(ct.linear.vars, ct.linear.coeffs):
+            row.SetCoefficient(xs[v], float(c))
+    objective = lp.Objective()
+    for v, c in zip(proto.objective.vars, proto.objective.coeffs):
+        objective.SetCoefficient(xs[v], objective.GetCoefficient(xs[v]) + float(c))
+    objective.SetOffset(float(proto.objective.offset))
+    objective.SetMinimization()
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    return objective.Value() / scale
