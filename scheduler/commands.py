@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter, defaultdict
@@ -12,6 +13,18 @@ import click
 
 from models import ROLES, InstanceError, load_instance
 from scheduler.duties import Problem, expand
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux /proc), so --time-limit covers start-up too."""
+    try:
+        with open("/proc/self/stat") as fh:
+            start_ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _outdir(path: str) -> Path:
@@ -89,7 +102,7 @@ def solve_to_folder(inst, outdir: str | Path, **options):
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, strategy, quiet):
     """Solve INSTANCE and write roster.csv, roster.json, gaps.csv and summary.json."""
-    started = time.monotonic()
+    started = time.monotonic() - process_age()
     inst = load_instance(instance)
     out = _outdir(outdir)
     show = not quiet and sys.stderr.isatty()

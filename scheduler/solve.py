@@ -121,7 +121,7 @@ def solve(
     problem = expand(instance)
     # keep time to check, explain and write the roster after the search
     budget = time_limit
-    time_limit = max(0.5, time_limit - (0.3 + 5e-6 * problem.pairs))
+    time_limit = max(0.5, time_limit - (0.5 + 1e-5 * problem.pairs))
     greedy = greedy_roster(problem)
     if strategy == "auto":
         strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
