@@ -30,6 +30,9 @@ log = logging.getLogger("schoolpost")
 #: CP-SAT parameters of one sub-solve: its local search from the hint (measured far better than
 #: tree search on these sub-models, see benchmarks/README.md), for a fixed deterministic time
 SUB_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 1.5}
+#: sub-models up to this many free variables are solved by the default search instead, which
+#: usually proves them optimal well within the same deterministic time
+SMALL_SUB_MODEL = 2_000
 
 
 @dataclass
@@ -54,8 +57,8 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     values = rm.values_of(current)
     before, _ = rm.evaluate(list(values))
     rm.add_hint(values)
-    raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed,
-              extra=SUB_PARAMETERS)
+    params = SUB_PARAMETERS if rm.xv.count > SMALL_SUB_MODEL else {"max_deterministic_time": 1.5}
+    raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed, extra=params)
     if raw.values is None:
         return None
     after, _ = rm.evaluate(list(raw.values))

@@ -116,7 +116,10 @@ def solve(
     strategy: str = "auto",
     on_progress: Callable[[Progress], None] | None = None,
     solver_params: dict | None = None,
+    polish: float = 0.5,
 ) -> Result:
+    """Solve an instance; see the module docstring. ``polish`` is the share of the time a ``full``
+    solve first spends improving the greedy roster by neighbourhood search (its hint)."""
     t0 = time.monotonic()
     problem = expand(instance)
     # keep time to check, explain and write the roster after the search
@@ -133,6 +136,16 @@ def solve(
     rm = RosterModel(problem)
     hint = rm.values_of(greedy)
     greedy_objective, _ = rm.evaluate(list(hint))
+    if not lexicographic and polish > 0:
+        # primal first: neighbourhood search from the greedy roster, then the full model from there
+        from scheduler.lns import improve
+
+        start = rm.values_of(greedy)
+        lns_deadline = time.monotonic() + polish * max(0.0, time_limit - (time.monotonic() - t0))
+        pairs, _ = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed)
+        better = rm.values_of(pairs)
+        if rm.evaluate(list(better))[0] <= rm.evaluate(list(start))[0]:
+            hint = better
     rm.add_hint(hint)
     build_time = time.monotonic() - t0
     log.info("model built in %.2fs: %s; greedy objective %.1f", build_time, rm.size, greedy_objective)
@@ -174,6 +187,10 @@ def solve(
     bound = raw.bound / scale if raw.status != "infeasible" else float("nan")
     if raw.status == "optimal":
         bound = min(bound, objective)
+    elif not lexicographic:
+        from scheduler.cpsat.bound import relaxation_bound
+
+        bound = max(bound, relaxation_bound(problem, time_limit=5.0) or bound)
     return Result(
         status=raw.status,
         objective=objective,
