@@ -126,16 +126,20 @@ def solve(
     budget = time_limit
     time_limit = max(0.5, time_limit - (0.5 + 1e-5 * problem.pairs))
     greedy = greedy_roster(problem)
+    first_roster = time.monotonic() - t0  # the greedy roster is valid: the first roster to return
     if strategy == "auto":
         strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     if strategy == "lns":
         result = _solve_lns(problem, greedy, t0, time_limit=time_limit, workers=workers, seed=seed,
                             on_progress=on_progress)
         result.settings["time_limit"] = budget
+        result.first_solution_time = first_roster
         return result
     rm = RosterModel(problem)
     hint = rm.values_of(greedy)
     greedy_objective, _ = rm.evaluate(list(hint))
+    build_time = time.monotonic() - t0
+    t1 = time.monotonic()
     if not lexicographic and polish > 0:
         # primal first: neighbourhood search from the greedy roster, then the full model from there
         from scheduler.lns import improve
@@ -147,11 +151,10 @@ def solve(
         if rm.evaluate(list(better))[0] <= rm.evaluate(list(start))[0]:
             hint = better
     rm.add_hint(hint)
-    build_time = time.monotonic() - t0
     log.info("model built in %.2fs: %s; greedy objective %.1f", build_time, rm.size, greedy_objective)
 
     scale = rm.weight_scale
-    remaining = max(0.5, time_limit - build_time)
+    remaining = max(0.5, time_limit - (time.monotonic() - t0))
     trace: list[Progress] = []
     if lexicographic:
         first = [p.var for p in rm.book.penalties if p.rule == "shortfall"]
@@ -165,7 +168,6 @@ def solve(
             rm.add_hint(hint)
         rm.model.minimize(rm.objective.expr())
         remaining = max(0.5, time_limit - (time.monotonic() - t0))
-    t1 = time.monotonic()
     raw = run(
         rm.model,
         time_limit=remaining,
@@ -199,7 +201,7 @@ def solve(
         wall_time=time.monotonic() - t0,
         build_time=build_time,
         solve_time=solve_time,
-        first_solution_time=raw.first_solution_time,
+        first_solution_time=first_roster,
         assignments=assignments,
         terms=terms,
         penalties=[(pen, v) for pen, v in rm.penalties_with_values(values) if v],
@@ -251,7 +253,7 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, *, ti
         wall_time=time.monotonic() - t0,
         build_time=build_time,
         solve_time=solve_time,
-        first_solution_time=0.0,
+        first_solution_time=None,
         assignments=pairs,
         terms={},
         penalties=[],
