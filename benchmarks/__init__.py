@@ -1,0 +1,1 @@
+"""Measured runs: the benchmark ladder (``python -m benchmarks.ladder``), see benchmarks/README.md."""
