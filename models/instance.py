@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -21,25 +21,6 @@ from pydantic import (
     PlainSerializer,
     Tag,
     model_validator,
-)
-
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ROLES: tuple[str, ...] = (
-    "police",
-    "auxiliary_police",
-    "security_guard",
-    "community_worker",
-    "school_leader",
-    "teacher",
-    "volunteer",
-)
-SCHOOL_TYPES: tuple[str, ...] = (
-    "kindergarten",
-    "primary",
-    "junior_middle",
-    "senior_high",
-    "nine_year",
-    "vocational",
 )
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -54,13 +35,17 @@ Role = Literal[
 ]
 SchoolType = Literal["kindergarten", "primary", "junior_middle", "senior_high", "nine_year", "vocational"]
 
+WEEKDAYS: tuple[str, ...] = get_args(Weekday)
+ROLES: tuple[str, ...] = get_args(Role)
+SCHOOL_TYPES: tuple[str, ...] = get_args(SchoolType)
+
 _HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
 
 
 def parse_hhmm(value: object) -> int:
     """``"07:20"`` -> 440 minutes after midnight. Accepts 00:00-24:00."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise ValueError("must be a time 'HH:MM' in quotes")
+        raise ValueError("must be a time 'HH:MM' in quotes")  # noqa: TRY004 - pydantic reports ValueError
     m = _HHMM.match(value.strip())
     if not m:
         raise ValueError(f"must be a time 'HH:MM', got {value!r}")
@@ -144,7 +129,7 @@ class Post(_Model):
         a missing ``min`` is 0 and a missing ``target`` equals ``min``."""
         base = self.demand.get("default", Demand())
         over = self.demand.get(peak, Demand())
-        pick = lambda key: getattr(over, key) if getattr(over, key) is not None else getattr(base, key)  # noqa: E731
+        pick = lambda key: getattr(over, key) if getattr(over, key) is not None else getattr(base, key)
         lo = pick("min") or 0
         target = pick("target")
         return ResolvedDemand(
@@ -252,6 +237,10 @@ class Weights(_Model):
     continuity: Weight = 3
     travel_minute: Weight = 1
     burden: Weight = 2
+
+
+#: The soft rules, named as ``policy.weights`` names them, in the order of the objective.
+SOFT_RULES: tuple[str, ...] = tuple(Weights.model_fields)
 
 
 class Policy(_Model):

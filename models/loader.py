@@ -50,7 +50,7 @@ _SafeLoader.yaml_implicit_resolvers = {
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 # Re-add int and float without the sexagesimal forms.
-import re as _re  # noqa: E402
+import re as _re
 
 _SafeLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int",

@@ -44,23 +44,10 @@ from typing import Any
 import click
 
 from models import ASSIGNMENT_COLUMNS, Instance, InstanceError, Person, format_hhmm, load_instance, parse_hhmm
-from models.instance import Location
+from models.instance import SOFT_RULES, Location
 
 #: Hard rules in the order they are reported.
 HARD_RULES: tuple[str, ...] = ("roster", "eligibility", "availability", "one_place", "limits", "cap")
-#: Soft rules (terms), named as ``policy.weights`` names them.
-SOFT_RULES: tuple[str, ...] = (
-    "shortfall",
-    "police_shortfall",
-    "skill_shortfall",
-    "share_shortfall",
-    "leader_missing",
-    "below_target",
-    "fairness",
-    "continuity",
-    "travel_minute",
-    "burden",
-)
 DEFAULT_TRAVEL_CHAIN_GAP = 60
 OBJECTIVE_REL_TOL = 1e-6
 

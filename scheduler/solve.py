@@ -95,7 +95,7 @@ def lower_bound(problem: Problem) -> float:
         best = min(
             w.shortfall * max(0, lo - t) + w.below_target * (hi - t)
             + w.share_shortfall * max(0, math.ceil(share * t) - min(t, profs))
-            for t in range(0, min(hi, len(people)) + 1)
+            for t in range(min(hi, len(people)) + 1)
         )
         total += best
     if inst.policy.leader_on_duty:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import random
 
+from conftest import doc, solve_checked
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import doc, solve_checked
 
 ROLES = ["police", "auxiliary_police", "security_guard", "community_worker", "school_leader", "teacher", "volunteer"]
 

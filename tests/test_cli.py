@@ -6,8 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import NEAR2, doc, person, school
+
 from scheduler.cli import main
 
 

@@ -4,8 +4,8 @@ validator's on the final roster, and a run never ends worse than the greedy rost
 from __future__ import annotations
 
 import pytest
-
 from conftest import solve_checked
+
 from scheduler.generate import generate
 
 

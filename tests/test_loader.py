@@ -6,8 +6,8 @@ import json
 
 import pytest
 import yaml
-
 from conftest import doc, person, school
+
 from models import InstanceError, instance_from_data, load_instance
 
 

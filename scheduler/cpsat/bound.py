@@ -79,7 +79,7 @@ def relaxation(problem: Problem) -> tuple[cp_model.CpModel, int, int]:
         per_date: dict[object, list] = defaultdict(list)
         for s, v in items:
             per_date[window(s)[0]].append((s, v))
-        for date, day in per_date.items():
+        for day in per_date.values():
             day.sort(key=lambda sv: window(sv[0])[1:])
             active: list = []
             grew = False

@@ -12,8 +12,8 @@ from collections import defaultdict
 
 from ortools.sat.python import cp_model
 
-from scheduler.cpsat.variables import Variables
 from models.instance import Location, haversine_km
+from scheduler.cpsat.variables import Variables
 from scheduler.duties import Duty, Problem
 
 
@@ -131,17 +131,22 @@ def travel_upper_bound(problem: Problem) -> int:
     return max([minutes, *listed])
 
 
+def person_days(problem: Problem, row: dict[int, cp_model.IntVar]):
+    """A person's variables by date and slot: yields (slots sorted by start, {slot: variables})."""
+    by_date: dict[object, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
+    for d, var in row.items():
+        duty = problem.duties[d]
+        by_date[duty.date][slot_key(duty)].append(var)
+    for slots_vars in by_date.values():
+        yield tuple(sorted(slots_vars, key=lambda k: (k[1], k[2], k[3], k[4]))), slots_vars
+
+
 def add_one_place(model: cp_model.CpModel, problem: Problem, xv: Variables) -> int:
     """one_place: a person's duties on one date never overlap once travel is added."""
     conflicts = SlotConflicts(problem)
     n = 0
-    for p, row in enumerate(xv.x):
-        by_date: dict[object, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
-        for d, var in row.items():
-            duty = problem.duties[d]
-            by_date[duty.date][slot_key(duty)].append(var)
-        for slots_vars in by_date.values():
-            slots = tuple(sorted(slots_vars, key=lambda k: (k[1], k[2], k[3], k[4])))
+    for row in xv.x:
+        for slots, slots_vars in person_days(problem, row):
             in_clique = set()
             for clique in conflicts.cliques(slots):
                 lits = [v for i in clique for v in slots_vars[slots[i]]]

@@ -8,24 +8,11 @@ from fractions import Fraction
 
 from ortools.sat.python import cp_model
 
+from models.instance import SOFT_RULES
 from scheduler.cpsat import hard, soft
 from scheduler.cpsat.terms import Penalty, TermBook, exact_values
 from scheduler.cpsat.variables import Variables
 from scheduler.duties import Problem
-
-#: Soft rules with their weight key, in the order they are built.
-SOFT_RULES = (
-    "shortfall",
-    "police_shortfall",
-    "skill_shortfall",
-    "share_shortfall",
-    "leader_missing",
-    "below_target",
-    "fairness",
-    "continuity",
-    "travel_minute",
-    "burden",
-)
 
 
 def integer_weights(weights: dict[str, float]) -> tuple[dict[str, int], int]:

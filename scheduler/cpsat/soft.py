@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 from fractions import Fraction
 
-from scheduler.cpsat.hard import slot_key
+from scheduler.cpsat.hard import person_days
 from scheduler.cpsat.terms import TermBook
 from scheduler.cpsat.variables import Variables
 from scheduler.duties import Problem
@@ -154,12 +154,7 @@ def travel_minute(book: TermBook, problem: Problem, xv: Variables) -> None:
     gap = problem.instance.policy.travel_chain_gap
     memo: dict[tuple, list] = {}
     for p, row in enumerate(xv.x):
-        by_date: dict[object, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
-        for d, v in row.items():
-            duty = problem.duties[d]
-            by_date[duty.date][slot_key(duty)].append(v)
-        for slots_vars in by_date.values():
-            slots = tuple(sorted(slots_vars, key=lambda k: (k[1], k[2], k[3], k[4])))
+        for slots, slots_vars in person_days(problem, row):
             chains = memo.get(slots)
             if chains is None:
                 chains = memo[slots] = _chains(problem, slots, gap)

@@ -8,9 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ortools.sat.python import cp_model
-
 import ortools
+from ortools.sat.python import cp_model
 
 
 @dataclass
@@ -80,14 +79,14 @@ def run(
     def work() -> None:
         try:
             box["status"] = solver.solve(model, callback)
-        except BaseException as exc:  # pragma: no cover - re-raised in the caller
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
             box["error"] = exc
 
     thread = threading.Thread(target=work, name="cp-sat", daemon=True)
     previous = {}
     in_main = threading.current_thread() is threading.main_thread()
 
-    def stop(signum, frame):  # noqa: ARG001
+    def stop(signum, frame):
         interrupted.set()
         solver.stop_search()
 
