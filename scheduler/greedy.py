@@ -57,7 +57,7 @@ class Ledger:
         return sorted((p, d) for d, ps in self.staff.items() for p in ps)
 
 
-def greedy_roster(problem: Problem) -> list[tuple[int, int]]:
+def greedy_roster(problem: Problem, plan: dict | None = None) -> list[tuple[int, int]]:
     """(person index, duty index) pairs of a greedy roster that keeps every hard rule.
 
     Passes, as a careful planner would: police where police are asked for, people with the asked
@@ -65,6 +65,10 @@ def greedy_roster(problem: Problem) -> list[tuple[int, int]]:
     the professional share holds. In each pass the duties with the fewest people to choose from go
     first (ties by time), and each place goes to the least-loaded free person (professionals and
     community staff before teachers and volunteers).
+
+    ``plan`` (optional, from :func:`scheduler.cpsat.bound.relaxation_bound`) gives how many people
+    of each (unit, role) the relaxation sends to each school peak; people whose class is still
+    below its planned count there are asked first.
     """
     inst = problem.instance
     persons = problem.persons
@@ -82,17 +86,30 @@ def greedy_roster(problem: Problem) -> list[tuple[int, int]]:
     def slot(d) -> tuple:
         return (d.school_id, d.date, d.peak)
 
+    sent: dict[tuple, int] = defaultdict(int)  # (class, plan slot) -> people sent so far
+
+    def plan_slot(d) -> tuple:
+        return ("post", d.school_id, d.date, d.peak) if d.kind == "post" else ("route", d.index)
+
+    def behind_plan(p: int, d) -> float:
+        if not plan:
+            return 0.0
+        key = ((persons[p].unit, persons[p].role), plan_slot(d))
+        return -(plan.get(key, 0.0) - sent[key])
+
     def take(d, pred, need: int) -> int:
         """Put up to ``need`` free people matching ``pred`` on duty ``d``; returns how many."""
         if need <= 0:
             return 0
         pool = [p for p in candidates[d.index] if pred(persons[p]) and ledger.blocker(p, d) is None]
-        pool.sort(key=lambda p: (persons[p].role in burden, ledger.week[p], ledger.minutes[p], p))
+        pool.sort(key=lambda p: (behind_plan(p, d) > -0.5, persons[p].role in burden, ledger.week[p],
+                                 ledger.minutes[p], p))
         got = 0
         for p in pool:
             if got >= need or ledger.blocker(p, d) is not None:
                 break
             ledger.add(p, d)
+            sent[((persons[p].unit, persons[p].role), plan_slot(d))] += 1
             got += 1
             if d.kind == "post":
                 slot_people[slot(d)].append(p)

@@ -27,8 +27,11 @@ from ortools.sat.python import cp_model
 from scheduler.duties import Problem
 
 
-def relaxation(problem: Problem) -> tuple[cp_model.CpModel, int, int]:
-    """The aggregated model; returns (model, integer weight scale... as the objective's divisor, constant)."""
+def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.CpModel, int, int]:
+    """The aggregated model; returns (model, the objective's divisor (weight scale), constant).
+
+    ``counts``, when given, is filled with ``{(class, slot): variable}`` where a class is
+    ``(unit, role)`` and a slot ``("post", school, date, peak)`` or ``("route", duty index)``."""
     from scheduler.cpsat.model import integer_weights
 
     inst = problem.instance
@@ -66,6 +69,8 @@ def relaxation(problem: Problem) -> tuple[cp_model.CpModel, int, int]:
             continue
         v = m.new_int_var(0, cap, "")
         y[(c, s)] = v
+        if counts is not None:
+            counts[(c, s)] = v
         by_slot[s].append((c, v))
         by_class[c].append((s, v))
 
@@ -169,14 +174,17 @@ def _clique(m: cp_model.CpModel, active: list, may: dict, c: tuple) -> None:
     m.add(sum(v for _, v in active) <= len(people))
 
 
-def relaxation_bound(problem: Problem, *, time_limit: float = 30.0) -> float | None:
+def relaxation_bound(problem: Problem, *, time_limit: float = 30.0, plan: dict | None = None) -> float | None:
     """The linear-programming optimum of the aggregated relaxation (policy units), by GLOP.
 
     A valid lower bound on every roster's objective; None when the LP solver gives no optimum.
+    ``plan``, when given, is filled with the LP's count per ``(class, slot)`` (see
+    :func:`relaxation`): how many people of each unit and role it would send to each school peak.
     """
     from ortools.linear_solver import pywraplp
 
-    model, scale, _ = relaxation(problem)
+    counts: dict = {}
+    model, scale, _ = relaxation(problem, counts)
     proto = model.proto
     lp = pywraplp.Solver.CreateSolver("GLOP")
     if lp is None:
@@ -202,4 +210,9 @@ def relaxation_bound(problem: Problem, *, time_limit: float = 30.0) -> float | N
     objective.SetMinimization()
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
+    if plan is not None:
+        for key, var in counts.items():
+            value = xs[var.index].solution_value()
+            if value > 1e-6:
+                plan[key] = value
     return objective.Value() / scale
