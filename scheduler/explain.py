@@ -1,8 +1,8 @@
 """Gaps in words: for every duty (or school peak) where a soft rule is not met, say why.
 
-The rows come from the penalties the model itself used (same data, same names), and the reason
-looks at each person who could have served: not available, on leave, busy elsewhere, at a limit,
-or free but left out because other rules cost more.
+What is short (needed, got) comes from the validator's report on the written roster, with the
+rule names of docs/RULES.md; the reason looks at each person who could have served: not available,
+on leave, busy elsewhere, at a limit, could only come instead of someone, or free but not used.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from models import Instance
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import relaxation_bound
 from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, run, sum_le
-from scheduler.cpsat.terms import Penalty
 from scheduler.duties import Problem, expand
 from scheduler.greedy import greedy_roster
 
@@ -37,7 +36,6 @@ class Result:
     first_solution_time: float | None
     assignments: list[tuple[int, int]]
     terms: dict[str, int]
-    penalties: list[tuple[Penalty, int]]
     size: dict[str, int]
     problem: Problem
     source: str = "cp-sat"
@@ -207,7 +205,6 @@ def solve(
         first_solution_time=first_roster,
         assignments=assignments,
         terms=terms,
-        penalties=[(pen, v) for pen, v in rm.penalties_with_values(values) if v],
         size={**rm.size, "eligible_pairs": problem.pairs, "duties": len(problem.duties),
               "persons": len(problem.persons), **{f"{k}_constraints": v for k, v in rm.constraints.items()}},
         problem=problem,
@@ -258,7 +255,6 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relax
         first_solution_time=None,
         assignments=pairs,
         terms={},
-        penalties=[],
         size={"eligible_pairs": problem.pairs, "duties": len(problem.duties), "persons": len(problem.persons)},
         problem=problem,
         source="lns",

@@ -10,7 +10,7 @@ from ortools.sat.python import cp_model
 
 from models.instance import SOFT_RULES
 from scheduler.cpsat import hard, soft
-from scheduler.cpsat.terms import Penalty, TermBook, exact_values
+from scheduler.cpsat.terms import TermBook, exact_values
 from scheduler.cpsat.variables import Variables
 from scheduler.duties import Problem
 
@@ -118,9 +118,6 @@ class RosterModel:
         hint = self.model.proto.solution_hint
         hint.vars.extend(range(len(values)))
         hint.values.extend(values)
-
-    def penalties_with_values(self, values: list[int]) -> list[tuple[Penalty, int]]:
-        return [(pen, values[pen.var.index]) for pen in self.book.penalties if pen.rule]
 
     @property
     def size(self) -> dict[str, int]:
