@@ -15,6 +15,8 @@ With two or more workers, two neighbourhoods with no person in common are solved
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,8 +48,8 @@ class LnsStats:
 
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
-             time_left: float) -> tuple[SubProblem, list[tuple[int, int]], float] | None:
-    """Solve one neighbourhood; returns (sub, new local pairs on free duties, delta) if improved."""
+             time_left: float) -> tuple[SubProblem, list[tuple[int, int]], float, bool] | None:
+    """Solve one neighbourhood; returns (sub, new local pairs on free duties, delta, interrupted)."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
@@ -59,13 +61,14 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     rm.add_hint(values)
     params = SUB_PARAMETERS if rm.xv.count > SMALL_SUB_MODEL else {"max_deterministic_time": 1.5}
     raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed, extra=params)
+    interrupted = raw.status == "interrupted"
     if raw.values is None:
-        return None
+        return sub, [], 0.0, interrupted
     after, _ = rm.evaluate(list(raw.values))
     if after >= before - 1e-9:
-        return sub, [], 0.0
+        return sub, [], 0.0, interrupted
     pairs = [(p, d) for p, d in rm.assignments(raw.values) if d in sub.free]
-    return sub, pairs, after - before
+    return sub, pairs, after - before, interrupted
 
 
 def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[int]]) -> None:
@@ -93,6 +96,11 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
         persons_of[h.name] = people | groups  # parallel neighbourhoods share no person and no fairness group
     stats = LnsStats()
     pool = ThreadPoolExecutor(max_workers=2) if workers > 1 else None
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda signum, frame: stop.set())
     try:
         for rnd in range(max_rounds):
             stats.rounds = rnd + 1
@@ -100,6 +108,9 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
             i = 0
             hoods = _worst_first(problem, hoods, roster)
             while i < len(hoods):
+                if stop.is_set():
+                    stats.stopped_by = "interrupted"
+                    return _pairs(roster), stats
                 if time.monotonic() >= deadline:
                     stats.stopped_by = "time_limit"
                     return _pairs(roster), stats
@@ -115,6 +126,8 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                 else:
                     outcomes = [_attempt(problem, batch[0], roster, seeds[0], left)]
                 for out in outcomes:
+                    if out is not None and out[3]:
+                        stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM
                     stats.solved += 1
                     if out is not None and out[2] < 0:
                         _apply(out[0], out[1], roster)
@@ -135,6 +148,8 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return _pairs(roster), stats
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 from models import Instance
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import relaxation_bound
-from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, run, sum_le
+from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, RawOutcome, run, sum_le
 from scheduler.duties import Problem, expand
 from scheduler.greedy import greedy_roster
 
@@ -143,16 +143,18 @@ def solve(
     greedy_objective, _ = rm.evaluate(list(hint))
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
+    interrupted = False
     if not lexicographic and polish > 0:
         # primal first: neighbourhood search from the greedy roster, then the full model from there
         from scheduler.lns import improve
 
         start = rm.values_of(greedy)
         lns_deadline = time.monotonic() + polish * max(0.0, time_limit - (time.monotonic() - t0))
-        pairs, _ = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed)
+        pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed)
         better = rm.values_of(pairs)
         if rm.evaluate(list(better))[0] <= rm.evaluate(list(start))[0]:
             hint = better
+        interrupted = lns_stats.stopped_by == "interrupted"  # Ctrl-C or SIGTERM: return what we have
     rm.add_hint(hint)
     log.info("model built in %.2fs: %s; greedy objective %.1f", build_time, rm.size, greedy_objective)
 
@@ -171,7 +173,7 @@ def solve(
             rm.add_hint(hint)
         rm.model.minimize(rm.objective.expr())
         remaining = max(0.5, time_limit - (time.monotonic() - t0))
-    raw = run(
+    raw = RawOutcome("interrupted", list(hint), None, lower_bound(problem) * scale, 0.0, None) if interrupted else run(
         rm.model,
         time_limit=remaining,
         workers=workers,
@@ -183,7 +185,9 @@ def solve(
     )
     solve_time = time.monotonic() - t1
     trace += raw.trace
-    if raw.values is not None:
+    if interrupted:
+        values, source = raw.values, "lns"
+    elif raw.values is not None:
         values, source = raw.values, "cp-sat"
     else:
         values, source = hint, "greedy"
@@ -245,7 +249,7 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relax
     objective = start_obj + stats.delta
     solve_time = time.monotonic() - t1
     return Result(
-        status="time_limit" if stats.stopped_by == "time_limit" else "feasible",
+        status=stats.stopped_by if stats.stopped_by in ("time_limit", "interrupted") else "feasible",
         objective=objective,
         best_bound=bound,
         gap=relative_gap(objective, bound),
