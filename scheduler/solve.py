@@ -148,11 +148,10 @@ def solve(
         # primal first: neighbourhood search from the greedy roster, then the full model from there
         from scheduler.lns import improve
 
-        start = rm.values_of(greedy)
         lns_deadline = time.monotonic() + polish * max(0.0, time_limit - (time.monotonic() - t0))
         pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed)
         better = rm.values_of(pairs)
-        if rm.evaluate(list(better))[0] <= rm.evaluate(list(start))[0]:
+        if rm.evaluate(list(better))[0] <= greedy_objective:
             hint = better
         interrupted = lns_stats.stopped_by == "interrupted"  # Ctrl-C or SIGTERM: return what we have
     rm.add_hint(hint)

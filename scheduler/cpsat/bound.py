@@ -27,8 +27,8 @@ from ortools.sat.python import cp_model
 from scheduler.duties import Problem
 
 
-def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.CpModel, int, int]:
-    """The aggregated model; returns (model, the objective's divisor (weight scale), constant).
+def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.CpModel, int]:
+    """The aggregated model; returns (model, the objective's divisor: the weight scale).
 
     ``counts``, when given, is filled with ``{(class, slot): variable}`` where a class is
     ``(unit, role)`` and a slot ``("post", school, date, peak)`` or ``("route", duty index)``."""
@@ -114,7 +114,6 @@ def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.C
 
     def hinge(expr, lo_const: int, ub: int, weight: int, div: int = 1) -> None:
         """weight * max(0, ceil((lo_const - expr) / div))"""
-        nonlocal const
         if weight == 0 or ub <= 0:
             return
         t = m.new_int_var(0, ub, "")
@@ -162,7 +161,7 @@ def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.C
             obj_vars.append(top)
             obj_coefs.append(w["fairness"])
     m.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs) + const)
-    return m, scale, const
+    return m, scale
 
 
 def _clique(m: cp_model.CpModel, active: list, may: dict, c: tuple) -> None:
@@ -184,7 +183,7 @@ def relaxation_bound(problem: Problem, *, time_limit: float = 30.0, plan: dict |
     from ortools.linear_solver import pywraplp
 
     counts: dict = {}
-    model, scale, _ = relaxation(problem, counts)
+    model, scale = relaxation(problem, counts)
     proto = model.proto
     lp = pywraplp.Solver.CreateSolver("GLOP")
     if lp is None:

@@ -71,17 +71,17 @@ class RosterModel:
         self.objective = self.weighted_objective()
         self.model.minimize(self.objective.expr())
 
-    def weighted_objective(self, rules: tuple[str, ...] = SOFT_RULES, weights: dict[str, int] | None = None) -> Objective:
-        w = self.weights if weights is None else weights
+    def weighted_objective(self) -> Objective:
+        w = self.weights
         obj = Objective()
         for pen in self.book.penalties:
-            if pen.rule in rules and w.get(pen.rule, 0):
+            if pen.rule and w.get(pen.rule, 0):
                 obj.add([pen.var], [w[pen.rule] * pen.scale])
-        if "below_target" in rules and w.get("below_target", 0):
+        if w.get("below_target", 0):
             lits, coefs, const = self.below_target
             k = w["below_target"]
             obj.add(lits, [k * c for c in coefs], k * const)
-        if "burden" in rules and w.get("burden", 0):
+        if w.get("burden", 0):
             obj.add(self.burden, [w["burden"]] * len(self.burden))
         return obj
 
