@@ -115,10 +115,16 @@ def solve(
     strategy: str = "auto",
     on_progress: Callable[[Progress], None] | None = None,
     solver_params: dict | None = None,
-    polish: float = 0.5,
+    polish: float = 1 / 3,
+    cover: float = 0.5,
 ) -> Result:
-    """Solve an instance; see the module docstring. ``polish`` is the share of the time a ``full``
-    solve first spends improving the greedy roster by neighbourhood search (its hint)."""
+    """Solve an instance; see the module docstring.
+
+    A ``full`` solve runs three stages from the greedy roster: ``polish`` (share of the search
+    time) improves it by neighbourhood search; then ``cover`` (share of what is left) runs CP-SAT
+    on the coverage rules alone (:data:`COVERAGE_RULES`), whose sparse objective lets local moves
+    cross the plateaus that the secondary terms wall off (one school: 5,844 -> 2,567 at 10 s);
+    the better roster of the two by the full objective then hints the full model for the rest."""
     t0 = time.monotonic()
     problem = expand(instance)
     # keep time to check, explain and write the roster after the search
@@ -155,11 +161,14 @@ def solve(
             hint = better
         interrupted = lns_stats.stopped_by == "interrupted"  # Ctrl-C or SIGTERM: return what we have
     rm.add_hint(hint)
+    trace: list[Progress] = []
+    if not lexicographic and not interrupted and cover > 0:
+        hint, interrupted = _coverage_stage(rm, hint, t0, time_limit, cover, workers, seed, solver_params)
+        rm.add_hint(hint)
     log.info("model built in %.2fs: %s; greedy objective %.1f", build_time, rm.size, greedy_objective)
 
     scale = rm.weight_scale
     remaining = max(0.5, time_limit - (time.monotonic() - t0))
-    trace: list[Progress] = []
     if lexicographic:
         first = [p.var for p in rm.book.penalties if p.rule == "shortfall"]
         rm.model.minimize(sum(first) if first else 0)
@@ -224,6 +233,30 @@ def solve(
         },
         trace=trace,
     )
+
+
+#: the rules of the coverage stage: a duty or school peak left short
+COVERAGE_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing")
+
+
+def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: float, cover: float, workers: int,
+                    seed: int, solver_params: dict | None) -> tuple[list[int], bool]:
+    """CP-SAT on the coverage rules alone for ``cover`` of the time left, from ``hint``; returns
+    the better roster of the two by the full objective (as a complete solution vector) and whether
+    the stage was interrupted. The full objective is restored on return."""
+    w = rm.weights
+    pens = [pen for pen in rm.book.penalties if pen.rule in COVERAGE_RULES and w.get(pen.rule, 0)]
+    if not pens:
+        return hint, False
+    rm.model.minimize(sum(w[pen.rule] * pen.scale * pen.var for pen in pens))
+    limit = cover * max(0.0, time_limit - (time.monotonic() - t0))
+    raw = run(rm.model, time_limit=max(0.1, limit), workers=workers, seed=seed, extra=solver_params)
+    rm.model.minimize(rm.objective.expr())
+    if raw.values is not None:
+        found = rm.values_of(rm.assignments(raw.values))
+        if rm.evaluate(list(found))[0] < rm.evaluate(list(hint))[0]:
+            hint = found
+    return hint, raw.status == "interrupted"
 
 
 def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relaxed: float | None, *,
