@@ -122,7 +122,7 @@ def solve(
 
     A ``full`` solve runs three stages from the greedy roster: ``polish`` (share of the search
     time) improves it by neighbourhood search; then ``cover`` (share of what is left) runs CP-SAT
-    on the coverage rules alone (:data:`COVERAGE_RULES`), whose sparse objective lets local moves
+    on the coverage rules alone (``COVERAGE_RULES``), whose sparse objective lets local moves
     cross the plateaus that the secondary terms wall off (one school: 5,844 -> 2,567 at 10 s);
     the better roster of the two by the full objective then hints the full model for the rest."""
     t0 = time.monotonic()
@@ -235,20 +235,12 @@ def solve(
     )
 
 
-#: the rules of the coverage stage: a duty or school peak left short
-COVERAGE_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing")
-
-
 def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: float, cover: float, workers: int,
                     seed: int, solver_params: dict | None) -> tuple[list[int], bool]:
     """CP-SAT on the coverage rules alone for ``cover`` of the time left, from ``hint``; returns
     the better roster of the two by the full objective (as a complete solution vector) and whether
     the stage was interrupted. The full objective is restored on return."""
-    w = rm.weights
-    pens = [pen for pen in rm.book.penalties if pen.rule in COVERAGE_RULES and w.get(pen.rule, 0)]
-    if not pens:
-        return hint, False
-    rm.model.minimize(sum(w[pen.rule] * pen.scale * pen.var for pen in pens))
+    rm.model.minimize(rm.coverage_expr())
     limit = cover * max(0.0, time_limit - (time.monotonic() - t0))
     raw = run(rm.model, time_limit=max(0.1, limit), workers=workers, seed=seed, extra=solver_params)
     rm.model.minimize(rm.objective.expr())
@@ -264,7 +256,7 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relax
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
     objective plus every accepted sub-model change (each exact)."""
     from scheduler.check import check_rows
-    from scheduler.lns import SUB_PARAMETERS, improve
+    from scheduler.lns import COVER_PARAMETERS, SUB_PARAMETERS, improve
     from scheduler.output import roster_rows
 
     start_obj = check_rows(problem.instance, roster_rows(problem, greedy)).objective
@@ -302,7 +294,7 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relax
             "lexicographic": False,
             "strategy": "lns",
             "ortools_version": ORTOOLS_VERSION,
-            "parameters": {**SUB_PARAMETERS, "num_workers": 1},
+            "parameters": {"coverage_stage": COVER_PARAMETERS, "full_stage": SUB_PARAMETERS, "num_workers": 1},
             "lns": {"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
                     "stopped_by": stats.stopped_by},
         },

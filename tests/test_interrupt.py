@@ -36,7 +36,7 @@ def test_interrupted_solve_keeps_the_best_roster(ten_file, tmp_path, strategy, s
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(after)
     proc.send_signal(sig)
-    stdout, stderr = proc.communicate(timeout=60)
+    _stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "interrupted", summary["status"]

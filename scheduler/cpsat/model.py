@@ -43,6 +43,10 @@ class Objective:
         return cp_model.LinearExpr.weighted_sum(self.lits, self.coefs) + self.const
 
 
+#: the coverage rules: a duty or school peak left short (the first search stage's objective)
+COVERAGE_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing")
+
+
 class RosterModel:
     """Builds the CP-SAT model of a :class:`Problem`."""
 
@@ -84,6 +88,13 @@ class RosterModel:
         if w.get("burden", 0):
             obj.add(self.burden, [w["burden"]] * len(self.burden))
         return obj
+
+    def coverage_expr(self) -> cp_model.LinearExpr:
+        """The weighted objective restricted to :data:`COVERAGE_RULES` (a sparse objective for a
+        first search stage; see ``scheduler.solve``)."""
+        w = self.weights
+        pens = [pen for pen in self.book.penalties if pen.rule in COVERAGE_RULES and w.get(pen.rule, 0)]
+        return cp_model.LinearExpr.weighted_sum([pen.var for pen in pens], [w[pen.rule] * pen.scale for pen in pens])
 
     # -- reading solutions ---------------------------------------------------------------
 
