@@ -10,7 +10,7 @@ Rungs (``workers=2, seed=0`` throughout):
 - ``school``: ``generate("school", 0)``, 10 s;
 - ``ten``: ``generate("district", 0, schools=10)``, 30 s;
 - ``district``: ``instances/district-bincheng.yaml``, 60 s;
-- ``city``: ``generate("city", 0)`` split by :func:`benchmarks.split.split_by_district`, each
+- ``city``: ``generate("city", 0)`` split by :func:`scheduler.split.split_by_district`, each
   district solved in turn with 55 s (ten districts and their start-up fit in the 10-minute
   target); the rung reports sums, the total wall time and the largest
   peak memory.
@@ -78,7 +78,7 @@ def _district() -> tuple[dict[str, dict | Path], dict]:
 
 
 def _city() -> tuple[dict[str, dict | Path], dict]:
-    from benchmarks.split import cross_district, split_by_district
+    from scheduler.split import cross_district, split_by_district
     from scheduler.generate import generate
 
     doc = generate("city", 0)
