@@ -147,6 +147,7 @@ def solve(
     rm = RosterModel(problem)
     hint = rm.values_of(greedy)
     greedy_objective, _ = rm.evaluate(list(hint))
+    hint_source = "greedy"
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
     interrupted = False
@@ -158,12 +159,14 @@ def solve(
         pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed)
         better = rm.values_of(pairs)
         if rm.evaluate(list(better))[0] <= greedy_objective:
-            hint = better
+            hint, hint_source = better, "lns"
         interrupted = lns_stats.stopped_by == "interrupted"  # Ctrl-C or SIGTERM: return what we have
     rm.add_hint(hint)
     trace: list[Progress] = []
     if not lexicographic and not interrupted and cover > 0:
-        hint, interrupted = _coverage_stage(rm, hint, t0, time_limit, cover, workers, seed, solver_params)
+        staged, interrupted = _coverage_stage(rm, hint, t0, time_limit, cover, workers, seed, solver_params)
+        if staged is not hint:
+            hint, hint_source = staged, "cp-sat"
         rm.add_hint(hint)
     log.info("model built in %.2fs: %s; greedy objective %.1f", build_time, rm.size, greedy_objective)
 
@@ -194,11 +197,11 @@ def solve(
     solve_time = time.monotonic() - t1
     trace += raw.trace
     if interrupted:
-        values, source = raw.values, "lns"
+        values, source = raw.values, hint_source
     elif raw.values is not None:
         values, source = raw.values, "cp-sat"
     else:
-        values, source = hint, "greedy"
+        values, source = hint, hint_source  # the search found nothing better in time
     assignments = rm.assignments(values)
     objective, terms = rm.evaluate(values)
     bound = raw.bound / scale if raw.status != "infeasible" else float("nan")

@@ -50,7 +50,9 @@ COVERAGE_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "share_sho
 class RosterModel:
     """Builds the CP-SAT model of a :class:`Problem`."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, rules: tuple[str, ...] | None = None):
+        """``rules``: build only these soft rules (default: all of them); a question that needs
+        only some (``staffing``: shortfall and police) gets a smaller model."""
         self.problem = problem
         self.model = cp_model.CpModel()
         self.xv = Variables.build(self.model, problem)
@@ -60,16 +62,13 @@ class RosterModel:
             "limits": hard.add_limits(self.model, problem, self.xv),
         }
         self.book = TermBook(self.model)
-        soft.shortfall(self.book, problem, self.xv)
-        soft.police_shortfall(self.book, problem, self.xv)
-        soft.skill_shortfall(self.book, problem, self.xv)
-        soft.share_shortfall(self.book, problem, self.xv)
-        soft.leader_missing(self.book, problem, self.xv)
-        soft.fairness(self.book, problem, self.xv)
-        soft.continuity(self.book, problem, self.xv)
-        soft.travel_minute(self.book, problem, self.xv)
-        self.below_target = soft.below_target(problem, self.xv)
-        self.burden = soft.burden(problem, self.xv)
+        want = set(SOFT_RULES if rules is None else rules)
+        for rule in ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing",
+                     "fairness", "continuity", "travel_minute"):
+            if rule in want:
+                getattr(soft, rule)(self.book, problem, self.xv)
+        self.below_target = soft.below_target(problem, self.xv) if "below_target" in want else ([], [], 0)
+        self.burden = soft.burden(problem, self.xv) if "burden" in want else []
         weights = problem.instance.policy.weights.model_dump()
         self.weights, self.weight_scale = integer_weights(weights)
         self.objective = self.weighted_objective()
@@ -89,11 +88,11 @@ class RosterModel:
             obj.add(self.burden, [w["burden"]] * len(self.burden))
         return obj
 
-    def coverage_expr(self) -> cp_model.LinearExpr:
-        """The weighted objective restricted to :data:`COVERAGE_RULES` (a sparse objective for a
-        first search stage; see ``scheduler.solve``)."""
+    def coverage_expr(self, rules: tuple[str, ...] = COVERAGE_RULES) -> cp_model.LinearExpr:
+        """The weighted objective restricted to ``rules`` (default :data:`COVERAGE_RULES`: a sparse
+        objective for a first search stage; see ``scheduler.solve``)."""
         w = self.weights
-        pens = [pen for pen in self.book.penalties if pen.rule in COVERAGE_RULES and w.get(pen.rule, 0)]
+        pens = [pen for pen in self.book.penalties if pen.rule in rules and w.get(pen.rule, 0)]
         return cp_model.LinearExpr.weighted_sum([pen.var for pen in pens], [w[pen.rule] * pen.scale for pen in pens])
 
     # -- reading solutions ---------------------------------------------------------------

@@ -35,10 +35,12 @@ ORTOOLS_VERSION = ortools.__version__
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, start: float, on_progress: Callable[[Progress], None] | None):
+    def __init__(self, start: float, on_progress: Callable[[Progress], None] | None, stop_at: float | None = None):
         super().__init__()
         self.start = start
         self.on_progress = on_progress
+        self.stop_at = stop_at
+        self.reached = False
         self.trace: list[Progress] = []
 
     def on_solution_callback(self) -> None:
@@ -46,6 +48,9 @@ class _Callback(cp_model.CpSolverSolutionCallback):
         self.trace.append(p)
         if self.on_progress is not None:
             self.on_progress(p)
+        if self.stop_at is not None and self.objective_value <= self.stop_at + 1e-9:
+            self.reached = True  # the caller's proven floor: nothing better exists
+            self.stop_search()
 
 
 def parameters(time_limit: float, workers: int, seed: int, **extra) -> cp_model.CpSolver:
@@ -68,11 +73,15 @@ def run(
     seed: int,
     on_progress: Callable[[Progress], None] | None = None,
     extra: dict | None = None,
+    stop_at: float | None = None,
 ) -> RawOutcome:
-    """Solve; Ctrl-C or SIGTERM stops the search and keeps the best solution found."""
+    """Solve; Ctrl-C or SIGTERM stops the search and keeps the best solution found.
+
+    ``stop_at``: a proven lower bound on the objective (the caller's); a solution reaching it ends
+    the search with status ``optimal``."""
     solver = parameters(time_limit, workers, seed, **(extra or {}))
     start = time.monotonic()
-    callback = _Callback(start, on_progress)
+    callback = _Callback(start, on_progress, stop_at)
     box: dict = {}
     interrupted = threading.Event()
 
@@ -105,7 +114,7 @@ def run(
     status = box["status"]
     wall = time.monotonic() - start
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    if status == cp_model.OPTIMAL:
+    if status == cp_model.OPTIMAL or (has_solution and callback.reached):
         name = "optimal"
     elif status == cp_model.INFEASIBLE:
         name = "infeasible"
