@@ -78,8 +78,8 @@ def _district() -> tuple[dict[str, dict | Path], dict]:
 
 
 def _city() -> tuple[dict[str, dict | Path], dict]:
-    from scheduler.split import cross_district, split_by_district
     from scheduler.generate import generate
+    from scheduler.split import cross_district, split_by_district
 
     doc = generate("city", 0)
     parts = split_by_district(doc)

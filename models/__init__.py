@@ -14,7 +14,7 @@ from models.instance import (
     format_hhmm,
     parse_hhmm,
 )
-from models.loader import InstanceError, instance_from_data, load_instance
+from models.loader import InstanceError, instance_from_data, load_document, load_instance
 from models.roster import ASSIGNMENT_COLUMNS, GAP_COLUMNS, Assignment, Gap
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "School",
     "format_hhmm",
     "instance_from_data",
+    "load_document",
     "load_instance",
     "parse_hhmm",
 ]

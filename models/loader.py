@@ -164,8 +164,9 @@ def instance_from_data(data: Any) -> Instance:
     return instance
 
 
-def load_instance(path: str | Path) -> Instance:
-    """Read and validate an instance file (``.yaml``, ``.yml``, ``.json`` or ``.xlsx``)."""
+def load_document(path: str | Path) -> Any:
+    """Read an instance file (``.yaml``, ``.yml``, ``.json`` or ``.xlsx``) into its plain document,
+    not yet validated; raises :class:`InstanceError` for a file that cannot be read or parsed."""
     path = Path(path)
     if not path.exists():
         raise InstanceError("", f"no such file: {path}")
@@ -178,7 +179,7 @@ def load_instance(path: str | Path) -> Instance:
     if suffix == ".xlsx":
         from models.spreadsheet import instance_data_from_xlsx  # optional reader, issue 5
 
-        return instance_from_data(instance_data_from_xlsx(path))
+        return instance_data_from_xlsx(path)
     raw = path.read_bytes()
     if b"\x00" in raw:
         raise InstanceError("", "the file is binary, not YAML or JSON text")
@@ -190,7 +191,12 @@ def load_instance(path: str | Path) -> Instance:
         raise InstanceError("", "the file is empty")
     if suffix not in (".json", ".yaml", ".yml"):
         suffix = ".json" if text.lstrip().startswith(("{", "[")) else ".yaml"
-    return instance_from_data(parse_document(text, suffix))
+    return parse_document(text, suffix)
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read and validate an instance file (``.yaml``, ``.yml``, ``.json`` or ``.xlsx``)."""
+    return instance_from_data(load_document(path))
 
 
 def _dupes(ids: Iterable[tuple[str, str]], what: str) -> dict[str, str]:

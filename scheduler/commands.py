@@ -70,14 +70,15 @@ def build_summary(instance, result, report, gaps) -> dict:
     }
 
 
-def solve_to_folder(inst, outdir: str | Path, **options):
-    """Solve, check with the validator, explain the gaps and write the four files.
+def solve_files(inst, **options):
+    """Solve, check with the validator and explain the gaps; nothing is written.
 
-    Returns (result, summary, check report, gaps). ``options`` go to :func:`scheduler.solve.solve`.
-    """
+    Returns (result, summary, check report, gaps, files) where ``files`` maps roster.csv,
+    roster.json, gaps.csv and summary.json to their text. ``options`` go to
+    :func:`scheduler.solve.solve`."""
     from scheduler.check import check_rows
     from scheduler.explain import gap_rows
-    from scheduler.output import roster_files, roster_rows, write_files
+    from scheduler.output import roster_files, roster_rows
     from scheduler.solve import solve
 
     result = solve(inst, **options)
@@ -85,7 +86,17 @@ def solve_to_folder(inst, outdir: str | Path, **options):
     report = check_rows(inst, rows)
     gaps = gap_rows(result.problem, result.assignments, report)
     summary = build_summary(inst, result, report, gaps)
-    write_files(outdir, roster_files(rows, gaps, summary))
+    return result, summary, report, gaps, roster_files(rows, gaps, summary)
+
+
+def solve_to_folder(inst, outdir: str | Path, **options):
+    """:func:`solve_files`, then write the four files atomically into ``outdir``.
+
+    Returns (result, summary, check report, gaps)."""
+    from scheduler.output import write_files
+
+    result, summary, report, gaps, files = solve_files(inst, **options)
+    write_files(outdir, files)
     return result, summary, report, gaps
 
 

@@ -3,8 +3,8 @@
 A city is rostered district by district: each district's schools, the units and routes that serve
 them and the people of those units form an instance of their own. The functions here work on plain
 instance documents (the dicts :func:`scheduler.generate.generate` returns or a YAML/JSON file
-parses to), never change their input and return fresh documents, so the product's future
-``batch`` command can use them as they are.
+parses to), never change their input and return fresh documents; ``schoolpost batch`` and the
+benchmark ladder use them.
 
 Rules of the split, for a district ``D`` whose schools are ``S``:
 

@@ -179,7 +179,11 @@ def test_parameters_are_frozen():
         PARAMS.city_schools = 1  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("path", sorted(p.name for p in INSTANCES.iterdir() if p.suffix in (".yaml", ".yml", ".json")))
+SCENARIO_FILES = {"whatif-district.yaml": "district-bincheng.yaml", "whatif-city.yaml": None}  # None: generated city
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in INSTANCES.iterdir()
+                                        if p.suffix in (".yaml", ".yml", ".json") and p.name not in SCENARIO_FILES))
 def test_shipped_instance_loads(path):
     """Every file in instances/ loads with models.load_instance and is listed in instances/README.md."""
     inst = load_instance(INSTANCES / path)
@@ -204,3 +208,21 @@ def test_shipped_district_matches_documented_command(tmp_path):
     result = CliRunner().invoke(generate_command, args)
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == (ROOT / target).read_bytes()
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_FILES))
+def test_shipped_scenarios_apply_to_their_instance(path):
+    """Each shipped scenario file reads, is listed in instances/README.md, and every variant of its
+    instance is a valid instance."""
+    from models import instance_from_data, load_document
+    from scheduler.generate import generate
+    from scheduler.whatif import apply_operations, load_scenarios
+
+    spec = load_scenarios(INSTANCES / path)
+    base = SCENARIO_FILES[path]
+    data = load_document(INSTANCES / base) if base else generate("city", 0)
+    assert f"`{path}`" in (INSTANCES / "README.md").read_text()
+    assert [s.name for s in spec.scenarios] == ["rain-monday", "event-wednesday", "new-school"]
+    for i, sc in enumerate(spec.scenarios):
+        inst = instance_from_data(apply_operations(data, sc, i))
+        assert inst.schools and inst.persons

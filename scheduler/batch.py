@@ -1,0 +1,298 @@
+"""``schoolpost batch``: a city rostered district by district, merged into one roster.
+
+Flow: read the city document -> validate it whole -> split it by ``school.district``
+(:mod:`scheduler.split`) -> solve each district as its own instance (:func:`solve_part`, in local
+processes or on a Dask cluster, :mod:`scheduler.parallel`) -> write each district's files as soon
+as it is done -> merge rosters, gaps and figures -> check the merged roster against the whole city
+with the validator -> write the city files.
+
+Output folder::
+
+    OUT/roster.csv, roster.json, gaps.csv   the whole city (districts one after the other)
+    OUT/summary.json                        city figures, per-district figures, the validator's verdict
+    OUT/districts.csv                       one row per district
+    OUT/districts/<district>/               that district's roster.csv, roster.json, gaps.csv,
+                                            summary.json and batch.json (its input key)
+
+**Resumable.** A district's key is the SHA-256 of its sub-instance document and the solve
+options. A district folder whose ``batch.json`` has the same key is reused, not solved again. Each
+district folder is first written under a hidden temporary name and renamed when complete, so a
+batch killed midway keeps every district finished before; a district stopped by Ctrl-C (status
+``interrupted``) is not kept, so the next run solves it again.
+
+**A unit serving schools in two districts** is reported (stdout and ``summary.json``): the split
+copies its people into each district, so the same person could be rostered twice at one time; the
+validator run on the merged roster says whether that happened. The fix is in the data: one unit
+per district, or all of the unit's schools in one district.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from models import InstanceError, instance_from_data, load_document
+from scheduler.output import json_text, write_files
+from scheduler.parallel import default_processes, run_jobs
+from scheduler.split import cross_district, split_by_district
+
+PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
+
+#: the per-district figures in districts.csv and summary.json, from each district's summary
+DISTRICT_COLUMNS = ("district", "schools", "persons", "status", "strategy", "objective", "best_bound", "gap",
+                    "shortfall", "police_shortfall", "fill_rate", "share_compliance", "assignments", "gaps",
+                    "wall_time", "reused")
+
+
+def safe_name(name: str, taken: set[str]) -> str:
+    """A folder name for ``name``: letters, digits, ``.``, ``_``, ``-`` only, never hidden, unique."""
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:80] or "district"
+    out, k = base, 1
+    while out in taken:
+        k += 1
+        out = f"{base}-{k}"
+    taken.add(out)
+    return out
+
+
+def part_key(doc: dict, options: dict) -> str:
+    from scheduler.cpsat.solver import ORTOOLS_VERSION
+
+    text = json.dumps({"doc": doc, "options": options, "ortools": ORTOOLS_VERSION}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def solve_part(name: str, doc: dict, options: dict) -> dict:
+    """Solve one district (runs in a worker process); returns its files as text and its summary."""
+    from scheduler.commands import solve_files
+
+    try:
+        inst = instance_from_data(doc)
+    except InstanceError as exc:
+        return {"name": name, "error": str(exc)}
+    _, summary, _report, _, files = solve_files(inst, **options)
+    return {"name": name, "files": files, "summary": summary,
+            "sizes": {"schools": len(inst.schools), "persons": len(inst.persons)}}
+
+
+def _write_part(root: Path, folder: str, key: str, out: dict) -> None:
+    """Write a district folder complete under a temporary name, then rename it into place."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder}-", dir=root))
+    try:
+        files = dict(out["files"])
+        files["batch.json"] = json_text({"district": out["name"], "key": key, "sizes": out["sizes"]})
+        write_files(tmp, files)
+        final = root / folder
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reusable(folder: Path, key: str) -> dict | None:
+    try:
+        meta = json.loads((folder / "batch.json").read_text(encoding="utf-8"))
+        if meta.get("key") != key or not all((folder / f).is_file() for f in PART_FILES):
+            return None
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {"name": meta["district"], "summary": summary, "sizes": meta.get("sizes", {})}
+
+
+def _district_row(name: str, out: dict, reused: bool) -> dict:
+    s = out["summary"]
+    k = s.get("kpis", {})
+    return {
+        "district": name, "schools": out["sizes"].get("schools"), "persons": out["sizes"].get("persons"),
+        "status": s["status"], "strategy": s.get("strategy"), "objective": s["objective"],
+        "best_bound": s["best_bound"], "gap": s["gap"], "shortfall": s["terms"].get("shortfall", 0),
+        "police_shortfall": s["terms"].get("police_shortfall", 0), "fill_rate": k.get("fill_rate"),
+        "share_compliance": k.get("share_compliance"), "assignments": s["assignments"], "gaps": s["gaps"],
+        "wall_time": s["wall_time"], "reused": reused,
+    }
+
+
+def _csv_rows(text: str) -> tuple[list[str], list[dict]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning: dict) -> tuple[dict, dict, Any]:
+    """Merge the district folders; check the merged roster against the whole city."""
+    from models.roster import ASSIGNMENT_COLUMNS, GAP_COLUMNS
+    from scheduler.check import check_rows
+    from scheduler.output import csv_text
+
+    roster: list[dict] = []
+    gaps: list[dict] = []
+    for folder_name in folders.values():
+        folder = root / folder_name
+        roster += _csv_rows((folder / "roster.csv").read_text(encoding="utf-8"))[1]
+        gaps += _csv_rows((folder / "gaps.csv").read_text(encoding="utf-8"))[1]
+    report = check_rows(inst, roster)
+    total = {key: sum(r[key] or 0 for r in rows) for key in ("objective", "shortfall", "police_shortfall",
+                                                               "assignments", "gaps")}
+    summary = {
+        "instance": inst.name,
+        "districts": len(rows),
+        "statuses": {st: sum(1 for r in rows if r["status"] == st) for st in sorted({r["status"] for r in rows})},
+        "objective_sum_of_districts": round(total["objective"], 6),
+        "objective": report.objective,  # the validator's, on the merged roster and the whole city
+        "best_bound": round(sum(r["best_bound"] for r in rows), 6),
+        "shortfall": total["shortfall"],
+        "police_shortfall": total["police_shortfall"],
+        "assignments": total["assignments"],
+        "gaps": total["gaps"],
+        "valid": report.ok,
+        "violations": len(report.violations),
+        "terms": report.terms,
+        "kpis": report.kpis,
+        "cross_district": spanning,
+        "per_district": rows,
+    }
+    files = {
+        "roster.csv": csv_text(roster, ASSIGNMENT_COLUMNS),
+        "roster.json": json_text(roster),
+        "gaps.csv": csv_text(gaps, GAP_COLUMNS),
+        "districts.csv": csv_text(rows, DISTRICT_COLUMNS),
+        "summary.json": json_text(summary),
+    }
+    return summary, files, report
+
+
+def fix_text(spanning: dict) -> list[str]:
+    lines = []
+    for uid, ds in spanning["units"].items():
+        lines.append(f"unit {uid} serves schools in {len(ds)} districts ({', '.join(ds)}): its people are copied into "
+                     f"each and may be rostered twice at once. Fix: one unit per district (split {uid}), or move its "
+                     f"schools into one district.")
+    for rid, ds in spanning["routes"].items():
+        lines.append(f"route {rid} has stops in {len(ds)} districts ({', '.join(ds)}): it is left out of every "
+                     f"district. Fix: split the route at the district boundary.")
+    return lines
+
+
+def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district", options: dict,
+              executor: str = "local", scheduler: str | None = None, processes: int | None = None,
+              echo=None, progress=None) -> tuple[dict, Any]:
+    """The batch; returns (city summary, validator report). ``echo(line)`` reports each district;
+    ``progress(n, total)`` says n more of ``total`` districts are done."""
+    if by != "district":
+        raise InstanceError("--by", f"unknown split {by!r}; this version splits by district")
+    doc = load_document(instance)
+    inst = instance_from_data(doc)  # the whole city must be valid before anything is solved
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise InstanceError("-o/--output", f"{out} exists and is not a folder")
+    spanning = cross_district(doc)
+    for line in fix_text(spanning):
+        (echo or (lambda _: None))("warning: " + line)
+    parts = split_by_district(doc)
+    root = out / "districts"
+    taken: set[str] = set()
+    folders = {name: safe_name(name, taken) for name in parts}
+    keys = {name: part_key(parts[name], options) for name in parts}
+    done: dict[str, dict] = {}
+    reused: set[str] = set()
+    for name in parts:
+        hit = _reusable(root / folders[name], keys[name])
+        if hit is not None:
+            done[name] = hit
+            reused.add(name)
+            if echo:
+                echo(f"  {name}: reused ({hit['summary']['status']}, objective {hit['summary']['objective']:.1f})")
+    if progress:
+        progress(len(reused), len(parts))
+    jobs = [(name, solve_part, (name, parts[name], options)) for name in parts if name not in done]
+    workers = processes or default_processes(options.get("workers", 1))
+    for name, result in run_jobs(jobs, executor=executor, scheduler=scheduler, processes=workers):
+        if "error" in result:
+            raise InstanceError(f"district {name}", result["error"])
+        status = result["summary"]["status"]
+        if status == "interrupted":
+            raise KeyboardInterrupt
+        _write_part(root, folders[name], keys[name], result)
+        done[name] = result
+        if echo:
+            s = result["summary"]
+            echo(f"  {name}: {status}, objective {s['objective']:.1f}, shortfall {s['terms'].get('shortfall', 0)}, "
+                 f"{s['wall_time']:.1f}s")
+        if progress:
+            progress(1, len(parts))
+    rows = [_district_row(name, done[name], name in reused) for name in parts]
+    summary, files, report = merge(inst, root, {n: folders[n] for n in parts}, rows, spanning)
+    write_files(out, files)
+    return summary, report
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("--by", type=click.Choice(["district"]), default="district", show_default=True,
+              help="How to split the instance.")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the merged and per-district files.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds per district.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="CP-SAT threads per district.")
+@click.option("--jobs", type=click.IntRange(1, 1024), default=None,
+              help="Districts solved at once on this machine [default: cores / workers].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--strategy", type=click.Choice(["auto", "full", "lns"]), default="auto", show_default=True)
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Local processes, or a Dask distributed cluster (extra schoolpost[distributed]).")
+@click.option("--scheduler", "scheduler_address", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
+@click.option("--quiet", is_flag=True, help="Only the final line.")
+def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strategy, executor, scheduler_address, quiet):
+    """Solve INSTANCE district by district and merge the rosters (resumable: run it again to go on)."""
+    started = time.monotonic()
+    options = {"time_limit": time_limit, "workers": workers, "seed": seed, "strategy": strategy}
+    use_bar = not quiet and sys.stderr.isatty()
+    bar = None
+
+    def progress(n: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=max(1, total), label="districts", file=sys.stderr)
+            bar.__enter__()
+        bar.update(n)
+
+    echo = None if quiet or use_bar else (lambda line: click.echo(line))
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM: stop as Ctrl-C does
+    try:
+        summary, report = run_batch(instance, outdir, by=by, options=options, executor=executor,
+                                    scheduler=scheduler_address, processes=jobs, echo=echo,
+                                    progress=progress if use_bar else None)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished districts are kept in {Path(outdir) / 'districts'}; "
+                   "run the same command again to go on", err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if use_bar:
+        for line in fix_text(summary["cross_district"]):
+            click.echo("warning: " + line, err=True)
+    click.echo(f"{summary['districts']} districts ({', '.join(f'{n} {s}' for s, n in summary['statuses'].items())}): "
+               f"objective {summary['objective']:.1f}, shortfall {summary['shortfall']}, "
+               f"{summary['assignments']} assignments, valid {report.ok}, {time.monotonic() - started:.1f}s -> {outdir}")
+    if not report.ok:
+        for v in report.violations[:20]:
+            click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)
+        sys.exit(1)

@@ -1,0 +1,321 @@
+"""``schoolpost staffing``: how many people of a role each unit needs to meet every duty at ``min``.
+
+For a unit ``U`` and a role ``R`` the question is solved on ``U``'s own part of the instance: its
+schools and routes, every person who may serve there (other units' people and the schools' own
+staff as they are), and ``K`` hypothetical new people of role ``R`` in ``U`` (ids ``new-R-1``...,
+available every school day all day, the role's limits; ``K`` is the smallest of 0, the greedy
+roster's worst day of people missing, and its doublings, with which the greedy roster meets
+``min``: that roster is the search's starting point). CP-SAT keeps every hard rule, requires
+
+- ``shortfall = 0`` on every duty (or, with ``--fill-rate F``, total shortfall at most
+  ``(1 - F) x`` the total of ``min``), and
+- when ``R`` is ``police``, ``police_shortfall = 0`` too (or the same fill rate on ``min_police``),
+
+and minimises first the number of new people used (``to_add``: the hires the unit cannot do
+without), then the number of people of role ``R`` in ``U`` who get at least one duty
+(``needed``; ``existing_used`` of them are the unit's present people). ``lower_bound`` is a
+proven floor on ``needed`` (moments and weekly volume, :func:`lower_bound`); ``proven`` when the
+two meet.
+
+**What drives the number**: the moments when every one of the ``needed`` people is on duty at the
+same time (the duties then are listed), and the people at a weekly or daily limit.
+
+Reading chosen where the issue is silent: people of other units who also serve schools outside
+``U`` count as fully available to ``U`` (their other duties are not modelled here), so ``needed``
+is what ``U`` must supply when the neighbours help as much as they can.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import click
+
+from models import ROLES, InstanceError, instance_from_data, load_document
+from scheduler.parallel import default_processes, run_jobs
+
+COLUMNS = ("unit", "role", "have", "needed", "existing_used", "to_add", "proven", "lower_bound", "status",
+           "duties", "people_demanded_at_min", "candidates_added", "drivers")
+
+
+def unit_document(doc: dict, unit: str, role: str, extra: int) -> dict:
+    """``unit``'s part of the instance, with ``extra`` new people of ``role`` in it."""
+    units = {u["id"]: u for u in doc.get("units", [])}
+    school_ids = {s["id"] for s in doc.get("schools", [])}
+    if unit in units:
+        mine = set(units[unit].get("schools", []))
+        routes = [r for r in doc.get("routes", []) if r["unit"] == unit]
+        mine |= {s for r in routes for s in r.get("stops", [])}
+    elif unit in school_ids:
+        mine, routes = {unit}, []
+    else:
+        raise InstanceError("--unit", f"no unit or school {unit!r}")
+    kept_units = []
+    for u in doc.get("units", []):
+        schools = [s for s in u.get("schools", []) if s in mine]
+        if schools or u["id"] == unit:
+            kept_units.append({**u, "schools": schools})
+    keep = {u["id"] for u in kept_units} | mine
+    persons = [p for p in doc.get("persons", []) if p["unit"] in keep]
+    for k in range(1, extra + 1):
+        persons.append({"id": f"new-{role}-{k}", "name": f"New {role.replace('_', ' ')} {k}", "role": role,
+                        "unit": unit})
+    sub = copy.deepcopy({**doc, "units": kept_units, "routes": routes, "persons": persons,
+                         "schools": [s for s in doc.get("schools", []) if s["id"] in mine]})
+    sub["name"] = f"{doc.get('name', 'instance')}-staffing-{unit}"
+    if sub.get("travel", {}).get("matrix"):
+        sub["travel"]["matrix"] = {a: {b: m for b, m in row.items() if b in mine}
+                                   for a, row in sub["travel"]["matrix"].items() if a in mine}
+    return sub
+
+
+def _short_by_date(problem, pairs: list[tuple[int, int]], police: bool) -> dict:
+    """People missing at ``min`` (and police at ``min_police``) per date in a roster."""
+    got: dict[int, int] = defaultdict(int)
+    cops: dict[int, int] = defaultdict(int)
+    for p, d in pairs:
+        got[d] += 1
+        cops[d] += problem.persons[p].role == "police"
+    short: dict = defaultdict(int)
+    for d in problem.duties:
+        k = max(0, d.min - got[d.index])
+        if police:
+            k = max(k, d.min_police - cops[d.index])
+        if k:
+            short[d.date] += k
+    return short
+
+
+def _with_new_people(doc: dict, unit: str, role: str, fill_rate: float):
+    """The smallest K (0, then the greedy roster's worst day of people missing, doubled while
+    short) for which the greedy roster with K new people meets ``min``; returns
+    (instance, problem, greedy pairs, K). The greedy roster is the CP-SAT hint."""
+    from scheduler.duties import expand
+    from scheduler.greedy import greedy_roster
+
+    police = role == "police"
+    extra = 0
+    while True:
+        inst = instance_from_data(unit_document(doc, unit, role, extra))
+        problem = expand(inst)
+        greedy = greedy_roster(problem)
+        short = _short_by_date(problem, greedy, police)
+        total_min = sum(d.min for d in problem.duties)
+        if sum(short.values()) <= math.floor((1 - fill_rate) * total_min + 1e-9) or extra >= 2000:
+            return inst, problem, greedy, extra
+        extra = max(2 * extra, max(short.values()))
+
+
+def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict) -> dict:
+    """Solve the question for one unit (runs in a worker process)."""
+    from scheduler.cpsat import RosterModel
+    from scheduler.cpsat.solver import run
+
+    have = [p["id"] for p in doc.get("persons", []) if p.get("role") == role and p.get("unit") == unit]
+    _, problem, greedy, extra = _with_new_people(doc, unit, role, fill_rate)
+    rm = RosterModel(problem, rules=("shortfall", "police_shortfall"))
+    m = rm.model
+    total_min = sum(d.min for d in problem.duties)
+    total_police = sum(d.min_police for d in problem.duties)
+    short = [pen for pen in rm.book.penalties if pen.rule == "shortfall"]
+    police = [pen for pen in rm.book.penalties if pen.rule == "police_shortfall"]
+    m.add(sum(p.var for p in short) <= math.floor((1 - fill_rate) * total_min + 1e-9))
+    if role == "police":
+        m.add(sum(p.var for p in police) <= math.floor((1 - fill_rate) * total_police + 1e-9))
+    members = [i for i, p in enumerate(problem.persons) if p.role == role and p.unit == unit]
+    used = {}
+    inst = problem.instance
+    for i in members:
+        v = m.new_bool_var(f"used_{i}")
+        row = rm.xv.x[i]
+        for x in row.values():
+            m.add_implication(x, v)
+        # load <= limit x used: redundant, but its LP says "at least load / limit people"
+        lim = inst.limits_of(problem.persons[i])
+        if lim.max_per_week is not None and row:
+            m.add(sum(row.values()) <= lim.max_per_week * v)
+        if lim.max_minutes_per_week is not None and row:
+            m.add(sum(problem.duties[d].minutes * x for d, x in row.items()) <= lim.max_minutes_per_week * v)
+        used[i] = v
+    new = [i for i in members if problem.persons[i].id.startswith(f"new-{role}-")]
+    for a, b in itertools.pairwise(new):  # interchangeable: the first new ones are used first
+        m.add(used[a] >= used[b])
+    weight = len(members) + 1  # new people first: the fewest hires, then the fewest people
+    m.minimize(sum(weight * used[i] for i in new) + sum(used[i] for i in members))
+    # hint: the greedy roster, which meets min with the new people's help
+    hint = rm.values_of(greedy)
+    busy = {p for p, _ in greedy}
+    for i, v in used.items():
+        hint[v.index] = int(i in busy)
+    rm.add_hint(hint)
+    workers = options.get("workers", 1)
+    # one thread: CP-SAT's local search (unit bincheng-st01 of the ten-school instance, 15 s:
+    # default search 52 people, local search 9, as 2 workers' portfolio)
+    floor = lower_bound(problem, members, role, fill_rate)
+    have_n = len(members) - len(new)
+    stop_at = weight * max(0, floor - have_n) + floor  # fewest hires and people the floor allows
+    raw = run(m, time_limit=options.get("time_limit", 20.0), workers=workers, seed=options.get("seed", 0),
+              extra={"use_ls_only": True} if workers == 1 else None, stop_at=stop_at)
+    row = {"unit": unit, "role": role, "have": len(have), "status": raw.status, "duties": len(problem.duties),
+           "people_demanded_at_min": total_min, "candidates_added": extra}
+    if raw.values is None:
+        row.update(needed=None, existing_used=None, to_add=None, proven=False, lower_bound=None,
+                   drivers=f"no answer in the time limit ({raw.status})")
+        return {"row": row, "moments": []}
+    on = [i for i in members if raw.values[used[i].index]]
+    needed = len(on)
+    to_add = len(set(on) & set(new))
+    lower = needed if raw.status == "optimal" else min(needed, floor)
+    mine = set(members)
+    pairs = [(p, d) for p, d in rm.assignments(raw.values) if p in mine]
+    moments, limits = drivers(problem, pairs, needed)
+    text = "; ".join(f"{m_['date']} {m_['window']}: all {needed} on duty at {m_['where']}" for m_ in moments[:3])
+    if limits:
+        text += ("; " if text else "") + f"{len(limits)} at a weekly or daily limit"
+    if not text:
+        text = "no single moment uses all of them: the count comes from limits and travel"
+    row.update(needed=needed, existing_used=needed - to_add, to_add=to_add, proven=lower == needed,
+               lower_bound=lower, drivers=text)
+    return {"row": row, "moments": moments, "at_limit": limits}
+
+
+def lower_bound(problem, members: list[int], role: str, fill_rate: float) -> int:
+    """No roster meets ``min`` with fewer members than this (valid at fill rate 1; 0 otherwise).
+
+    On one duty, and at any moment over all duties then, the members on duty are at least the
+    people demanded minus the other people who may serve (for police: the police demanded at ``min_police`` minus other
+    police); over the week, the police duties demanded minus what other police can take at their
+    weekly limits, divided by a member's weekly limit."""
+    if fill_rate < 1:
+        return 0
+    inst = problem.instance
+    mine = set(members)
+    others = [p for p in range(len(problem.persons)) if p not in mine]
+    eligible = [set(el) for el in problem.eligible]
+    best = 0
+    by_date: dict = defaultdict(list)
+    for d in problem.duties:
+        by_date[d.date].append(d)
+    for duties in by_date.values():
+        for t in sorted({d.start for d in duties}):
+            active = [d for d in duties if d.start <= t < d.end]
+            ids = {d.index for d in active}
+            free = [p for p in others if not ids.isdisjoint(eligible[p])]
+            for d in active:  # one duty alone: its own min against the others who may take it
+                takers = [p for p in free if d.index in eligible[p]]
+                best = max(best, d.min - len(takers))
+                if role == "police":
+                    best = max(best, d.min_police - sum(1 for p in takers if problem.persons[p].role == "police"))
+            best = max(best, sum(d.min for d in active) - len(free))
+            if role == "police":
+                cops = sum(1 for p in free if problem.persons[p].role == "police")
+                best = max(best, sum(d.min_police for d in active) - cops)
+    if role == "police" and members:
+        demand = sum(d.min_police for d in problem.duties)
+        supply = 0
+        for p in others:
+            if problem.persons[p].role == "police":
+                lim = inst.limits_of(problem.persons[p])
+                supply += min(len(eligible[p]), lim.max_per_week if lim.max_per_week is not None else len(eligible[p]))
+        per = max(inst.limits_of(problem.persons[i]).max_per_week or len(problem.duties) for i in members)
+        best = max(best, math.ceil(max(0, demand - supply) / max(1, per)))
+    return max(0, best)
+
+
+def drivers(problem, pairs: list[tuple[int, int]], needed: int) -> tuple[list[dict], list[str]]:
+    """Moments when all ``needed`` people are out at once, and people at a weekly or daily limit."""
+    from models import format_hhmm
+
+    by_date: dict = defaultdict(list)
+    load: dict[int, list] = defaultdict(list)
+    for p, d in pairs:
+        duty = problem.duties[d]
+        by_date[duty.date].append((duty, p))
+        load[p].append(duty)
+    moments = []
+    for date, items in sorted(by_date.items()):
+        for duty, _ in items:
+            t = duty.start  # concurrency is highest at some duty's start
+            here = [(dd, pp) for dd, pp in items if dd.start <= t < dd.end]
+            people = {pp for _, pp in here}
+            if needed and len(people) == needed:
+                where = defaultdict(int)
+                for dd, _ in here:
+                    where[dd.where] += 1
+                key = (date.isoformat(), format_hhmm(t))
+                if all((m["date"], m["at"]) != key for m in moments):
+                    moments.append({"date": key[0], "at": key[1], "window": f"{format_hhmm(t)}",
+                                    "where": ", ".join(f"{w} ({n})" for w, n in sorted(where.items()))})
+    limits = []
+    inst = problem.instance
+    for p, duties in load.items():
+        lim = inst.limits_of(problem.persons[p])
+        per_day: dict = defaultdict(int)
+        for d in duties:
+            per_day[d.date] += 1
+        if (lim.max_per_week is not None and len(duties) >= lim.max_per_week) or (
+                lim.max_per_day is not None and max(per_day.values()) >= lim.max_per_day):
+            limits.append(problem.persons[p].id)
+    return moments, sorted(limits)
+
+
+def run_staffing(instance: str | Path, role: str, *, unit: str | None = None, fill_rate: float = 1.0,
+                 options: dict, processes: int | None = None, echo=None) -> list[dict]:
+    if role not in ROLES:
+        raise InstanceError("--role", f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    doc = load_document(instance)
+    inst = instance_from_data(doc)
+    if unit is not None:
+        units = [unit]
+    else:
+        units = sorted({p.unit for p in inst.persons if p.role == role})
+        if not units:
+            raise InstanceError("--role", f"no person has role {role!r}; name a unit with --unit")
+    jobs = [(u, staff_unit, (doc, u, role, fill_rate, options)) for u in units]
+    out: dict[str, dict] = {}
+    for u, res in run_jobs(jobs, processes=processes or default_processes(options.get("workers", 1))):
+        out[u] = res
+        if echo:
+            r = res["row"]
+            echo(f"  {u}: have {r['have']}, need {r['needed']} ({r['status']})")
+    return [out[u] for u in units]
+
+
+@click.command()
+@click.argument("instance", type=click.Path(dir_okay=False))
+@click.option("--role", required=True, type=click.Choice(ROLES), help="The role to count.")
+@click.option("--unit", default=None, help="One unit (or a school id for its own staff) [default: every unit with that role].")
+@click.option("--fill-rate", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
+              help="Share of the people demanded at min that must be there.")
+@click.option("-o", "--output", "outdir", default=None, type=click.Path(), help="Also write staffing.csv and staffing.json here.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=20.0, show_default=True, help="Seconds per unit.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT threads per unit.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--quiet", is_flag=True)
+def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, workers, seed, quiet):
+    """The smallest number of people of ROLE per unit with which every duty is met at min."""
+    from scheduler.output import csv_text, json_text, write_files
+
+    started = time.monotonic()
+    options = {"time_limit": time_limit, "workers": workers, "seed": seed}
+    results = run_staffing(instance, role, unit=unit, fill_rate=fill_rate, options=options,
+                           echo=None if quiet else (lambda line: click.echo(line, err=True)))
+    rows = [r["row"] for r in results]
+    import pandas as pd
+
+    table = pd.DataFrame(rows, columns=list(COLUMNS)).drop(columns=["role", "drivers"]).set_index("unit")
+    click.echo(table.to_string())
+    for r in rows:
+        click.echo(f"{r['unit']}: {r['drivers']}")
+    total_add = sum(r["to_add"] or 0 for r in rows)
+    click.echo(f"{role}: {sum(r['have'] for r in rows)} now, {sum(r['needed'] or 0 for r in rows)} needed, "
+               f"{total_add} to add at fill rate {fill_rate:.0%}; {time.monotonic() - started:.1f}s")
+    if outdir:
+        write_files(outdir, {"staffing.csv": csv_text(rows, COLUMNS),
+                             "staffing.json": json_text({"instance": str(instance), "role": role,
+                                                         "fill_rate": fill_rate, "units": results})})

@@ -1,0 +1,157 @@
+"""``schoolpost batch``: split, solve, merge, resume, survive a kill, run on a real Dask cluster."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from models import load_instance
+from scheduler.batch import PART_FILES, run_batch
+from scheduler.check import check_roster
+from scheduler.cli import main
+from scheduler.generate import generate
+
+OPTIONS = {"time_limit": 2.0, "workers": 1, "seed": 0, "strategy": "auto"}
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> Path:
+    """A small generated city: 12 schools in several districts."""
+    path = tmp_path_factory.mktemp("city") / "city.json"
+    path.write_text(json.dumps(generate("city", 0, schools=12)))
+    return path
+
+
+def _districts(path: Path) -> set[str]:
+    return {s["district"] for s in json.loads(path.read_text())["schools"]}
+
+
+def _check_city(city: Path, out: Path) -> None:
+    """The merged roster, checked by the validator against the whole city."""
+    report = check_roster(load_instance(city), out)
+    assert report.ok, [str(v) for v in report.violations[:5]]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["objective"] == pytest.approx(report.objective)
+    # no unit spans two districts here, so the city's objective is the sum of the districts'
+    assert summary["objective"] == pytest.approx(summary["objective_sum_of_districts"])
+
+
+def test_batch_merges_valid_districts_and_resumes(city, tmp_path):
+    out = tmp_path / "out"
+    lines: list[str] = []
+    summary, report = run_batch(city, out, options=OPTIONS, processes=2, echo=lines.append)
+    assert report.ok
+    names = _districts(city)
+    assert summary["districts"] == len(names) >= 3
+    assert {p.name for p in (out / "districts").iterdir()} == names
+    for d in names:
+        assert all((out / "districts" / d / f).is_file() for f in (*PART_FILES, "batch.json"))
+        assert check_roster(load_instance(city), out / "districts" / d).ok  # each district's rows alone
+    rows = (out / "districts.csv").read_text().splitlines()
+    assert len(rows) == 1 + len(names)
+    _check_city(city, out)
+    roster = (out / "roster.csv").read_bytes()
+
+    # the same command again: every district reused, nothing solved, same merged roster
+    again: list[str] = []
+    summary2, _ = run_batch(city, out, options=OPTIONS, processes=2, echo=again.append)
+    assert all(r["reused"] for r in summary2["per_district"])
+    assert sum("reused" in line for line in again) == len(names)
+    assert (out / "roster.csv").read_bytes() == roster
+
+    # other options: solved again
+    summary3, _ = run_batch(city, out, options={**OPTIONS, "seed": 1}, processes=2)
+    assert not any(r["reused"] for r in summary3["per_district"])
+    _check_city(city, out)
+
+
+def test_a_killed_batch_keeps_finished_districts(city, tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "scheduler", "batch", str(city), "-o", str(out), "--time-limit", "2",
+           "--jobs", "1", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    root = out / "districts"
+    while time.monotonic() < deadline:
+        finished = [p for p in root.iterdir() if not p.name.startswith(".")] if root.exists() else []
+        if len(finished) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    finished = {p.name for p in root.iterdir() if not p.name.startswith(".")}
+    assert 2 <= len(finished) < len(_districts(city))
+    assert not (out / "roster.csv").exists()  # the merge never ran
+    for d in finished:  # every district folder there is complete
+        assert all((root / d / f).is_file() for f in (*PART_FILES, "batch.json"))
+        json.loads((root / d / "summary.json").read_text())
+    lines: list[str] = []
+    summary, report = run_batch(city, out, options={**OPTIONS, "strategy": "auto"}, processes=1, echo=lines.append)
+    reused = {r["district"] for r in summary["per_district"] if r["reused"]}
+    assert reused == finished
+    assert report.ok
+    _check_city(city, out)
+
+
+def test_batch_on_a_real_local_dask_cluster(city, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        out = tmp_path / "out"
+        result = CliRunner().invoke(main, ["batch", str(city), "-o", str(out), "--time-limit", "2", "--executor",
+                                           "dask", "--scheduler", cluster.scheduler_address])
+        assert result.exit_code == 0, result.output
+        with distributed.Client(cluster.scheduler_address) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+    _check_city(city, out)
+    assert "districts" in result.output and "valid True" in result.output
+
+
+def test_unreachable_scheduler_is_one_line_exit_2(city, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(city), "-o", str(out), "--executor", "dask",
+                                       "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "--scheduler" in result.output
+    assert not (out / "roster.csv").exists()
+
+
+def test_a_unit_in_two_districts_is_reported_with_the_fix(tmp_path):
+    data = generate("city", 0, schools=12)
+    by_district: dict[str, list[str]] = {}
+    for s in data["schools"]:
+        by_district.setdefault(s["district"], []).append(s["id"])
+    a, b = sorted(by_district)[:2]
+    unit = next(u for u in data["units"] if set(u["schools"]) & set(by_district[a]))
+    unit["schools"] = sorted(set(unit["schools"]) | {by_district[b][0]})
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(path), "-o", str(out), "--time-limit", "1", "--jobs", "2"])
+    assert f"unit {unit['id']} serves schools in 2 districts" in result.output
+    assert "Fix:" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["cross_district"]["units"] == {unit["id"]: sorted([a, b])}
+    # the validator on the merged roster is the judge of double bookings: exit 1 exactly when it finds one
+    report = check_roster(load_instance(path), out)
+    assert result.exit_code == (0 if report.ok else 1)
+
+
+def test_district_names_become_safe_folder_names(tmp_path):
+    data = generate("city", 0, schools=4)
+    for s in data["schools"]:
+        s["district"] = "../" + s["district"]
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    _summary, report = run_batch(path, out, options={**OPTIONS, "time_limit": 1.0}, processes=1)
+    assert report.ok
+    assert all(p.parent == out / "districts" for p in (out / "districts").iterdir())
+    assert not any(p.name.startswith(".") for p in (out / "districts").iterdir())
+    assert {p.name for p in tmp_path.iterdir()} == {"city.json", "out"}
