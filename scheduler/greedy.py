@@ -53,6 +53,12 @@ class Ledger:
         self.minutes[p] += d.minutes
         self.staff[d.index].append(p)
 
+    def remove(self, p: int, d: Duty) -> None:
+        self.on[(p, d.date)].remove(d.index)
+        self.week[p] -= 1
+        self.minutes[p] -= d.minutes
+        self.staff[d.index].remove(p)
+
     def pairs(self) -> list[tuple[int, int]]:
         return sorted((p, d) for d, ps in self.staff.items() for p in ps)
 

@@ -4,16 +4,20 @@ Flow: the instance and the published roster -> the changed instance (absent peop
 ``--from`` on, closed schools removed) -> the published assignments that can no longer stand are
 dropped (**forced** changes) -> the duties that lost someone, widened to their area and date
 (:mod:`scheduler.decompose`), become free; every other duty keeps its people, as do duties before
-``--from`` (already past) and pinned schools, dates and people -> three CP-SAT stages on that
-sub-problem, each keeping the previous optimum as a constraint:
+``--from`` (already past) and pinned schools, dates and people -> two CP-SAT stages on that
+sub-problem, the second keeping the first's result as constraints:
 
-1. coverage: people at ``min``, police at ``min_police``, skills (the weighted ``shortfall``,
-   ``police_shortfall`` and ``skill_shortfall``; the share and leader rules are left to stage 3,
-   so that a repair does not reshuffle the week to improve them);
-2. the number of changed assignments (removed or added against the published roster);
-3. the full objective.
+1. coverage, then changes, as one lexicographic objective: first the coverage lost (people at
+   ``min``, police at ``min_police``, skills: the weighted ``shortfall``, ``police_shortfall`` and
+   ``skill_shortfall`` of the free duties) above the published roster's level on those duties,
+   then the number of changed assignments (removed or added against the published roster); the
+   search starts from the published roster less the forced removals;
+2. the full objective, with both held.
 
-So coverage comes first, the change count right after it, and the rest last. A stage stopped by
+So coverage comes first, the change count right after it, and the rest last. Reading chosen:
+the repair mends the hole the absence made; it does not chase gaps the published roster already
+had (that is a new ``solve``), nor the share and leader rules (left to stage 3), so a planner gets
+the few changes the absence calls for. A stage stopped by
 its time share keeps its best value as the constraint (still a roster it found). The result is
 checked by the validator against the changed instance, and written with ``changes.csv``
 (``action`` removed/added, the duty, the person, and why).
@@ -129,10 +133,26 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
         else:
             standing.append((p, d))
 
-    free = _free_duties(problem, [duty_of[_duty_key(r)] for r, _ in forced if _duty_key(r) in duty_of],
-                        start, pin)
-    new_pairs, stages = _mend(problem, standing, free, pin, time_limit=max(0.5, time_limit - (time.monotonic() - t0)),
-                              workers=workers, seed=seed)
+    lost = [duty_of[_duty_key(r)] for r, _ in forced if _duty_key(r) in duty_of]
+    free = _free_duties(problem, lost, start, pin)
+    # round 1: only the duties that lost someone (most absences: a free colleague steps in);
+    # round 2: also the duties that hold, at those times, the people who could step in (one swap);
+    # round 3: their areas and dates. Each round starts from the last one's roster.
+    first = free & set(lost)
+    rounds = [(sorted(first), 0.2), (sorted(first | _swaps(problem, first, standing) & free), 0.3), (sorted(free), 1.0)]
+    new_pairs, stages = sorted(standing), []
+    done_sets: list[list[int]] = []
+    for k, (duties, share) in enumerate(rounds):
+        if not duties or duties in done_sets:
+            continue
+        done_sets.append(duties)
+        left = max(0.5, time_limit - (time.monotonic() - t0))
+        new_pairs, done = _mend(problem, standing, set(duties), pin,
+                                _coverage_of(problem, inst0, rows0, set(duties), duty_of), start=new_pairs,
+                                last=k == len(rounds) - 1, time_limit=share * left, workers=workers, seed=seed)
+        stages += [{"round": k + 1, "free_duties": len(duties), **st} for st in done]
+        if done and done[-1]["status"] == "interrupted":
+            break
 
     rows = roster_rows(problem, new_pairs)
     report = check_rows(inst, rows)
@@ -212,11 +232,49 @@ def _free_duties(problem: Problem, lost: list[int], start: dt.date, pin: dict[st
     return out
 
 
-def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin: dict[str, set[str]], *,
+def _swaps(problem: Problem, lost: set[int], roster: list[tuple[int, int]]) -> set[int]:
+    """Duties that, at the time of a lost duty, hold someone who could take the lost duty."""
+    may: dict[int, set[int]] = {}
+    for p, el in enumerate(problem.eligible):
+        for d in el:
+            if d in lost:
+                may.setdefault(p, set()).add(d)
+    out: set[int] = set()
+    duties = problem.duties
+    for p, d in roster:
+        for lost_d in may.get(p, ()):
+            if duties[d].date == duties[lost_d].date and not problem.compatible(duties[d], duties[lost_d]):
+                out.add(d)
+    return out
+
+
+def _coverage_of(problem: Problem, inst0, rows0: list[dict], free: set[int], duty_of: dict) -> dict[str, int]:
+    """Shortfall, police and skill shortfall of the published roster (absent people still in it)
+    on the free duties: the level a repair brings coverage back to."""
+    people = {p.id: p for p in inst0.persons}
+    staff: dict[int, list] = {}
+    for r in rows0:
+        d = duty_of.get(_duty_key(r))
+        if d in free and r["person_id"] in people:
+            staff.setdefault(d, []).append(people[r["person_id"]])
+    out = {"shortfall": 0, "police_shortfall": 0, "skill_shortfall": 0}
+    for d in free:
+        duty, there = problem.duties[d], staff.get(d, [])
+        out["shortfall"] += max(0, duty.min - len(there))
+        out["police_shortfall"] += max(0, duty.min_police - sum(p.role == "police" for p in there))
+        for skill, k in duty.skills.items():
+            out["skill_shortfall"] += max(0, k - sum(skill in p.skills for p in there))
+    return out
+
+
+def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin: dict[str, set[str]],
+          published: dict[str, int], *, start: list[tuple[int, int]], last: bool,
           time_limit: float, workers: int, seed: int) -> tuple[list[tuple[int, int]], list[dict]]:
-    """The three stages on the sub-problem of ``free``; returns the whole roster's pairs."""
+    """The stages on the sub-problem of ``free`` (changes counted against ``standing``, the search
+    starting from ``start``; the full-objective stage only when ``last``); returns the whole
+    roster's pairs and a record per stage."""
     if not free:
-        return sorted(standing), []
+        return sorted(start), []
     from ortools.sat.python import cp_model
 
     from scheduler.cpsat import RosterModel
@@ -226,11 +284,17 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
     roster: dict[int, set[int]] = {}
     for p, d in standing:
         roster.setdefault(p, set()).add(d)
-    sub = restrict(problem, free, roster)
+    context: dict[int, set[int]] = {}
+    for p, d in start:  # outside ``free``, the roster as it now stands
+        context.setdefault(p, set()).add(d)
+    sub = restrict(problem, free, context)
     rm = RosterModel(sub.problem)
     local_d = {g: i for i, g in enumerate(sub.duties)}
-    current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d]
-    was = set(current)
+    was = {(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d}
+    begin: dict[int, set[int]] = {}
+    for p, d in start:
+        begin.setdefault(p, set()).add(d)
+    current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in begin.get(gp, ()) if d in local_d]
     # pinned people keep exactly their published duties among the free ones
     pinned = {lp for lp, gp in enumerate(sub.persons) if problem.persons[gp].id in pin["person"]}
     lits, coefs, const = [], [], 0
@@ -249,6 +313,11 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
                 coefs.append(1)
     changes = cp_model.LinearExpr.weighted_sum(lits, coefs) + const
 
+    def key(stage: str, values: list[int]) -> tuple:
+        if stage == "objective":
+            return (value("objective", values),)
+        return (max(0, value("coverage", values) - level), value("changes", values))
+
     def value(stage: str, values: list[int]) -> int:
         """The stage's objective at a full solution vector (exact penalties), in model units."""
         if stage == "changes":
@@ -260,24 +329,40 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
     hint = rm.values_of(current)
     stages = []
     deadline = time.monotonic() + time_limit
-    plan = (("coverage", rm.coverage_expr(REPAIR_COVERAGE), 0.4), ("changes", changes, 0.5), ("objective", rm.objective.expr(), 1.0))
+    cover = rm.coverage_expr(REPAIR_COVERAGE)
+    level = sum(rm.weights.get(rule, 0) * v for rule, v in published.items())  # coverage as published
+    # stage 1: coverage above the published level, then changes, as one lexicographic objective
+    # from the roster with only the forced changes (a local search moves in small steps from there)
+    top = sum(abs(c) for c in coefs) + 1
+    excess = rm.model.new_int_var(0, max(0, value("coverage", hint) - level), "coverage_excess")
+    rm.model.add(excess >= cover - level)
+    plan = (("coverage_then_changes", top * excess + changes, 0.5), ("objective", rm.objective.expr(), 1.0))
+    if not last:
+        plan = (("coverage_then_changes", top * excess + changes, 1.0),)
     for name, expr, share in plan:
-        rm.add_hint(hint)
+        rm.add_hint(hint + [max(0, value("coverage", hint) - level)])  # the excess variable last
         rm.model.minimize(expr)
         limit = max(0.2, share * (deadline - time.monotonic()))
         raw = run(rm.model, time_limit=limit, workers=workers, seed=seed)
         if raw.values is not None:  # else no roster in time: the hint (valid) stands for this stage
-            found = rm.values_of(rm.assignments(raw.values))
-            if value(name, found) <= value(name, hint):
+            found = rm.values_of(rm.assignments(raw.values))[:len(hint)]
+            if key(name, found) <= key(name, hint):
                 hint = found
-        best = value(name, hint)
-        stages.append({"stage": name, "status": raw.status, "value": best, "seconds": round(raw.wall_time, 3)})
+        record = {"stage": name, "status": raw.status, "seconds": round(raw.wall_time, 3)}
+        if name == "objective":
+            record["value"] = value("objective", hint)
+        else:
+            record.update(coverage=value("coverage", hint), published_coverage=level,
+                          changes=value("changes", hint))
+        stages.append(record)
         if raw.status == "interrupted":
             break
-        rm.model.add(expr <= best)
+        if name != "objective":  # hold both for the last stage
+            rm.model.add(cover <= max(level, value("coverage", hint)))
+            rm.model.add(changes <= value("changes", hint))
     local = rm.assignments(hint)
     chosen = {(sub.persons[lp], sub.duties[ld]) for lp, ld in local if ld in sub.free}
-    kept = [(p, d) for p, d in standing if d not in free]
+    kept = [(p, d) for p, d in start if d not in free]
     return sorted(set(kept) | chosen), stages
 
 

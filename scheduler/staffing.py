@@ -3,9 +3,9 @@
 For a unit ``U`` and a role ``R`` the question is solved on ``U``'s own part of the instance: its
 schools and routes, every person who may serve there (other units' people and the schools' own
 staff as they are), and ``K`` hypothetical new people of role ``R`` in ``U`` (ids ``new-R-1``...,
-available every school day all day, the role's limits; ``K`` is the smallest of 0, the greedy
-roster's worst day of people missing, and its doublings, with which the greedy roster meets
-``min``: that roster is the search's starting point). CP-SAT keeps every hard rule, requires
+available every school day all day, the role's limits). The search starts from the greedy roster
+of the present people, its gaps filled by new people first fit (:func:`_with_new_people`, which
+also sizes ``K``). CP-SAT keeps every hard rule, requires
 
 - ``shortfall = 0`` on every duty (or, with ``--fill-rate F``, total shortfall at most
   ``(1 - F) x`` the total of ``min``), and
@@ -92,23 +92,56 @@ def _short_by_date(problem, pairs: list[tuple[int, int]], police: bool) -> dict:
 
 
 def _with_new_people(doc: dict, unit: str, role: str, fill_rate: float):
-    """The smallest K (0, then the greedy roster's worst day of people missing, doubled while
-    short) for which the greedy roster with K new people meets ``min``; returns
-    (instance, problem, greedy pairs, K). The greedy roster is the CP-SAT hint."""
+    """The unit's problem with enough new people, and a starting roster that uses few of them.
+
+    The greedy roster is built with the present people only; the duties it leaves short (of
+    people at ``min``, or of police at ``min_police`` when counting police) are then filled by new
+    people, first fit in time order, so each new person takes as many duties as the rules allow.
+    The pool of new people starts at the greedy roster's worst day of people missing and doubles
+    until the fill meets ``min`` (at the fill rate). Returns (problem, starting pairs, pool size)."""
     from scheduler.duties import expand
-    from scheduler.greedy import greedy_roster
+    from scheduler.greedy import Ledger, greedy_roster
 
     police = role == "police"
-    extra = 0
+    base = expand(instance_from_data(unit_document(doc, unit, role, 0)))
+    start = greedy_roster(base)
+    short = _short_by_date(base, start, police)
+    allowed = math.floor((1 - fill_rate) * sum(d.min for d in base.duties) + 1e-9)
+    start_ids = [(base.persons[p].id, base.duties[d].key) for p, d in start]
+    extra = max(short.values()) if sum(short.values()) > allowed else 0
     while True:
-        inst = instance_from_data(unit_document(doc, unit, role, extra))
-        problem = expand(inst)
-        greedy = greedy_roster(problem)
-        short = _short_by_date(problem, greedy, police)
-        total_min = sum(d.min for d in problem.duties)
-        if sum(short.values()) <= math.floor((1 - fill_rate) * total_min + 1e-9) or extra >= 2000:
-            return inst, problem, greedy, extra
-        extra = max(2 * extra, max(short.values()))
+        problem = expand(instance_from_data(unit_document(doc, unit, role, extra)))
+        if not extra:
+            return problem, start, 0
+        pid = {p.id: i for i, p in enumerate(problem.persons)}
+        did = {d.key: d.index for d in problem.duties}
+        ledger = Ledger(problem)
+        for person_id, key in start_ids:
+            ledger.add(pid[person_id], problem.duties[did[key]])
+        new = [pid[f"new-{role}-{k}"] for k in range(1, extra + 1)]
+        eligible = {i: set(problem.eligible[i]) for i in new}
+        missing = 0
+        for d in sorted(problem.duties, key=lambda d: (d.date, d.start, d.index)):
+            staff = ledger.staff[d.index]
+            need = max(d.min - len(staff), (d.min_police - sum(problem.persons[q].role == "police" for q in staff))
+                       if police else 0)
+            for p in new:
+                if need <= 0:
+                    break
+                if d.index not in eligible[p]:
+                    continue
+                if ledger.blocker(p, d) == "cap":  # full of others: a police officer takes a non-police place
+                    out = next((q for q in reversed(staff) if problem.persons[q].role != "police"), None)
+                    if out is None or not police:
+                        break
+                    ledger.remove(out, d)
+                if ledger.blocker(p, d) is None:
+                    ledger.add(p, d)
+                    need -= 1
+            missing += max(0, need)
+        if missing <= allowed or extra >= 2000:
+            return problem, ledger.pairs(), extra
+        extra *= 2
 
 
 def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict) -> dict:
@@ -117,7 +150,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     from scheduler.cpsat.solver import run
 
     have = [p["id"] for p in doc.get("persons", []) if p.get("role") == role and p.get("unit") == unit]
-    _, problem, greedy, extra = _with_new_people(doc, unit, role, fill_rate)
+    problem, greedy, extra = _with_new_people(doc, unit, role, fill_rate)
     rm = RosterModel(problem, rules=("shortfall", "police_shortfall"))
     m = rm.model
     total_min = sum(d.min for d in problem.duties)

@@ -449,6 +449,10 @@ def explain(results: dict[str, dict], top: int = 3) -> dict[str, list[str]]:
             lines.append(f"school {sid} gains {-change[sid]} (missing {base_missing[sid]} -> {missing.get(sid, 0)})")
         if not lines:
             lines.append("no change in coverage against the baseline")
+        if b["status"] != "optimal" or s["status"] != "optimal":
+            lines.append(f"note: the rosters are not proven optimal (gap {b['gap']:.1%} baseline, {s['gap']:.1%} "
+                         f"{name}); differences of a few people at one school can come from the search, not "
+                         f"the scenario")
         out[name] = lines
     return out
 
