@@ -106,7 +106,7 @@ class Leave(_Op):
 class ScaleDemand(_Op):
     """Multiply ``min`` and ``target`` (and ``min_police`` when listed in ``fields``) of the posts
     selected by ``schools``, ``districts``, ``school_types`` and ``peaks`` by ``factor``, rounded
-    up; with ``days``, those days only (the peak is split: ``<peak>@<days>`` on those days)."""
+    up; with ``days`` (or ``dates``), those days only (the peak is split: ``<peak>@<days>``)."""
 
     factor: Annotated[float, Field(ge=0, le=100)]
     schools: list[Id] | None = None
@@ -114,6 +114,7 @@ class ScaleDemand(_Op):
     school_types: list[SchoolType] | None = None
     peaks: list[Id] | None = None
     days: list[Weekday] | None = None
+    dates: list[str] | None = None  # ISO dates of the horizon, read as their weekdays
     fields: list[Literal["min", "target", "min_police"]] = Field(default_factory=lambda: ["min", "target"])
 
 
@@ -251,7 +252,20 @@ def _merged_demand(post: dict, peak: str) -> dict:
     return base
 
 
-def _scale_demand(doc: dict, op: ScaleDemand) -> None:
+def _scale_demand(doc: dict, op: ScaleDemand, where: str) -> None:
+    import datetime as dt
+
+    days = list(op.days or [])
+    for text in op.dates or []:
+        try:
+            day = WEEKDAYS[dt.date.fromisoformat(text).weekday()]
+        except ValueError:
+            raise InstanceError(f"{where}.dates", f"{text!r} is not a date YYYY-MM-DD") from None
+        if day not in (doc.get("days") or WEEKDAYS) or text not in _dates_of(doc, [day], None):
+            raise InstanceError(f"{where}.dates", f"{text} is not a school day of this week")
+        days.append(day)
+    days = [d for d in WEEKDAYS if d in days]
+    op = op.model_copy(update={"days": days or None})
     tag = "+".join(op.days) if op.days else None
     for school in doc.get("schools", []):
         if op.schools is not None and school["id"] not in op.schools:
@@ -347,7 +361,7 @@ def apply_operations(doc: dict, scenario: Scenario, index: int = 0) -> dict:
                     raise InstanceError(f"{where}.ids", f"no person {pid!r}")
                 _leave(known[pid], _dates_of(doc, op.days, op.dates), op.start, op.end)
         elif kind == "scale_demand":
-            _scale_demand(doc, op)
+            _scale_demand(doc, op, where)
         elif kind == "policy":
             doc["policy"] = _deep_merge(doc.get("policy") or {}, op)
         elif kind == "close_schools":

@@ -78,6 +78,14 @@ def test_scale_demand_on_one_day_splits_the_peak_and_rounds_up():
     assert sorted((d.peak, d.min) for d in mon) == [("arrival@mon", 2), ("dismissal@mon", 3)]
 
 
+def test_scale_demand_by_date_is_the_same_as_by_weekday():
+    by_day = apply_operations(base_doc(), scenario({"scale_demand": {"factor": 2, "days": ["tue"]}}))
+    by_date = apply_operations(base_doc(), scenario({"scale_demand": {"factor": 2, "dates": ["2026-12-08"]}}))
+    assert by_day == by_date
+    with pytest.raises(InstanceError, match=r"operations\[0\]\.scale_demand\.dates"):
+        apply_operations(base_doc(), scenario({"scale_demand": {"factor": 2, "dates": ["2026-12-12"]}}))
+
+
 def test_policy_merge_close_and_add_schools():
     new = school("s3", NEAR2, posts=[{"id": "s3/gate", "demand": {"default": {"min": 1}}}])
     out = apply_operations(base_doc(), scenario(
