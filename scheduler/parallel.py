@@ -56,6 +56,11 @@ def _local(jobs: list[Job], processes: int) -> Iterator[tuple[str, Any]]:
         futures = {pool.submit(fn, *args): key for key, fn, args in jobs}
         for fut in as_completed(futures):
             yield futures[fut], fut.result()
+    except BaseException:
+        # stopped (Ctrl-C, SIGTERM, an error, the caller gone): no job may run on unseen
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -100,6 +100,23 @@ def test_a_killed_batch_keeps_finished_districts(city, tmp_path):
     _check_city(city, out)
 
 
+def test_sigterm_stops_the_batch_and_keeps_finished_districts(city, tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "scheduler", "batch", str(city), "-o", str(out), "--time-limit", "3", "--jobs", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    root = out / "districts"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (root.exists() and any(not p.name.startswith(".") for p in root.iterdir())):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again" in err and "Traceback" not in err
+    finished = [p for p in root.iterdir() if not p.name.startswith(".")]
+    assert finished and all((p / "batch.json").is_file() for p in finished)
+    assert not (out / "roster.csv").exists()
+
+
 def test_batch_on_a_real_local_dask_cluster(city, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
