@@ -35,7 +35,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -46,7 +45,7 @@ import click
 
 from models import InstanceError, instance_from_data, load_document
 from scheduler.output import json_text, write_files
-from scheduler.parallel import default_processes, run_jobs
+from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 from scheduler.split import cross_district, split_by_district
 
 PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
@@ -190,7 +189,7 @@ def fix_text(spanning: dict) -> list[str]:
 
 def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district", options: dict,
               executor: str = "local", scheduler: str | None = None, processes: int | None = None,
-              echo=None, progress=None) -> tuple[dict, Any]:
+              echo=None, progress=None, stop=None) -> tuple[dict, Any]:
     """The batch; returns (city summary, validator report). ``echo(line)`` reports each district;
     ``progress(n, total)`` says n more of ``total`` districts are done."""
     if by != "district":
@@ -221,7 +220,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
         progress(len(reused), len(parts))
     jobs = [(name, solve_part, (name, parts[name], options)) for name in parts if name not in done]
     workers = processes or default_processes(options.get("workers", 1))
-    for name, result in run_jobs(jobs, executor=executor, scheduler=scheduler, processes=workers):
+    for name, result in run_jobs(jobs, executor=executor, scheduler=scheduler, processes=workers, stop=stop):
         if "error" in result:
             raise InstanceError(f"district {name}", result["error"])
         status = result["summary"]["status"]
@@ -273,17 +272,16 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
         bar.update(n)
 
     echo = None if quiet or use_bar else (lambda line: click.echo(line))
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM: stop as Ctrl-C does
     try:
-        summary, report = run_batch(instance, outdir, by=by, options=options, executor=executor,
-                                    scheduler=scheduler_address, processes=jobs, echo=echo,
-                                    progress=progress if use_bar else None)
+        with stop_on_signals() as stop:  # Ctrl-C and SIGTERM: the batch stops at its next poll
+            summary, report = run_batch(instance, outdir, by=by, options=options, executor=executor,
+                                        scheduler=scheduler_address, processes=jobs, echo=echo,
+                                        progress=progress if use_bar else None, stop=stop)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished districts are kept in {Path(outdir) / 'districts'}; "
                    "run the same command again to go on", err=True)
         sys.exit(130)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         if bar is not None:
             bar.__exit__(None, None, None)
     if use_bar:

@@ -14,10 +14,13 @@ function with its arguments; its result must be picklable too (plain dicts of te
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from models import InstanceError
@@ -30,32 +33,59 @@ def default_processes(threads_per_job: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, threads_per_job))
 
 
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event that Ctrl-C and SIGTERM set (instead of raising) while the block runs; pass it
+    to :func:`run_jobs` as ``stop``. Restores the previous handlers on exit."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Stopped(KeyboardInterrupt):
+    """The run was asked to stop (``stop`` set by a Ctrl-C or SIGTERM handler)."""
+
+
 def run_jobs(jobs: list[Job], *, executor: str = "local", scheduler: str | None = None,
-             processes: int = 1) -> Iterator[tuple[str, Any]]:
+             processes: int = 1, stop: threading.Event | None = None) -> Iterator[tuple[str, Any]]:
     """Yield ``(key, result)`` for every job in the order they finish.
 
-    A job that raises re-raises here (the caller decides). Leaving the iterator early (an error,
-    Ctrl-C) cancels the jobs not yet started."""
+    A job that raises re-raises here (the caller decides). When ``stop`` is set, the running jobs
+    are ended and :class:`Stopped` is raised; the waits poll it, so a signal handler only has to
+    set it (raising from a handler inside an executor's wait can leave it unable to shut down).
+    Leaving the iterator early (an error, a stop) cancels the jobs not yet started."""
     if not jobs:
         return
+    stop = stop or threading.Event()
     if executor == "local":
-        yield from _local(jobs, processes)
+        yield from _local(jobs, processes, stop)
     elif executor == "dask":
-        yield from _dask(jobs, scheduler)
+        yield from _dask(jobs, scheduler, stop)
     else:
         raise InstanceError("--executor", f"unknown executor {executor!r}; use local or dask")
 
 
-def _local(jobs: list[Job], processes: int) -> Iterator[tuple[str, Any]]:
+def _local(jobs: list[Job], processes: int, stop: threading.Event) -> Iterator[tuple[str, Any]]:
     if processes <= 1 or len(jobs) == 1:
         for key, fn, args in jobs:  # in this process: no start-up cost, Ctrl-C reaches the solver
+            if stop.is_set():
+                raise Stopped
             yield key, fn(*args)
         return
     pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
     try:
         futures = {pool.submit(fn, *args): key for key, fn, args in jobs}
-        for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield futures[fut], fut.result()
+            if stop.is_set():
+                raise Stopped
     except BaseException:
         # stopped (Ctrl-C, SIGTERM, an error, the caller gone): no job may run on unseen
         for proc in list((getattr(pool, "_processes", None) or {}).values()):
@@ -65,12 +95,12 @@ def _local(jobs: list[Job], processes: int) -> Iterator[tuple[str, Any]]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask(jobs: list[Job], scheduler: str | None) -> Iterator[tuple[str, Any]]:
+def _dask(jobs: list[Job], scheduler: str | None, stop: threading.Event) -> Iterator[tuple[str, Any]]:
     if not scheduler:
         raise InstanceError("--scheduler", "--executor dask needs the scheduler's address (tcp://host:port)")
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
+        from distributed import wait as dask_wait
     except ImportError:
         raise InstanceError("--executor", "dask is not installed; install the extra: pip install 'schoolpost[distributed]'") from None
     try:
@@ -81,7 +111,17 @@ def _dask(jobs: list[Job], scheduler: str | None) -> Iterator[tuple[str, Any]]:
         futures = {}
         for key, fn, args in jobs:
             futures[client.submit(fn, *args, pure=False)] = key
-        for fut in dask_completed(list(futures)):
-            yield futures[fut], fut.result()
+        pending = set(futures)
+        while pending:
+            try:
+                done, pending = dask_wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            pending = set(pending)
+            for fut in done:
+                yield futures[fut], fut.result()
+            if stop.is_set():
+                client.cancel(list(pending))
+                raise Stopped
     finally:
         client.close()

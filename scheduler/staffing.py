@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -37,7 +38,7 @@ from pathlib import Path
 import click
 
 from models import ROLES, InstanceError, instance_from_data, load_document
-from scheduler.parallel import default_processes, run_jobs
+from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
 COLUMNS = ("unit", "role", "have", "needed", "existing_used", "to_add", "proven", "lower_bound", "status",
            "duties", "people_demanded_at_min", "candidates_added", "drivers")
@@ -298,7 +299,7 @@ def drivers(problem, pairs: list[tuple[int, int]], needed: int) -> tuple[list[di
 
 
 def run_staffing(instance: str | Path, role: str, *, unit: str | None = None, fill_rate: float = 1.0,
-                 options: dict, processes: int | None = None, echo=None) -> list[dict]:
+                 options: dict, processes: int | None = None, echo=None, stop=None) -> list[dict]:
     if role not in ROLES:
         raise InstanceError("--role", f"unknown role {role!r}; one of {', '.join(ROLES)}")
     doc = load_document(instance)
@@ -311,7 +312,7 @@ def run_staffing(instance: str | Path, role: str, *, unit: str | None = None, fi
             raise InstanceError("--role", f"no person has role {role!r}; name a unit with --unit")
     jobs = [(u, staff_unit, (doc, u, role, fill_rate, options)) for u in units]
     out: dict[str, dict] = {}
-    for u, res in run_jobs(jobs, processes=processes or default_processes(options.get("workers", 1))):
+    for u, res in run_jobs(jobs, processes=processes or default_processes(options.get("workers", 1)), stop=stop):
         out[u] = res
         if echo:
             r = res["row"]
@@ -336,8 +337,13 @@ def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, worker
 
     started = time.monotonic()
     options = {"time_limit": time_limit, "workers": workers, "seed": seed}
-    results = run_staffing(instance, role, unit=unit, fill_rate=fill_rate, options=options,
-                           echo=None if quiet else (lambda line: click.echo(line, err=True)))
+    try:
+        with stop_on_signals() as stop:
+            results = run_staffing(instance, role, unit=unit, fill_rate=fill_rate, options=options, stop=stop,
+                                   echo=None if quiet else (lambda line: click.echo(line, err=True)))
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing written", err=True)
+        sys.exit(130)
     rows = [r["row"] for r in results]
     import pandas as pd
 

@@ -40,7 +40,7 @@ from models import InstanceError, instance_from_data, load_document
 from models.instance import WEEKDAYS, Id, SchoolType, Weekday
 from models.loader import format_loc
 from scheduler.output import csv_text, json_text, write_files
-from scheduler.parallel import default_processes, run_jobs
+from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
 
 class _Op(BaseModel):
@@ -472,7 +472,7 @@ def explain(results: dict[str, dict], top: int = 3) -> dict[str, list[str]]:
 
 
 def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | Path, *, options: dict,
-               processes: int | None = None, echo=None) -> dict:
+               processes: int | None = None, echo=None, stop=None) -> dict:
     """Baseline and variants; writes every roster folder, whatif.csv and whatif.json."""
     doc = load_document(instance)
     instance_from_data(doc)
@@ -490,7 +490,7 @@ def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | P
         docs[sc.name] = variant
     jobs = [(name, solve_variant, (name, d, options)) for name, d in docs.items()]
     results: dict[str, dict] = {}
-    for name, res in run_jobs(jobs, processes=processes or default_processes(options.get("workers", 1))):
+    for name, res in run_jobs(jobs, processes=processes or default_processes(options.get("workers", 1)), stop=stop):
         results[name] = res
         if echo:
             echo(f"  {name}: {res['summary']['status']}, objective {res['summary']['objective']:.1f}")
@@ -533,7 +533,13 @@ def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed,
     started = time.monotonic()
     options = {"time_limit": time_limit, "workers": workers, "seed": seed}
     echo = None if quiet else (lambda line: click.echo(line, err=True))
-    report = run_whatif(instance, scenarios, outdir, options=options, processes=jobs, echo=echo)
+    try:
+        with stop_on_signals() as stop:
+            report = run_whatif(instance, scenarios, outdir, options=options, processes=jobs, echo=echo, stop=stop)
+    except KeyboardInterrupt:
+        click.echo("interrupted: no comparison written (variant folders are written only when all are done)",
+                   err=True)
+        sys.exit(130)
     click.echo(format_table(report["kpis"]))
     for name, lines in report["explanations"].items():
         click.echo(f"\n{name}:")

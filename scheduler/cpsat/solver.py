@@ -98,6 +98,9 @@ def run(
     def stop(signum, frame):
         interrupted.set()
         solver.stop_search()
+        outer = previous.get(signum)
+        if callable(outer) and outer is not signal.default_int_handler:
+            outer(signum, frame)  # e.g. a batch's "stop" flag: the whole run stops, not this solve only
 
     if in_main:
         for sig in (signal.SIGINT, signal.SIGTERM):
