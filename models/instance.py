@@ -55,6 +55,11 @@ def parse_hhmm(value: object) -> int:
     return minutes
 
 
+def weekday_date(week_start: dt.date, day: str) -> dt.date:
+    """The first ``day`` (``mon``...) on or after ``week_start``: the date of that weekday in the horizon."""
+    return week_start + dt.timedelta(days=(WEEKDAYS.index(day) - week_start.weekday()) % 7)
+
+
 def format_hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -300,5 +305,4 @@ class Instance(_Model):
 
     def date_of(self, day: str) -> dt.date:
         """The date of a weekday in the horizon: the first such day on or after ``week_start``."""
-        offset = (WEEKDAYS.index(day) - self.week_start.weekday()) % 7
-        return self.week_start + dt.timedelta(days=offset)
+        return weekday_date(self.week_start, day)

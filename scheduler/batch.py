@@ -127,9 +127,8 @@ def _district_row(name: str, out: dict, reused: bool) -> dict:
     }
 
 
-def _csv_rows(text: str) -> tuple[list[str], list[dict]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return list(reader.fieldnames or []), list(reader)
+def _csv_rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning: dict) -> tuple[dict, dict, Any]:
@@ -142,8 +141,8 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
     gaps: list[dict] = []
     for folder_name in folders.values():
         folder = root / folder_name
-        roster += _csv_rows((folder / "roster.csv").read_text(encoding="utf-8"))[1]
-        gaps += _csv_rows((folder / "gaps.csv").read_text(encoding="utf-8"))[1]
+        roster += _csv_rows((folder / "roster.csv").read_text(encoding="utf-8"))
+        gaps += _csv_rows((folder / "gaps.csv").read_text(encoding="utf-8"))
     report = check_rows(inst, roster)
     total = {key: sum(r[key] or 0 for r in rows) for key in ("objective", "shortfall", "police_shortfall",
                                                                "assignments", "gaps")}

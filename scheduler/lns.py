@@ -64,16 +64,11 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     if rm.xv.count > SMALL_SUB_MODEL:
         # two local searches: on the coverage rules alone, then on the full objective from the
         # better roster of the two (district, 60 s: 1,477,940 -> 1,348,953; benchmarks/README.md)
-        rm.model.minimize(rm.coverage_expr())
-        raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed, extra=COVER_PARAMETERS)
-        rm.model.minimize(rm.objective.expr())
-        if raw.status == "interrupted":
+        values, status = rm.coverage_search(values, time_limit=max(0.05, time_left), workers=1, seed=seed,
+                                            extra=COVER_PARAMETERS)
+        if status == "interrupted":
             return sub, [], 0.0, True
-        if raw.values is not None:
-            found = rm.values_of(rm.assignments(raw.values))
-            if rm.evaluate(list(found))[0] < before:
-                values = found
-                rm.add_hint(values)
+        rm.add_hint(values)
         params = SUB_PARAMETERS
     else:
         params = {"max_deterministic_time": 1.5}

@@ -60,13 +60,14 @@ def parse_pins(pins: list[str]) -> dict[str, set[str]]:
 
 
 def changed_document(doc: dict, absent: list[str], start: dt.date, close: list[str]) -> dict:
-    """The instance document with ``absent`` on leave every horizon date from ``start`` and
-    ``close`` schools removed (the input is not changed)."""
-    from scheduler.whatif import CloseSchools, _close_schools, _leave
+    """The (valid) instance document with ``absent`` on leave every horizon date from ``start``
+    and ``close`` schools removed (the input is not changed)."""
+    from models import Instance
+    from scheduler.whatif import CloseSchools, _close_schools, _dates_of, _leave
 
     doc = copy.deepcopy(doc)
-    inst = instance_from_data(doc)
-    dates = sorted(inst.date_of(d).isoformat() for d in inst.days if inst.date_of(d) >= start)
+    days = doc.get("days") or Instance.model_fields["days"].get_default(call_default_factory=True)
+    dates = [d for d in _dates_of(doc, days, None) if d >= start.isoformat()]
     by_id = {p["id"]: p for p in doc.get("persons", [])}
     for pid in absent:
         if pid not in by_id:

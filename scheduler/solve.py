@@ -243,15 +243,10 @@ def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: flo
     """CP-SAT on the coverage rules alone for ``cover`` of the time left, from ``hint``; returns
     the better roster of the two by the full objective (as a complete solution vector) and whether
     the stage was interrupted. The full objective is restored on return."""
-    rm.model.minimize(rm.coverage_expr())
     limit = cover * max(0.0, time_limit - (time.monotonic() - t0))
-    raw = run(rm.model, time_limit=max(0.1, limit), workers=workers, seed=seed, extra=solver_params)
-    rm.model.minimize(rm.objective.expr())
-    if raw.values is not None:
-        found = rm.values_of(rm.assignments(raw.values))
-        if rm.evaluate(list(found))[0] < rm.evaluate(list(hint))[0]:
-            hint = found
-    return hint, raw.status == "interrupted"
+    values, status = rm.coverage_search(hint, time_limit=max(0.1, limit), workers=workers, seed=seed,
+                                        extra=solver_params)
+    return values, status == "interrupted"
 
 
 def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relaxed: float | None, *,

@@ -37,7 +37,7 @@ import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models import InstanceError, instance_from_data, load_document
-from models.instance import WEEKDAYS, Id, SchoolType, Weekday
+from models.instance import WEEKDAYS, Id, SchoolType, Weekday, weekday_date
 from models.loader import format_loc
 from scheduler.output import csv_text, json_text, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
@@ -187,13 +187,11 @@ def load_scenarios(path: str | Path) -> ScenarioFile:
 
 
 def _dates_of(doc: dict, days: list[str] | None, dates: list[str] | None) -> list[str]:
+    """ISO dates: ``dates`` and the horizon dates of ``days`` (the document is already valid)."""
     import datetime as dt
 
     start = dt.date.fromisoformat(str(doc["week_start"]))
-    out = list(dates or [])
-    for d in days or []:
-        out.append((start + dt.timedelta(days=(WEEKDAYS.index(d) - start.weekday()) % 7)).isoformat())
-    return sorted(set(out))
+    return sorted(set(dates or []) | {weekday_date(start, d).isoformat() for d in days or []})
 
 
 def _leave(person: dict, dates: list[str], start: str | None = None, end: str | None = None) -> None:

@@ -95,6 +95,22 @@ class RosterModel:
         pens = [pen for pen in self.book.penalties if pen.rule in rules and w.get(pen.rule, 0)]
         return cp_model.LinearExpr.weighted_sum([pen.var for pen in pens], [w[pen.rule] * pen.scale for pen in pens])
 
+    def coverage_search(self, hint: list[int], **run_options) -> tuple[list[int], str]:
+        """CP-SAT on :meth:`coverage_expr` from ``hint`` (a complete solution vector); returns the
+        better of its roster and the hint by the full objective, and the run's status. The full
+        objective is restored. ``run_options`` go to :func:`scheduler.cpsat.solver.run`."""
+        from scheduler.cpsat.solver import run
+
+        self.add_hint(hint)
+        self.model.minimize(self.coverage_expr())
+        raw = run(self.model, **run_options)
+        self.model.minimize(self.objective.expr())
+        if raw.values is not None:
+            found = self.values_of(self.assignments(raw.values))
+            if self.evaluate(list(found))[0] < self.evaluate(list(hint))[0]:
+                return found, raw.status
+        return hint, raw.status
+
     # -- reading solutions ---------------------------------------------------------------
 
     def assignments(self, values: list[int]) -> list[tuple[int, int]]:
