@@ -13,6 +13,7 @@ import re
 from typing import Annotated, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -269,6 +270,19 @@ class Travel(_Model):
     matrix: dict[Id, dict[Id, Annotated[int, Field(ge=0, le=24 * 60)]]] | None = None
 
 
+def _time_zone(name: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as 'Asia/Shanghai')") from None
+    return name
+
+
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_time_zone)]
+
+
 class Instance(_Model):
     format: Literal["schoolpost/1"]
     name: Id = "instance"
@@ -276,6 +290,9 @@ class Instance(_Model):
     days: Annotated[list[Weekday], Field(min_length=1)] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
     )
+    #: extension: the IANA time zone of the local times (e.g. ``Asia/Shanghai``); calendars carry
+    #: it. Without it, calendar times are "floating": the same clock time wherever they are read.
+    timezone: TimeZoneName | None = None
     policy: Policy = Field(default_factory=Policy)
     travel: Travel = Field(default_factory=Travel)
     units: list[Unit] = Field(default_factory=list)

@@ -44,6 +44,7 @@ from typing import Any
 import click
 
 from models import InstanceError, instance_from_data, load_document
+from scheduler.commands import OUTPUTS_HELP, parse_outputs
 from scheduler.output import json_text, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 from scheduler.split import cross_district, split_by_district
@@ -131,8 +132,10 @@ def _csv_rows(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning: dict) -> tuple[dict, dict, Any]:
-    """Merge the district folders; check the merged roster against the whole city."""
+def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning: dict,
+          outputs: tuple[str, ...] = ()) -> tuple[dict, dict, Any]:
+    """Merge the district folders; check the merged roster against the whole city; make the
+    human ``outputs`` of the merged roster (``scheduler.human``)."""
     from models.roster import ASSIGNMENT_COLUMNS, GAP_COLUMNS
     from scheduler.check import check_rows
     from scheduler.output import csv_text
@@ -171,6 +174,13 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
         "districts.csv": csv_text(rows, DISTRICT_COLUMNS),
         "summary.json": json_text(summary),
     }
+    if outputs:
+        from models import Gap
+        from scheduler.human import human_files
+
+        gap_models = [Gap(**{**g, "needed": int(g["needed"]), "got": int(g["got"])}) for g in gaps]
+        human_summary = {**summary, "status": ", ".join(f"{n} {st}" for st, n in summary["statuses"].items())}
+        files.update(human_files(inst, roster, report, gap_models, human_summary, outputs))
     return summary, files, report
 
 
@@ -188,9 +198,10 @@ def fix_text(spanning: dict) -> list[str]:
 
 def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district", options: dict,
               executor: str = "local", scheduler: str | None = None, processes: int | None = None,
-              echo=None, progress=None, stop=None) -> tuple[dict, Any]:
+              echo=None, progress=None, stop=None, outputs: tuple[str, ...] = ()) -> tuple[dict, Any]:
     """The batch; returns (city summary, validator report). ``echo(line)`` reports each district;
-    ``progress(n, total)`` says n more of ``total`` districts are done."""
+    ``progress(n, total)`` says n more of ``total`` districts are done; ``outputs``: the human
+    outputs of the merged roster (``scheduler.human.HUMAN_OUTPUTS``)."""
     if by != "district":
         raise InstanceError("--by", f"unknown split {by!r}; this version splits by district")
     doc = load_document(instance)
@@ -234,7 +245,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
         if progress:
             progress(1, len(parts))
     rows = [_district_row(name, done[name], name in reused) for name in parts]
-    summary, files, report = merge(inst, root, {n: folders[n] for n in parts}, rows, spanning)
+    summary, files, report = merge(inst, root, {n: folders[n] for n in parts}, rows, spanning, outputs)
     write_files(out, files)
     return summary, report
 
@@ -255,10 +266,14 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Local processes, or a Dask distributed cluster (extra schoolpost[distributed]).")
 @click.option("--scheduler", "scheduler_address", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
+@click.option("--outputs", "outputs_text", default="all", show_default=True, help=OUTPUTS_HELP)
 @click.option("--quiet", is_flag=True, help="Only the final line.")
-def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strategy, executor, scheduler_address, quiet):
-    """Solve INSTANCE district by district and merge the rosters (resumable: run it again to go on)."""
+def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strategy, executor, scheduler_address,
+                  outputs_text, quiet):
+    """Solve INSTANCE district by district and merge the rosters (resumable: run it again to go on);
+    the human outputs (roster.xlsx, duty sheets, calendars, report.html) are made of the merged city."""
     started = time.monotonic()
+    outputs = parse_outputs(outputs_text)
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "strategy": strategy}
     use_bar = not quiet and sys.stderr.isatty()
     bar = None
@@ -275,7 +290,7 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
         with stop_on_signals() as stop:  # Ctrl-C and SIGTERM: the batch stops at its next poll
             summary, report = run_batch(instance, outdir, by=by, options=options, executor=executor,
                                         scheduler=scheduler_address, processes=jobs, echo=echo,
-                                        progress=progress if use_bar else None, stop=stop)
+                                        progress=progress if use_bar else None, stop=stop, outputs=outputs)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished districts are kept in {Path(outdir) / 'districts'}; "
                    "run the same command again to go on", err=True)

@@ -1134,6 +1134,7 @@ def generate(preset: str, seed: int = 0, *, schools: int | None = None, week_sta
         "name": name or f"{label}-week-{iso_week}-seed-{seed}",
         "week_start": start.isoformat(),
         "days": list(days),
+        "timezone": "Asia/Shanghai",  # DOMAIN: the reference city is in China (UTC+8, no daylight saving)
         "policy": _policy(p),
         "travel": {"speed_kmh": p.speed_kmh, "road_factor": p.road_factor},
         "units": all_units,

@@ -56,21 +56,38 @@ def json_text(data) -> str:
 
 
 def write_files(outdir: str | Path, files: dict[str, str | bytes]) -> None:
-    """Write ``{name: content}`` into ``outdir`` so that no file is ever seen half-written."""
+    """Write ``{name: content}`` into ``outdir`` so that no file is ever seen half-written.
+
+    A name is a plain file name, or ``folder/file`` for a folder of files (``calendars/P1.ics``):
+    such a folder is written whole and swapped in for the previous one, so it never mixes files
+    of two runs."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".schoolpost-", dir=outdir))
+    folders: set[str] = set()
     try:
         for name, content in files.items():
-            if Path(name).name != name or name.startswith("."):
+            parts = name.split("/")
+            if len(parts) > 2 or any(not p or p.startswith(".") or Path(p).name != p or "\\" in p for p in parts):
                 raise ValueError(f"unsafe output file name {name!r}")
+            if len(parts) == 2:
+                folders.add(parts[0])
+                (tmp / parts[0]).mkdir(exist_ok=True)
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(tmp / name, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
                 fh.write(content)
                 fh.flush()
                 os.fsync(fh.fileno())
         for name in files:
-            os.replace(tmp / name, outdir / name)
+            if "/" not in name:
+                os.replace(tmp / name, outdir / name)
+        for folder in sorted(folders):
+            target = outdir / folder
+            if target.is_dir() and not target.is_symlink():
+                os.replace(target, tmp / (".old-" + folder))
+            elif target.exists() or target.is_symlink():
+                raise ValueError(f"{target} exists and is not a folder")
+            os.replace(tmp / folder, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

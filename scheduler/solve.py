@@ -117,6 +117,7 @@ def solve(
     solver_params: dict | None = None,
     polish: float = 1 / 3,
     cover: float = 0.5,
+    reserve: float = 0.0,
 ) -> Result:
     """Solve an instance; see the module docstring.
 
@@ -124,23 +125,32 @@ def solve(
     time) improves it by neighbourhood search; then ``cover`` (share of what is left) runs CP-SAT
     on the coverage rules alone (``COVERAGE_RULES``), whose sparse objective lets local moves
     cross the plateaus that the secondary terms wall off (one school: 5,844 -> 2,567 at 10 s);
-    the better roster of the two by the full objective then hints the full model for the rest."""
+    the better roster of the two by the full objective then hints the full model for the rest.
+
+    ``reserve``: seconds of ``time_limit`` the caller keeps for its own work afterwards (the
+    human outputs); the search ends that much earlier."""
     t0 = time.monotonic()
     problem = expand(instance)
     # keep time to check, explain and write the roster after the search
     budget = time_limit
-    time_limit = max(0.5, time_limit - (0.5 + 1e-5 * problem.pairs))
+    time_limit = max(0.5, time_limit - (0.5 + 1e-5 * problem.pairs) - reserve)
     # the relaxation's LP: a lower bound, and a plan (people per unit, role and school peak) that
     # guides the greedy roster (district: greedy objective 1.71M -> 1.59M)
     plan: dict = {}
     relaxed = relaxation_bound(problem, plan=plan)
     greedy = greedy_roster(problem, plan)
     first_roster = time.monotonic() - t0  # the greedy roster is valid: the first roster to return
+
+    def emit(stage: str, objective: float, bound: float) -> None:
+        """Progress from any stage, in policy units and seconds since the start of ``solve``."""
+        if on_progress is not None:
+            on_progress(Progress(time.monotonic() - t0, objective, bound, stage))
+
     if strategy == "auto":
         strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     if strategy == "lns":
         result = _solve_lns(problem, greedy, t0, relaxed, time_limit=time_limit, workers=workers, seed=seed,
-                            on_progress=on_progress)
+                            emit=emit)
         result.settings["time_limit"] = budget
         result.first_solution_time = first_roster
         return result
@@ -148,6 +158,8 @@ def solve(
     hint = rm.values_of(greedy)
     greedy_objective, _ = rm.evaluate(list(hint))
     hint_source = "greedy"
+    floor = max(relaxed or 0.0, lower_bound(problem))
+    emit("greedy", greedy_objective, floor)
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
     interrupted = False
@@ -156,7 +168,8 @@ def solve(
         from scheduler.lns import improve
 
         lns_deadline = time.monotonic() + polish * max(0.0, time_limit - (time.monotonic() - t0))
-        pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed)
+        pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed,
+                                   on_progress=lambda _el, delta: emit("polish", greedy_objective + delta, floor))
         better = rm.values_of(pairs)
         if rm.evaluate(list(better))[0] <= greedy_objective:
             hint, hint_source = better, "lns"
@@ -164,7 +177,9 @@ def solve(
     rm.add_hint(hint)
     trace: list[Progress] = []
     if not lexicographic and not interrupted and cover > 0:
-        staged, interrupted = _coverage_stage(rm, hint, t0, time_limit, cover, workers, seed, solver_params)
+        staged, interrupted = _coverage_stage(
+            rm, hint, t0, time_limit, cover, workers, seed, solver_params,
+            on_progress=(lambda p: emit("coverage", p.objective / rm.weight_scale, 0.0)) if on_progress else None)
         if staged is not hint:
             hint, hint_source = staged, "cp-sat"
         rm.add_hint(hint)
@@ -184,14 +199,14 @@ def solve(
             rm.add_hint(hint)
         rm.model.minimize(rm.objective.expr())
         remaining = max(0.5, time_limit - (time.monotonic() - t0))
-    raw = RawOutcome("interrupted", list(hint), None, lower_bound(problem) * scale, 0.0, None) if interrupted else run(
+    raw = RawOutcome("interrupted", list(hint), None, floor * scale, 0.0, None) if interrupted else run(
         rm.model,
         time_limit=remaining,
         workers=workers,
         seed=seed,
-        on_progress=(lambda p: on_progress(Progress(p.elapsed, p.objective / scale, p.bound / scale)))
-        if on_progress
-        else None,
+        on_progress=(lambda p: emit("search", p.objective / scale, max(p.bound / scale, floor)))
+        if on_progress and not lexicographic
+        else (lambda p: emit("search", p.objective / scale, p.bound / scale)) if on_progress else None,
         extra=solver_params,
     )
     solve_time = time.monotonic() - t1
@@ -239,18 +254,19 @@ def solve(
 
 
 def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: float, cover: float, workers: int,
-                    seed: int, solver_params: dict | None) -> tuple[list[int], bool]:
+                    seed: int, solver_params: dict | None,
+                    on_progress: Callable[[Progress], None] | None = None) -> tuple[list[int], bool]:
     """CP-SAT on the coverage rules alone for ``cover`` of the time left, from ``hint``; returns
     the better roster of the two by the full objective (as a complete solution vector) and whether
     the stage was interrupted. The full objective is restored on return."""
     limit = cover * max(0.0, time_limit - (time.monotonic() - t0))
     values, status = rm.coverage_search(hint, time_limit=max(0.1, limit), workers=workers, seed=seed,
-                                        extra=solver_params)
+                                        extra=solver_params, on_progress=on_progress)
     return values, status == "interrupted"
 
 
 def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relaxed: float | None, *,
-               time_limit: float, workers: int, seed: int, on_progress: Callable[[Progress], None] | None) -> Result:
+               time_limit: float, workers: int, seed: int, emit: Callable[[str, float, float], None]) -> Result:
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
     objective plus every accepted sub-model change (each exact)."""
     from scheduler.check import check_rows
@@ -262,12 +278,9 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relax
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
 
-    def progress(elapsed: float, delta: float) -> None:
-        if on_progress is not None:
-            on_progress(Progress(elapsed, start_obj + delta, bound))
-
+    emit("greedy", start_obj, bound)
     pairs, stats = improve(problem, greedy, deadline=t0 + time_limit, workers=workers, seed=seed,
-                           on_progress=progress)
+                           on_progress=lambda _elapsed, delta: emit("lns", start_obj + delta, bound))
     objective = start_obj + stats.delta
     solve_time = time.monotonic() - t1
     return Result(

@@ -29,7 +29,10 @@ def test_solve_then_check(instance_file, tmp_path):
     out = tmp_path / "out"
     r = CliRunner().invoke(main, ["solve", str(instance_file), "-o", str(out), "--time-limit", "10", "--workers", "1"])
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["gaps.csv", "roster.csv", "roster.json", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["calendars", "duty-sheets.html", "gaps.csv", "report.html",
+                                                     "roster.csv", "roster.json", "roster.xlsx", "summary.json"]
+    on_duty = {line.split(",")[6] for line in (out / "roster.csv").read_text().splitlines()[1:]}
+    assert sorted(p.name for p in (out / "calendars").iterdir()) == sorted(f"{p}.ics" for p in on_duty)
     summary = json.loads((out / "summary.json").read_text())
     for key in ("status", "objective", "best_bound", "gap", "wall_time", "model", "kpis", "seed", "workers",
                 "ortools_version"):
@@ -81,6 +84,9 @@ def test_same_seed_same_files(instance_file, tmp_path):
         CliRunner().invoke(main, ["solve", str(instance_file), "-o", str(out), "--seed", "7", "--workers", "2",
                                   "--time-limit", "10"])
         outs.append(out)
-    for name in ("roster.csv", "roster.json", "gaps.csv"):
-        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+    for name in ("roster.csv", "roster.json", "gaps.csv", "roster.xlsx", "duty-sheets.html"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    calendars = [sorted((o / "calendars").iterdir()) for o in outs]
+    assert [p.name for p in calendars[0]] == [p.name for p in calendars[1]] and calendars[0]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(*calendars))
     assert CliRunner().invoke(main, ["check", str(instance_file), str(outs[0])]).exit_code == 0

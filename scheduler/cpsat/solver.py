@@ -14,9 +14,16 @@ from ortools.sat.python import cp_model
 
 @dataclass
 class Progress:
+    """A search's news: seconds since its start, the objective of its best roster, its bound.
+
+    ``stage`` names the part of a solve that found it (``greedy``, ``polish``, ``coverage``,
+    ``search``, ``lns``); in the ``coverage`` stage ``objective`` is the cost of the coverage rules
+    alone (``RosterModel.coverage_expr``), not the full objective."""
+
     elapsed: float
     objective: float
     bound: float
+    stage: str = "search"
 
 
 @dataclass

@@ -11,3 +11,32 @@ same files can be made again from a roster folder (``schoolpost report``).
 | ``calendars/<person>.ics`` | :mod:`scheduler.human.calendars` |
 | ``report.html`` | :mod:`scheduler.human.report` |
 """
+
+from __future__ import annotations
+
+#: the human outputs ``solve`` writes by default (``--outputs``), in the order they are made
+HUMAN_OUTPUTS = ("xlsx", "sheets", "calendars", "report")
+
+
+def human_files(inst, rows: list[dict], report, gaps: list, summary: dict,
+                outputs: tuple[str, ...] = HUMAN_OUTPUTS) -> dict[str, str | bytes]:
+    """``{file name: content}`` of the chosen human outputs (names as in the table above)."""
+    files: dict[str, str | bytes] = {}
+    if "xlsx" in outputs:
+        from scheduler.human.workbook import roster_workbook
+
+        files["roster.xlsx"] = roster_workbook(inst, rows, report, gaps, summary)
+    if "sheets" in outputs:
+        from scheduler.human.sheets import duty_sheets_html
+
+        files["duty-sheets.html"] = duty_sheets_html(inst, rows, report, gaps)
+    if "calendars" in outputs:
+        from scheduler.human.calendars import person_calendars
+
+        for name, data in person_calendars(inst, rows).items():
+            files[f"calendars/{name}"] = data
+    if "report" in outputs:
+        from scheduler.human.report import report_html
+
+        files["report.html"] = report_html(inst, rows, report, gaps, summary)
+    return files

@@ -1,0 +1,238 @@
+"""Human outputs (issue 5): roster.xlsx, calendars, live progress and --log, ``schoolpost report``,
+and folders of files written whole. Every roster here is checked by the validator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from icalendar import Calendar
+from openpyxl import load_workbook
+from rich.console import Console
+
+from models import instance_from_data, load_instance
+from scheduler.check import check_rows, read_roster
+from scheduler.cli import main
+from scheduler.commands import solve_files
+from scheduler.cpsat.solver import Progress
+from scheduler.human.calendars import person_calendars
+from scheduler.human.workbook import RED, roster_workbook
+from scheduler.output import write_files
+from scheduler.progress import SolveProgress
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def solved():
+    """rural-primary (several schools, a patrol route) solved for 4 s and checked."""
+    data = yaml.safe_load((ROOT / "instances" / "rural-primary.yaml").read_text())
+    data["schools"][0]["address"] = "Huanghe 5th Road 500, Bincheng"
+    inst = instance_from_data(data)
+    _, summary, report, gaps, files = solve_files(inst, outputs=("xlsx", "calendars"), time_limit=4, workers=2,
+                                                  seed=0)
+    assert report.ok, [str(v) for v in report.violations]
+    rows = json.loads(files["roster.json"])
+    return inst, rows, report, gaps, summary, files
+
+
+def _cell_texts(ws) -> dict[tuple[int, int], str]:
+    return {(c.row, c.column): str(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
+
+
+def test_workbook_sheets_and_roster_table(solved):
+    inst, rows, _report, gaps, summary, files = solved
+    wb = load_workbook(io.BytesIO(files["roster.xlsx"]))
+    school = inst.schools[0]
+    assert wb.sheetnames[:4] == ["Summary", "Roster", "Gaps", "Week"]
+    assert school.id in wb.sheetnames and "Routes" in wb.sheetnames
+    assert all(f"unit {u.id}"[:31] in wb.sheetnames for u in inst.units)
+    # the Roster sheet is a filterable table holding exactly the roster rows
+    ws = wb["Roster"]
+    assert list(ws.tables) == ["Roster"] and ws.tables["Roster"].ref == f"A1:L{len(rows) + 1}"
+    header = [c.value for c in ws[1]]
+    got = sorted(tuple(str(r[header.index(k)] or "") for k in ("date", "peak", "post_id", "route_id", "person_id"))
+                 for r in ws.iter_rows(min_row=2, values_only=True))
+    want = sorted((r["date"], r["peak"], r["post_id"], r["route_id"], r["person_id"]) for r in rows)
+    assert got == want
+    assert wb["Gaps"].max_row == len(gaps) + 1
+    # the summary sheet carries the figures of summary.json
+    values = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=3, max_col=2, values_only=True) if r[0]}
+    assert values["objective"] == summary["objective"] and values["assignments"] == len(rows)
+
+
+def test_workbook_school_sheet_has_names_in_their_cells(solved):
+    inst, rows, _report, _gaps, _summary, files = solved
+    ws = load_workbook(io.BytesIO(files["roster.xlsx"]))[inst.schools[0].id]
+    assert ws["A1"].value == inst.schools[0].name and "Huanghe 5th Road" in ws["A2"].value
+    header = {c.column: c.value for c in ws[4] if c.value}
+    posts = {ws.cell(row=r, column=1).value: r for r in range(5, ws.max_row + 1)}
+    names = {p.id: p.name or p.id for p in inst.schools[0].posts}
+    checked = 0
+    for r in rows:
+        if r["school_id"] != inst.schools[0].id:
+            continue
+        date = dt.date.fromisoformat(r["date"])
+        col = next(c for c, h in header.items() if h.startswith(date.strftime("%a %d %b")) and f"\n{r['peak']} " in h)
+        assert r["person_name"] in ws.cell(row=posts[names[r["post_id"]]], column=col).value
+        checked += 1
+    assert checked >= 5
+
+
+def test_workbook_marks_short_cells_and_is_deterministic(solved):
+    inst, rows, report, _gaps, summary, _files = solved
+    post = inst.schools[0].posts[0].id
+    first = next(r for r in rows if r["post_id"] == post)
+    # remove everyone from one duty: the validator sees the shortfall, the cell turns red
+    cut = [r for r in rows if not (r["post_id"] == post and r["date"] == first["date"] and r["peak"] == first["peak"])]
+    short = check_rows(inst, cut)
+    assert short.ok and short.terms["shortfall"] > report.terms["shortfall"]
+    data = roster_workbook(inst, cut, short, [], summary)
+    assert data == roster_workbook(inst, cut, short, [], summary)  # same inputs, same bytes
+    ws = load_workbook(io.BytesIO(data))[inst.schools[0].id]
+    red = [c for row in ws.iter_rows(min_row=5) for c in row if c.fill.fgColor.rgb == RED.fgColor.rgb]
+    assert red and any("SHORT" in (c.value or "") for c in red)
+
+
+def test_calendars_one_event_per_duty(solved):
+    inst, rows, _report, _gaps, _summary, files = solved
+    cals = {name: data for name, data in files.items() if name.startswith("calendars/")}
+    assert len(cals) == len({r["person_id"] for r in rows})
+    events = 0
+    for name, data in cals.items():
+        cal = Calendar.from_ical(data)
+        assert cal["version"] == "2.0" and cal["prodid"]
+        for ev in cal.walk("VEVENT"):
+            events += 1
+            start = ev.decoded("dtstart")
+            assert start.tzinfo is None  # no time zone in the instance: floating local time
+            assert ev["uid"].endswith(f"-{Path(name).stem}@schoolpost") or "~" in name
+            if "School post" in ev["summary"]:
+                school = next(x for x in inst.schools if ev["location"].startswith(x.name or x.id))
+                assert ("Huanghe 5th Road 500" in ev["location"]) == (school is inst.schools[0])
+    assert events == len(rows)
+    # the person's duties, with their local start times
+    pid = rows[0]["person_id"]
+    cal = Calendar.from_ical(files[f"calendars/{pid}.ics"])
+    starts = sorted(ev.decoded("dtstart") for ev in cal.walk("VEVENT"))
+    want = sorted(dt.datetime.fromisoformat(f"{r['date']}T{r['start']}") for r in rows if r["person_id"] == pid)
+    assert starts == want
+
+
+def test_calendars_with_time_zone_and_unsafe_ids(solved):
+    inst, rows, *_ = solved
+    zoned = inst.model_copy(update={"timezone": "Asia/Shanghai"})
+    some = [dict(r) for r in rows if r["person_id"] == rows[0]["person_id"]]
+    for r in some:
+        r["person_id"] = "../../etc/passwd"
+    cals = person_calendars(zoned, some)
+    [name] = cals
+    assert "/" not in name and not name.startswith(".") and name.endswith("etc_passwd.ics")
+    text = cals[name].decode()
+    assert "BEGIN:VTIMEZONE" in text and "TZID:Asia/Shanghai" in text
+    assert "DTSTART;TZID=Asia/Shanghai:" in text
+    ev = next(iter(Calendar.from_ical(cals[name]).walk("VEVENT")))
+    start = ev.decoded("dtstart")
+    assert start.utcoffset() == dt.timedelta(hours=8)
+    assert start.strftime("%H:%M") == some[0]["start"]
+
+
+def test_unknown_time_zone_is_a_field_error():
+    data = yaml.safe_load((ROOT / "instances" / "small-school.yaml").read_text())
+    data["timezone"] = "Mars/Olympus"
+    with pytest.raises(Exception, match=r"^timezone: unknown time zone"):
+        instance_from_data(data)
+
+
+def test_write_files_swaps_a_folder_whole(tmp_path):
+    write_files(tmp_path, {"a.txt": "1", "calendars/p1.ics": b"x", "calendars/p2.ics": b"y"})
+    write_files(tmp_path, {"a.txt": "2", "calendars/p3.ics": b"z"})
+    assert sorted(p.name for p in (tmp_path / "calendars").iterdir()) == ["p3.ics"]
+    assert (tmp_path / "a.txt").read_text() == "2"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    for bad in ("../x", "calendars/../x", ".hidden", "a/b/c", "calendars/.x"):
+        with pytest.raises(ValueError):
+            write_files(tmp_path / "o", {bad: "no"})
+    assert not (tmp_path / "x").exists()
+
+
+def test_progress_log_and_quiet_when_not_a_terminal(tmp_path):
+    out, log = tmp_path / "out", tmp_path / "run.log"
+    r = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "small-school.yaml"), "-o", str(out),
+                                  "--time-limit", "4", "--workers", "1", "--outputs", "none", "--log", str(log)])
+    assert r.exit_code == 0, r.output
+    assert r.output.count("\n") == 1 and r.output.startswith(("optimal", "time_limit"))  # no progress lines
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    assert events[0]["event"] == "start" and events[-1]["event"] == "done"
+    progress = [e for e in events if e["event"] == "progress"]
+    assert progress and progress[0]["stage"] == "greedy"
+    assert all(e["time"] <= f["time"] for e, f in itertools.pairwise(events))
+    summary = json.loads((out / "summary.json").read_text())
+    assert events[-1]["objective"] == summary["objective"] and events[-1]["status"] == summary["status"]
+    full = [e for e in progress if e["stage"] != "coverage"]
+    assert min(e["objective"] for e in full) >= summary["objective"] - 1e-6
+    assert all(e["bound"] <= summary["objective"] + 1e-6 for e in full)
+    assert sorted(p.name for p in out.iterdir()) == ["gaps.csv", "roster.csv", "roster.json", "summary.json"]
+    assert read_roster(out)
+    quiet = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "small-school.yaml"), "-o", str(out),
+                                      "--time-limit", "2", "--workers", "1", "--outputs", "none", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_live_progress_line_on_a_terminal():
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=100)
+    with SolveProgress(time_limit=10, show=True, console=console) as view:
+        view.update(Progress(1.0, 1234.0, 1000.0, "greedy"))
+        view.update(Progress(2.0, 99.0, 0.0, "coverage"))
+        console.print(view._render())
+    shown = buf.getvalue()
+    assert "objective 1,234" in shown and "bound 1,000" in shown and "gap 19.0%" in shown
+    assert "coverage first" in shown and "coverage 99" in shown
+    assert SolveProgress(time_limit=10, show=False).__enter__()._live is None
+
+
+def test_bad_log_path_and_outputs_are_field_errors(tmp_path):
+    inst = str(ROOT / "instances" / "small-school.yaml")
+    r = CliRunner().invoke(main, ["solve", inst, "-o", str(tmp_path / "o"), "--log", str(tmp_path / "no" / "x.log")])
+    assert r.exit_code == 2 and r.output.startswith("error: --log:") and r.output.count("\n") == 1
+    r = CliRunner().invoke(main, ["solve", inst, "-o", str(tmp_path / "o"), "--outputs", "xlsx,pdf"])
+    assert r.exit_code == 2 and "--outputs" in r.output and "'pdf'" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_report_command_remakes_outputs_and_refuses_a_broken_roster(tmp_path):
+    inst_path = ROOT / "instances" / "bz-experimental.yaml"
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["solve", str(inst_path), "-o", str(out), "--time-limit", "3", "--workers", "1",
+                                  "--outputs", "none", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert CliRunner().invoke(main, ["check", str(inst_path), str(out)]).exit_code == 0
+    r = CliRunner().invoke(main, ["report", str(inst_path), str(out), "--outputs", "xlsx,calendars"])
+    assert r.exit_code == 0, r.output
+    rows = read_roster(out)
+    assert (out / "roster.xlsx").is_file() and len(list((out / "calendars").iterdir())) == len(
+        {r["person_id"] for r in rows})
+    wb = load_workbook(out / "roster.xlsx")
+    assert wb["Roster"].max_row == len(rows) + 1
+    # a roster with a person at two posts of the school at once is refused, and nothing is made
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    inst = load_instance(inst_path)
+    first = rows[0]
+    school = next(s for s in inst.schools if s.id == first["school_id"])
+    other = next(p.id for p in school.posts if p.id != first["post_id"])
+    clash = {**first, "post_id": other}
+    lines = (out / "roster.csv").read_text().splitlines()
+    lines.append(",".join(clash[k] for k in lines[0].split(",")))
+    (broken / "roster.csv").write_text("\n".join(lines) + "\n")
+    assert CliRunner().invoke(main, ["check", str(inst_path), str(broken)]).exit_code == 1
+    r = CliRunner().invoke(main, ["report", str(inst_path), str(broken)])
+    assert r.exit_code == 1 and "hard rule" in r.output
+    assert sorted(p.name for p in broken.iterdir()) == ["roster.csv"]
