@@ -146,7 +146,21 @@ def _first_error(exc: ValidationError) -> InstanceError:
 
 
 def instance_from_data(data: Any) -> Instance:
-    """Validate a parsed document; raises :class:`InstanceError`."""
+    """Validate a parsed document; raises :class:`InstanceError`. A document read from a
+    spreadsheet (``load_document`` of an ``.xlsx``) carries the cell of each field, and its errors
+    name the sheet, row and column instead of the field path."""
+    try:
+        return _validate(data)
+    except InstanceError as exc:
+        origins = getattr(data, "origins", None)
+        if origins is None:
+            raise
+        from models.spreadsheet import locate_error
+
+        raise locate_error(exc, origins) from None
+
+
+def _validate(data: Any) -> Instance:
     if data is None:
         raise InstanceError("", "the file is empty")
     if not isinstance(data, dict):
@@ -195,7 +209,8 @@ def load_document(path: str | Path) -> Any:
 
 
 def load_instance(path: str | Path) -> Instance:
-    """Read and validate an instance file (``.yaml``, ``.yml``, ``.json`` or ``.xlsx``)."""
+    """Read and validate an instance file (``.yaml``, ``.yml``, ``.json`` or ``.xlsx``).
+    A spreadsheet's errors name the sheet, row and column instead of the field path."""
     return instance_from_data(load_document(path))
 
 

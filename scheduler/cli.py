@@ -31,20 +31,23 @@ def main() -> None:
 def _register() -> None:
     from scheduler.batch import batch_command
     from scheduler.check import check_command
-    from scheduler.commands import info_command, solve_command
+    from scheduler.commands import info_command, report_command, solve_command
     from scheduler.generate import generate_command
     from scheduler.repair import repair_command
     from scheduler.staffing import staffing_command
+    from scheduler.template_cmd import template_command
     from scheduler.whatif import whatif_command
 
     main.add_command(solve_command, "solve")
     main.add_command(check_command, "check")
     main.add_command(info_command, "info")
+    main.add_command(report_command, "report")
     main.add_command(generate_command, "generate")
     main.add_command(batch_command, "batch")
     main.add_command(whatif_command, "whatif")
     main.add_command(repair_command, "repair")
     main.add_command(staffing_command, "staffing")
+    main.add_command(template_command, "template")
 
 
 _register()
