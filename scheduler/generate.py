@@ -23,9 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import random
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -36,6 +34,8 @@ from typing import Any
 
 import click
 import yaml
+
+from scheduler.output import write_file
 
 Doc = dict[str, Any]
 
@@ -1240,29 +1240,12 @@ def dump_instance(doc: Doc, fmt: str = "yaml", header: str | None = None) -> str
     return text
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_instance(doc: Doc, path: str | Path, header: str | None = None) -> int:
     """Write atomically (a temporary file in the same folder, then ``os.replace``); returns bytes."""
     path = Path(path)
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
     data = dump_instance(doc, fmt, header if fmt == "yaml" else None).encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file(path, data)
     return len(data)
 
 

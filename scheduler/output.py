@@ -55,6 +55,30 @@ def json_text(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_file(path: str | Path, data: bytes) -> None:
+    """Write one file atomically: a temporary file in its folder (created if missing), then
+    ``os.replace``; the file gets the usual mode (0666 less the umask)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_files(outdir: str | Path, files: dict[str, str | bytes]) -> None:
     """Write ``{name: content}`` into ``outdir`` so that no file is ever seen half-written.
 

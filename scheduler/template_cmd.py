@@ -3,40 +3,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from models import load_instance
+from scheduler.output import write_file
 
 
 def _fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file in ``path``'s folder, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @click.command()
@@ -56,8 +34,7 @@ def template_command(out: Path, force: bool, source: Path | None) -> None:
         _fail(f"{out} exists; use --force to overwrite it")
     data = instance_to_xlsx(load_instance(source)) if source is not None else template_bytes()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(out, data)
+        write_file(out, data)
     except OSError as exc:
         _fail(f"cannot write {out}: {exc.strerror or exc}")
     what = f"{source} as a workbook" if source is not None else "the instance template"

@@ -20,10 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from html import escape
+from collections.abc import Mapping
 
 from models.instance import ROLES, SOFT_RULES, Instance
+from scheduler.human.labels import DAY_LABELS, html_head, rule_label
+from scheduler.human.labels import esc as _e
+from scheduler.human.labels import runs_on as _runs_on
 
 #: Gap rows shown in the table; the rest are counted (gaps.csv has them all).
 MAX_GAP_ROWS = 500
@@ -37,15 +39,6 @@ COVERAGE_BINS: tuple[tuple[str, float, str, str], ...] = (
     ("k5", 1.0, "#1a9850", "100 %"),
 )
 NO_DEMAND = ("kn", "#c9ced6", "no min demand")
-RULE_LABELS: dict[str, str] = {
-    "shortfall": "short of min",
-    "police_shortfall": "short of police",
-    "skill_shortfall": "short of a skill",
-    "share_shortfall": "professional share",
-    "leader_missing": "no leader",
-    "below_target": "below target",
-}
-DAY_LABELS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
 
 CSS = """
 :root { --ink:#1b1f24; --muted:#5b6470; --line:#d5dae0; --card:#fff; --bg:#f3f5f7; --accent:#0b4f8a; }
@@ -99,10 +92,6 @@ svg .bar { fill: #6f9fd8; } svg .range { stroke: #17324d; stroke-width: 2; } svg
 """
 
 
-def _e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
 def _pct(value: object) -> str:
     return "–" if value is None else f"{float(value):.1%}"
 
@@ -114,17 +103,6 @@ def _num(value: object, digits: int = 1) -> str:
     if value.is_integer():
         return f"{int(value):,}"
     return f"{value:,.{digits}f}"
-
-
-def rule_label(rule: str) -> str:
-    """``shortfall`` -> ``short of min``; ``skill_shortfall:traffic`` -> ``short of a skill: traffic``."""
-    base, _, detail = rule.partition(":")
-    label = RULE_LABELS.get(base, base)
-    return f"{label}: {detail}" if detail else label
-
-
-def _runs_on(days: Iterable[str] | None, day: str) -> bool:
-    return days is None or day in days
 
 
 def coverage_class(filled: int, demanded: int) -> str:
@@ -527,13 +505,7 @@ def report_html(inst: Instance, rows, report, gaps, summary) -> str:
     facts = (f"{len(inst.schools):,} schools · {sum(len(s.posts) for s in inst.schools):,} posts · "
              f"{len(inst.routes):,} routes · {len(inst.persons):,} people · {len(getattr(report, 'per_duty', []) or []):,} duties")
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<link rel="icon" href="data:,">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{CSS}{_bin_css()}</style>",
-        "</head><body>",
+        *html_head(title, CSS + _bin_css()),
         f'<header class="top"><h1>{_e(title)}</h1><p>{_e(week)} · {_e(facts)}</p></header>',
         ('<nav class="sections"><a href="#kpis">Key figures</a><a href="#districts">Districts</a>'
         '<a href="#heatmap">Heat-map</a><a href="#load">Load per role</a><a href="#gaps">Gaps</a>'

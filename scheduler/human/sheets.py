@@ -22,38 +22,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from html import escape
 
 from models.instance import Instance, School, format_hhmm
+from scheduler.human.labels import DAY_LABELS, ROLE_CODES, ROLE_LABELS, html_head, rule_label
+from scheduler.human.labels import esc as _e
+from scheduler.human.labels import runs_on as _runs_on
 
-ROLE_LABELS: dict[str, str] = {
-    "police": "police",
-    "auxiliary_police": "aux. police",
-    "security_guard": "guard",
-    "community_worker": "community",
-    "school_leader": "leader",
-    "teacher": "teacher",
-    "volunteer": "volunteer",
-}
-#: Short role marks printed after each name (explained in each page's legend).
-ROLE_CODES: dict[str, str] = {
-    "police": "P",
-    "auxiliary_police": "AP",
-    "security_guard": "G",
-    "community_worker": "C",
-    "school_leader": "L",
-    "teacher": "T",
-    "volunteer": "V",
-}
-DAY_LABELS = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
-RULE_LABELS: dict[str, str] = {
-    "shortfall": "short of min",
-    "police_shortfall": "short of police",
-    "skill_shortfall": "short of a skill",
-    "share_shortfall": "professional share",
-    "leader_missing": "no leader",
-    "below_target": "below target",
-}
 NOBODY = "nobody"
 NOBODY_SPAN = '<span class="empty-note">nobody</span>'
 _ROLE_ORDER = {role: i for i, role in enumerate(ROLE_LABELS)}
@@ -125,20 +99,6 @@ table.routes .meta { font-weight: 400; font-size: 9px; }
   table.duties tr, table.routes tr, ul.gaps li { break-inside: avoid; }
 }
 """
-
-
-def _e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _rule_label(rule: str) -> str:
-    base, _, detail = rule.partition(":")
-    label = RULE_LABELS.get(base, base)
-    return f"{label}: {detail}" if detail else label
-
-
-def _runs_on(days: Iterable[str] | None, day: str) -> bool:
-    return days is None or day in days
 
 
 def _date_label(day: str, date: dt.date) -> str:
@@ -367,7 +327,7 @@ def _school_sheet(inst: Instance, school: School, n: int, idx: _Index, week: lis
             where = g.post_id or "school"
             text = f"{g.date} {g.peak} {where}: {g.got} of {g.needed}. {g.reason}"
             gap_chars.append(len(text) + 20)
-            body.append(f'<li><span class="rule">{_e(_rule_label(g.rule))}</span> {_e(text)}</li>')
+            body.append(f'<li><span class="rule">{_e(rule_label(g.rule))}</span> {_e(text)}</li>')
         if len(gaps) > MAX_GAP_LINES:
             gap_chars.append(40)
             body.append(f"<li>&hellip; and {len(gaps) - MAX_GAP_LINES} more (see gaps.csv)</li>")
@@ -437,13 +397,7 @@ def duty_sheets_html(inst: Instance, rows, report, gaps) -> str:
         f'<li><a href="#s{n}">{_e(s.name or s.id)}</a></li>' for n, s in enumerate(inst.schools)
     )
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<link rel="icon" href="data:,">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head><body>",
+        *html_head(title, CSS),
         (f'<nav class="toc"><h1>{_e(title)}</h1><p>{len(inst.schools)} schools, one printed page each '
         f"(A4 landscape). Print this file to hand each school its sheet.</p><ol>{toc}</ol></nav>"),
     ]
