@@ -25,7 +25,7 @@ import re
 import zoneinfo
 from collections import defaultdict
 
-from icalendar import Calendar, Event, vGeo
+from icalendar import Calendar, Event, Timezone, vGeo
 
 from models import Instance
 
@@ -57,6 +57,9 @@ def person_calendars(inst: Instance, rows: list[dict]) -> dict[str, bytes]:
     routes = {r.id: r for r in inst.routes}
     persons = {p.id: p for p in inst.persons}
     stamp = dt.datetime.combine(inst.week_start, dt.time(), tzinfo=dt.UTC)
+    # one VTIMEZONE for every file, covering the week (computed once: per file it costs 14 ms)
+    vtimezone = Timezone.from_tzid(inst.timezone, first_date=inst.week_start,
+                                   last_date=inst.week_start + dt.timedelta(days=8)) if inst.timezone else None
     crews: dict[tuple, list[str]] = defaultdict(list)
     by_person: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
@@ -71,8 +74,9 @@ def person_calendars(inst: Instance, rows: list[dict]) -> dict[str, bytes]:
         cal.add("version", "2.0")
         cal.add("calscale", "GREGORIAN")
         cal.add("x-wr-calname", f"School posts {inst.name}: {(person.name if person else None) or pid}")
-        if inst.timezone:
+        if vtimezone is not None:
             cal.add("x-wr-timezone", inst.timezone)
+            cal.add_component(vtimezone)
         for r in sorted(by_person[pid], key=lambda r: (r["date"], r["start"], r["end"])):
             event = Event()
             others = [n for n in crews[(r["date"], r["peak"], r["post_id"], r["route_id"])]
@@ -103,7 +107,5 @@ def person_calendars(inst: Instance, rows: list[dict]) -> dict[str, bytes]:
             event.add("description", "\n".join(description))
             event.add("transp", "OPAQUE")
             cal.add_component(event)
-        if inst.timezone:
-            cal.add_missing_timezones()
         out[safe_file_name(pid, used, ".ics")] = cal.to_ical()
     return out
