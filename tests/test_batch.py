@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from models import load_instance
 from scheduler.batch import PART_FILES, run_batch
@@ -46,8 +47,13 @@ def _check_city(city: Path, out: Path) -> None:
 def test_batch_merges_valid_districts_and_resumes(city, tmp_path):
     out = tmp_path / "out"
     lines: list[str] = []
-    summary, report = run_batch(city, out, options=OPTIONS, processes=2, echo=lines.append)
+    summary, report = run_batch(city, out, options=OPTIONS, processes=2, echo=lines.append,
+                                outputs=("xlsx", "report"))
     assert report.ok
+    # the human outputs are of the merged city roster
+    roster_rows = (out / "roster.csv").read_text().count("\n") - 1
+    assert load_workbook(out / "roster.xlsx")["Roster"].max_row == roster_rows + 1
+    assert "Roster report" in (out / "report.html").read_text() and not (out / "calendars").exists()
     names = _districts(city)
     assert summary["districts"] == len(names) >= 3
     assert {p.name for p in (out / "districts").iterdir()} == names
