@@ -65,6 +65,8 @@ def build_summary(instance, result, report, gaps) -> dict:
         "workers": result.settings["workers"],
         "time_limit": result.settings["time_limit"],
         "lexicographic": result.settings["lexicographic"],
+        "work_limit": result.settings.get("work_limit"),
+        "reproducible": result.settings.get("reproducible", False),
         "ortools_version": result.settings["ortools_version"],
         "parameters": result.settings["parameters"],
     }
@@ -155,12 +157,15 @@ OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, 
 @click.option("--lexicographic", is_flag=True, help="Minimise shortfall first, then everything else.")
 @click.option("--strategy", type=click.Choice(["auto", "full", "lns"]), default="auto", show_default=True,
               help="One model for the whole week (full), or area by area and day by day (lns); auto picks by size.")
+@click.option("--work-limit", type=click.FloatRange(min=0.01), default=None,
+              help="A budget of CP-SAT deterministic seconds (machine-independent work): a run that ends by it "
+                   "is reproducible, the same roster for the same instance, seed and workers; --time-limit stays a cap.")
 @click.option("--outputs", "outputs_text", default="all", show_default=True, help=OUTPUTS_HELP)
 @click.option("--quiet", is_flag=True, help="No live progress and no closing line.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,
               help="Write progress as JSON lines to this file (start, progress, done).")
-def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, strategy, outputs_text, quiet,
-                  log_path):
+def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, strategy, work_limit, outputs_text,
+                  quiet, log_path):
     """Solve INSTANCE and write roster.csv, roster.json, gaps.csv, summary.json and the human
     outputs (roster.xlsx, duty-sheets.html, calendars/, report.html).
 
@@ -179,8 +184,10 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
                        strategy=strategy, outputs=list(outputs))
             result, summary, report, gaps = solve_to_folder(
                 inst, out, outputs=outputs, time_limit=time_limit - (time.monotonic() - started), workers=workers,
-                seed=seed, lexicographic=lexicographic, strategy=strategy, on_progress=view.update)
-            view.finish(status=result.status, objective=round(result.objective, 6),
+                seed=seed, lexicographic=lexicographic, strategy=strategy, work_limit=work_limit,
+                on_progress=view.update)
+            view.finish(status=result.status, reproducible=summary["reproducible"],
+                        objective=round(result.objective, 6),
                         bound=round(result.best_bound, 6), gap=round(result.gap, 6), valid=report.ok,
                         assignments=summary["assignments"], gaps=len(gaps), output=str(out))
     finally:

@@ -15,6 +15,7 @@ With two or more workers, two neighbourhoods with no person in common are solved
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
 import time
@@ -45,16 +46,30 @@ class LnsStats:
     solved: int = 0
     improved: int = 0
     delta: float = 0.0  # sum of accepted changes of the objective (policy units)
-    stopped_by: str = "converged"
+    stopped_by: str = "converged"  # converged | max_rounds | work_limit | time_limit | interrupted
     history: list[tuple[float, float]] = field(default_factory=list)  # (elapsed, cumulative delta)
+    #: deterministic time of the sub-solves (CP-SAT's count of work, about seconds)
+    work: float = 0.0
+
+    @property
+    def reproducible(self) -> bool:
+        """The search ended by itself or by its work budget, not by the clock or a signal: the
+        same problem, roster, seed and workers give the same result."""
+        return self.stopped_by in ("converged", "max_rounds", "work_limit")
 
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
-             time_left: float) -> tuple[SubProblem, list[tuple[int, int]], float, bool] | None:
-    """Solve one neighbourhood; returns (sub, new local pairs on free duties, delta, interrupted)."""
+             time_left: float, work_left: float = math.inf,
+             ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float] | None:
+    """Solve one neighbourhood within ``work_left`` deterministic seconds (and ``time_left`` wall
+    seconds); returns (sub, new local pairs on free duties, delta, interrupted, work used)."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
+
+    def capped(params: dict) -> dict:
+        return {**params, "max_deterministic_time": max(0.01, min(params["max_deterministic_time"], work_left))}
+
     rm = RosterModel(sub.problem)
     local_d = {g: i for i, g in enumerate(sub.duties)}
     current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d]
@@ -64,22 +79,24 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     if rm.xv.count > SMALL_SUB_MODEL:
         # two local searches: on the coverage rules alone, then on the full objective from the
         # better roster of the two (district, 60 s: 1,477,940 -> 1,348,953; benchmarks/README.md)
-        values, status = rm.coverage_search(values, time_limit=max(0.05, time_left), workers=1, seed=seed,
-                                            extra=COVER_PARAMETERS)
+        values, status, used = rm.coverage_search(values, time_limit=max(0.05, time_left), workers=1, seed=seed,
+                                                  extra=capped(COVER_PARAMETERS))
         if status == "interrupted":
-            return sub, [], 0.0, True
+            return sub, [], 0.0, True, used
+        work_left -= used
         rm.add_hint(values)
         params = SUB_PARAMETERS
     else:
-        params = {"max_deterministic_time": 1.5}
-    raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed, extra=params)
+        used, params = 0.0, {"max_deterministic_time": 1.5}
+    raw = run(rm.model, time_limit=max(0.05, time_left), workers=1, seed=seed, extra=capped(params))
+    used += raw.deterministic_time
     interrupted = raw.status == "interrupted"
     final = raw.values if raw.values is not None else values
     after, _ = rm.evaluate(list(final))
     if after >= before - 1e-9:
-        return sub, [], 0.0, interrupted
+        return sub, [], 0.0, interrupted, used
     pairs = [(p, d) for p, d in rm.assignments(final) if d in sub.free]
-    return sub, pairs, after - before, interrupted
+    return sub, pairs, after - before, interrupted, used
 
 
 def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[int]]) -> None:
@@ -93,8 +110,11 @@ def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[
 
 def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, workers: int = 1, seed: int = 0,
             max_rounds: int = 20, on_progress: Callable[[float, float], None] | None = None,
-            ) -> tuple[list[tuple[int, int]], LnsStats]:
-    """Improve a valid roster until no neighbourhood improves, ``max_rounds`` or ``deadline``."""
+            work: float = math.inf) -> tuple[list[tuple[int, int]], LnsStats]:
+    """Improve a valid roster until no neighbourhood improves, ``max_rounds``, the ``work`` budget
+    (deterministic seconds of the sub-solves) or the wall-clock ``deadline``, whichever comes
+    first. Everything but the deadline is a function of the input, the seed and ``workers``: a run
+    that ends by the work budget is reproducible (``LnsStats.reproducible``)."""
     start = time.monotonic()
     roster: dict[int, set[int]] = {}
     for p, d in pairs:
@@ -122,6 +142,9 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                 if stop.is_set():
                     stats.stopped_by = "interrupted"
                     return _pairs(roster), stats
+                if stats.work >= work:
+                    stats.stopped_by = "work_limit"
+                    return _pairs(roster), stats
                 if time.monotonic() >= deadline:
                     stats.stopped_by = "time_limit"
                     return _pairs(roster), stats
@@ -131,14 +154,18 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                     batch.append(hoods[i + 1])
                 left = deadline - time.monotonic()
                 seeds = [seed * 7919 + rnd * 104729 + i + k for k in range(len(batch))]
+                budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
                 if len(batch) == 2:
-                    futures = [pool.submit(_attempt, problem, h, roster, s, left) for h, s in zip(batch, seeds)]
+                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget)
+                               for h, s in zip(batch, seeds)]
                     outcomes = [f.result() for f in futures]
                 else:
-                    outcomes = [_attempt(problem, batch[0], roster, seeds[0], left)]
+                    outcomes = [_attempt(problem, batch[0], roster, seeds[0], left, budget)]
                 for out in outcomes:
                     if out is not None and out[3]:
                         stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM
+                    if out is not None:
+                        stats.work += out[4]
                     stats.solved += 1
                     if out is not None and out[2] < 0:
                         _apply(out[0], out[1], roster)

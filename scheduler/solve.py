@@ -118,6 +118,7 @@ def solve(
     polish: float = 1 / 3,
     cover: float = 0.5,
     reserve: float = 0.0,
+    work_limit: float | None = None,
 ) -> Result:
     """Solve an instance; see the module docstring.
 
@@ -128,7 +129,13 @@ def solve(
     the better roster of the two by the full objective then hints the full model for the rest.
 
     ``reserve``: seconds of ``time_limit`` the caller keeps for its own work afterwards (the
-    human outputs); the search ends that much earlier."""
+    human outputs); the search ends that much earlier.
+
+    ``work_limit``: a budget of CP-SAT deterministic seconds (a count of work, machine-independent)
+    shared by the stages as the time is; CP-SAT runs with ``interleave_search`` when ``workers`` > 1.
+    A run that ends by this budget, not by ``time_limit`` (still a wall-clock cap) or a signal, is
+    reproducible: the same instance, seed and workers give the same roster
+    (``settings["reproducible"]``)."""
     t0 = time.monotonic()
     problem = expand(instance)
     # keep time to check, explain and write the roster after the search
@@ -150,7 +157,7 @@ def solve(
         strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     if strategy == "lns":
         result = _solve_lns(problem, greedy, t0, relaxed, time_limit=time_limit, workers=workers, seed=seed,
-                            emit=emit)
+                            emit=emit, work_limit=work_limit)
         result.settings["time_limit"] = budget
         result.first_solution_time = first_roster
         return result
@@ -163,13 +170,23 @@ def solve(
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
     interrupted = False
+    # deterministic seconds per stage: fixed shares of the budget (a stage may overrun its share a
+    # little, CP-SAT's deterministic time advancing in steps; the next stage's share does not shrink)
+    work = math.inf if work_limit is None else work_limit
+    clock_cut = False  # a stage was ended by the wall clock: the run is not reproducible
+    if work_limit is not None:
+        solver_params = {**(solver_params or {}), "interleave_search": workers > 1}
     if not lexicographic and polish > 0:
         # primal first: neighbourhood search from the greedy roster, then the full model from there
         from scheduler.lns import improve
 
-        lns_deadline = time.monotonic() + polish * max(0.0, time_limit - (time.monotonic() - t0))
+        share = polish * max(0.0, time_limit - (time.monotonic() - t0))
+        lns_deadline = t0 + time_limit if work_limit is not None else time.monotonic() + share
         pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed,
-                                   on_progress=lambda _el, delta: emit("polish", greedy_objective + delta, floor))
+                                   on_progress=lambda _el, delta: emit("polish", greedy_objective + delta, floor),
+                                   work=polish * work)
+        work *= 1 - polish
+        clock_cut |= lns_stats.stopped_by == "time_limit"
         better = rm.values_of(pairs)
         if rm.evaluate(list(better))[0] <= greedy_objective:
             hint, hint_source = better, "lns"
@@ -177,9 +194,12 @@ def solve(
     rm.add_hint(hint)
     trace: list[Progress] = []
     if not lexicographic and not interrupted and cover > 0:
-        staged, interrupted = _coverage_stage(
+        staged, interrupted, _used, cut = _coverage_stage(
             rm, hint, t0, time_limit, cover, workers, seed, solver_params,
-            on_progress=(lambda p: emit("coverage", p.objective / rm.weight_scale, 0.0)) if on_progress else None)
+            on_progress=(lambda p: emit("coverage", p.objective / rm.weight_scale, 0.0)) if on_progress else None,
+            work=None if work_limit is None else cover * work)
+        work *= 1 - cover
+        clock_cut |= cut
         if staged is not hint:
             hint, hint_source = staged, "cp-sat"
         rm.add_hint(hint)
@@ -190,7 +210,10 @@ def solve(
     if lexicographic:
         first = [p.var for p in rm.book.penalties if p.rule == "shortfall"]
         rm.model.minimize(sum(first) if first else 0)
-        stage1 = run(rm.model, time_limit=remaining / 2, workers=workers, seed=seed, extra=solver_params)
+        stage1 = run(rm.model, time_limit=remaining / 2, workers=workers, seed=seed,
+                     extra=_with_work(solver_params, None if work_limit is None else work / 2))
+        clock_cut |= _cut_by_clock(stage1, None if work_limit is None else work / 2)
+        work /= 2
         trace += stage1.trace
         if stage1.values is not None:
             best = round(stage1.objective)
@@ -207,8 +230,10 @@ def solve(
         on_progress=(lambda p: emit("search", p.objective / scale, max(p.bound / scale, floor)))
         if on_progress and not lexicographic
         else (lambda p: emit("search", p.objective / scale, p.bound / scale)) if on_progress else None,
-        extra=solver_params,
+        extra=_with_work(solver_params, None if work_limit is None else work),
     )
+    if not interrupted:
+        clock_cut |= _cut_by_clock(raw, None if work_limit is None else work)
     solve_time = time.monotonic() - t1
     trace += raw.trace
     if interrupted:
@@ -248,25 +273,45 @@ def solve(
             "strategy": "full",
             "ortools_version": ORTOOLS_VERSION,
             "parameters": raw.parameters,
+            "work_limit": work_limit,
+            "reproducible": raw.status == "optimal" or (
+                work_limit is not None and not clock_cut and raw.status != "interrupted"),
         },
         trace=trace,
     )
 
 
+def _with_work(params: dict | None, work: float | None) -> dict | None:
+    """CP-SAT parameters with a deterministic-time budget (None: no budget)."""
+    if work is None:
+        return params
+    return {**(params or {}), "max_deterministic_time": max(0.01, work)}
+
+
+def _cut_by_clock(raw: RawOutcome, work: float | None) -> bool:
+    """The run ended by its wall-clock limit, not by its work budget or by itself."""
+    if raw.status in ("optimal", "infeasible"):
+        return False
+    return work is None or raw.deterministic_time < 0.99 * work
+
+
 def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: float, cover: float, workers: int,
-                    seed: int, solver_params: dict | None,
-                    on_progress: Callable[[Progress], None] | None = None) -> tuple[list[int], bool]:
+                    seed: int, solver_params: dict | None, on_progress: Callable[[Progress], None] | None = None,
+                    work: float | None = None) -> tuple[list[int], bool, float, bool]:
     """CP-SAT on the coverage rules alone for ``cover`` of the time left, from ``hint``; returns
     the better roster of the two by the full objective (as a complete solution vector) and whether
     the stage was interrupted. The full objective is restored on return."""
-    limit = cover * max(0.0, time_limit - (time.monotonic() - t0))
-    values, status = rm.coverage_search(hint, time_limit=max(0.1, limit), workers=workers, seed=seed,
-                                        extra=solver_params, on_progress=on_progress)
-    return values, status == "interrupted"
+    left = max(0.0, time_limit - (time.monotonic() - t0))
+    limit = left if work is not None else cover * left  # with a work budget the clock is only a cap
+    values, status, used = rm.coverage_search(hint, time_limit=max(0.1, limit), workers=workers, seed=seed,
+                                              extra=_with_work(solver_params, work), on_progress=on_progress)
+    cut = status not in ("optimal", "interrupted") and (work is None or used < 0.99 * work)
+    return values, status == "interrupted", used, cut
 
 
 def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relaxed: float | None, *,
-               time_limit: float, workers: int, seed: int, emit: Callable[[str, float, float], None]) -> Result:
+               time_limit: float, workers: int, seed: int, emit: Callable[[str, float, float], None],
+               work_limit: float | None = None) -> Result:
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
     objective plus every accepted sub-model change (each exact)."""
     from scheduler.check import check_rows
@@ -280,11 +325,13 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relax
 
     emit("greedy", start_obj, bound)
     pairs, stats = improve(problem, greedy, deadline=t0 + time_limit, workers=workers, seed=seed,
-                           on_progress=lambda _elapsed, delta: emit("lns", start_obj + delta, bound))
+                           on_progress=lambda _elapsed, delta: emit("lns", start_obj + delta, bound),
+                           work=math.inf if work_limit is None else work_limit)
     objective = start_obj + stats.delta
     solve_time = time.monotonic() - t1
     return Result(
-        status=stats.stopped_by if stats.stopped_by in ("time_limit", "interrupted") else "feasible",
+        status=stats.stopped_by if stats.stopped_by in ("time_limit", "interrupted")
+        else "work_limit" if stats.stopped_by == "work_limit" else "feasible",
         objective=objective,
         best_bound=bound,
         gap=relative_gap(objective, bound),
@@ -307,6 +354,8 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relax
             "ortools_version": ORTOOLS_VERSION,
             "parameters": {"coverage_stage": COVER_PARAMETERS, "full_stage": SUB_PARAMETERS, "num_workers": 1},
             "lns": {"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
-                    "stopped_by": stats.stopped_by},
+                    "stopped_by": stats.stopped_by, "work": round(stats.work, 3)},
+            "work_limit": work_limit,
+            "reproducible": stats.reproducible,
         },
     )

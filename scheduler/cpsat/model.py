@@ -95,10 +95,11 @@ class RosterModel:
         pens = [pen for pen in self.book.penalties if pen.rule in rules and w.get(pen.rule, 0)]
         return cp_model.LinearExpr.weighted_sum([pen.var for pen in pens], [w[pen.rule] * pen.scale for pen in pens])
 
-    def coverage_search(self, hint: list[int], **run_options) -> tuple[list[int], str]:
+    def coverage_search(self, hint: list[int], **run_options) -> tuple[list[int], str, float]:
         """CP-SAT on :meth:`coverage_expr` from ``hint`` (a complete solution vector); returns the
-        better of its roster and the hint by the full objective, and the run's status. The full
-        objective is restored. ``run_options`` go to :func:`scheduler.cpsat.solver.run`."""
+        better of its roster and the hint by the full objective, the run's status and its
+        deterministic time. The full objective is restored. ``run_options`` go to
+        :func:`scheduler.cpsat.solver.run`."""
         from scheduler.cpsat.solver import run
 
         self.add_hint(hint)
@@ -108,8 +109,8 @@ class RosterModel:
         if raw.values is not None:
             found = self.values_of(self.assignments(raw.values))
             if self.evaluate(list(found))[0] < self.evaluate(list(hint))[0]:
-                return found, raw.status
-        return hint, raw.status
+                return found, raw.status, raw.deterministic_time
+        return hint, raw.status, raw.deterministic_time
 
     # -- reading solutions ---------------------------------------------------------------
 

@@ -28,7 +28,7 @@ class Progress:
 
 @dataclass
 class RawOutcome:
-    status: str  # optimal | time_limit | interrupted | infeasible | unknown | model_invalid
+    status: str  # optimal | time_limit | work_limit | interrupted | infeasible | unknown | model_invalid
     values: list[int] | None
     objective: float | None
     bound: float
@@ -36,6 +36,8 @@ class RawOutcome:
     first_solution_time: float | None
     trace: list[Progress] = field(default_factory=list)
     parameters: dict = field(default_factory=dict)
+    #: the search's deterministic time (CP-SAT's count of work, about seconds; machine-independent)
+    deterministic_time: float = 0.0
 
 
 ORTOOLS_VERSION = ortools.__version__
@@ -132,6 +134,9 @@ def run(
         name = "model_invalid"
     elif interrupted.is_set():
         name = "interrupted"
+    elif has_solution and "max_deterministic_time" in (extra or {}) and (
+            solver.response_proto.deterministic_time >= 0.99 * extra["max_deterministic_time"]):
+        name = "work_limit"  # ended by its deterministic budget: reproducible
     elif has_solution or wall >= time_limit * 0.98:
         name = "time_limit"
     else:
@@ -145,6 +150,7 @@ def run(
         wall_time=wall,
         first_solution_time=callback.trace[0].elapsed if callback.trace else None,
         trace=callback.trace,
+        deterministic_time=solver.response_proto.deterministic_time,
         parameters={
             "max_time_in_seconds": prm.max_time_in_seconds,
             "num_workers": prm.num_workers,
