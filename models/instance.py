@@ -67,8 +67,42 @@ def format_hhmm(minutes: int) -> str:
 
 #: A local time of day, stored as minutes after midnight, written as ``"HH:MM"``.
 Minutes = Annotated[int, BeforeValidator(parse_hhmm), PlainSerializer(format_hhmm, return_type=str)]
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+
+
+def _trimmed(value: str) -> str:
+    """Roster files are read back with their cells stripped: an id with spaces around it would
+    not match itself there."""
+    if value != value.strip():
+        raise ValueError(f"must not start or end with spaces, got {value!r}")
+    return value
+
+
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$"), AfterValidator(_trimmed)]
 Count = Annotated[int, Field(ge=0, le=100_000)]
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # all but tab
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # all but tab and line breaks
+
+
+def _plain(pattern: re.Pattern, what: str):
+    """A check that text holds no character of ``pattern``: names and addresses go into workbooks,
+    calendars and web pages, which cannot hold control characters (openpyxl and icalendar refuse
+    them, after the solve)."""
+
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found:
+            raise ValueError(f"must be {what} (found {found.group()!r} at position {found.start()})")
+        return value
+
+    return check
+
+
+#: A display name: one line of at most 1,000 characters, no control characters but tab.
+Text = Annotated[str, Field(max_length=1000), AfterValidator(_plain(_CONTROL, "one line without control characters"))]
+#: An address: as a name, but line breaks are allowed.
+Lines = Annotated[str, Field(max_length=1000),
+                  AfterValidator(_plain(_CONTROL_BUT_LINES, "text without control characters"))]
 
 
 class _Model(BaseModel):
@@ -125,7 +159,7 @@ class ResolvedDemand(_Model):
 class Post(_Model):
     id: Id
     kind: Literal["gate", "pickup_area"] = "gate"
-    name: str | None = None
+    name: Text | None = None
     location: Location | None = None
     #: ``default`` plus per-peak entries keyed by peak name.
     demand: dict[Id, Demand] = Field(default_factory=dict)
@@ -148,12 +182,12 @@ class Post(_Model):
 
 class School(_Model):
     id: Id
-    name: str | None = None
+    name: Text | None = None
     type: SchoolType
     district: Id = "default"
     location: Location
     students: Count | None = None
-    address: str | None = None  # extension: shown on duty sheets and calendars
+    address: Lines | None = None  # extension: shown on duty sheets and calendars
     peaks: list[Peak] = Field(default_factory=list)
     posts: list[Post] = Field(default_factory=list)
 
@@ -161,7 +195,7 @@ class School(_Model):
 class Unit(_Model):
     id: Id
     kind: Literal["police", "community", "school"] = "police"
-    name: str | None = None
+    name: Text | None = None
     schools: list[Id] = Field(default_factory=list)
 
 
@@ -185,7 +219,7 @@ class Run(_Window):
 
 class Route(_Model):
     id: Id
-    name: str | None = None
+    name: Text | None = None
     unit: Id
     stops: Annotated[list[Id], Field(min_length=1)]
     crew: Crew = Field(default_factory=Crew)
@@ -217,9 +251,25 @@ class Limits(_Model):
     max_minutes_per_week: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
 
 
+class Pin(_Model):
+    """Extension: a duty the person must take (hard rule ``pinned``): a post's peak, or a route's
+    run, on a date of the horizon."""
+
+    date: dt.date
+    peak: Id  # the peak's name, or the run's name for a route
+    post: Id | None = None
+    route: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Pin:
+        if (self.post is None) == (self.route is None):
+            raise ValueError("give exactly one of post and route")
+        return self
+
+
 class Person(_Model):
     id: Id
-    name: str | None = None
+    name: Text | None = None
     role: Role
     unit: Id
     skills: list[Id] = Field(default_factory=list)
@@ -227,6 +277,7 @@ class Person(_Model):
     availability: list[Availability] | None = None
     leave: list[LeaveEntry] = Field(default_factory=list)
     limits: Limits | None = None
+    pins: list[Pin] = Field(default_factory=list)  # extension: duties the person must take
 
 
 Weight = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
@@ -286,7 +337,8 @@ TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator
 class Instance(_Model):
     format: Literal["schoolpost/1"]
     name: Id = "instance"
-    week_start: dt.date
+    #: bounded so that every date of the horizon exists (9999-12-31 + 6 days would overflow)
+    week_start: Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2999, 12, 31))]
     days: Annotated[list[Weekday], Field(min_length=1)] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
     )

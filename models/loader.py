@@ -67,6 +67,28 @@ _SafeLoader.add_implicit_resolver(
 )
 
 
+def _construct_object(self, node, deep=False):
+    """A value YAML recognises but cannot build (``2026-13-45``, ``!!int abc``, an integer of
+    5,000 digits...) is an :class:`InstanceError` naming the field, not a ValueError."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_object(self, node, deep=deep)
+    except InstanceError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+        path = format_loc(map(_printable, getattr(self, "node_paths", {}).get(id(node), ())))
+        kind = _TAG_WORDS.get(str(node.tag).rsplit(":", 1)[-1], f"value tagged {node.tag}")
+        value = node.value if isinstance(node.value, str) else "..."
+        shown = repr(value if len(value) <= 40 else value[:37] + "...")
+        detail = (str(exc).splitlines() or [""])[0].split(";")[0][:80]
+        why = f" ({detail})" if isinstance(exc, ValueError | OverflowError) and detail else ""
+        raise InstanceError(path, f"{shown} is not a valid {kind}{why}") from None
+
+
+_TAG_WORDS = {"timestamp": "date", "int": "whole number", "float": "number", "bool": "true/false",
+              "binary": "base64 text", "null": "null"}
+_SafeLoader.construct_object = _construct_object
+
+
 def _check_depth(node: Any, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
         raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels")
@@ -78,49 +100,117 @@ def _check_depth(node: Any, depth: int = 0) -> None:
             _check_depth(value, depth + 1)
 
 
+def _json_object(pairs: list[tuple[str, Any]]) -> dict:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        return _RepeatedKey(data, twice)
+    return data
+
+
+class _RepeatedKey(dict):
+    """A JSON object that names one key twice (``json`` would silently keep the last)."""
+
+    def __init__(self, data: dict, key: str):
+        super().__init__(data)
+        self.repeated = key
+
+
+def _refuse_repeated_json_keys(data: Any) -> None:
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        if isinstance(node, _RepeatedKey):
+            raise InstanceError(format_loc(map(_printable, loc + (node.repeated,))),
+                                "the key is given twice in one mapping")
+        if isinstance(node, dict):
+            stack.extend((v, loc + (k,)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, loc + (i,)) for i, v in enumerate(node))
+
+
 def parse_document(text: str, suffix: str) -> Any:
-    """Parse YAML or JSON text; aliases are refused (no alias bombs)."""
+    """Parse YAML or JSON text; aliases (no alias bombs), keys given twice in one mapping and
+    nesting deeper than ``MAX_DEPTH`` are refused."""
     if suffix == ".json":
         try:
-            return json.loads(text)
+            data = json.loads(text, object_pairs_hook=_json_object)
         except json.JSONDecodeError as exc:
-            raise InstanceError("", f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+            raise InstanceError("", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
         except RecursionError:
             raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels") from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            detail = (str(exc).splitlines() or ["a value cannot be read"])[0].split(";")[0][:100]
+            raise InstanceError("", f"not valid JSON: {detail}") from None
+        _refuse_repeated_json_keys(data)
+        return data
     try:
+        _check_yaml_depth(text)
         loader = _SafeLoader(text)
         try:
             root = loader.get_single_node()
-            if root is not None:
-                _refuse_aliases(root)
-            return loader.construct_document(root) if root is not None else None
+            if root is None:
+                return None
+            loader.node_paths = _refuse_aliases(root)
+            return loader.construct_document(root)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["cannot be read"])[0]
         raise InstanceError("", f"not valid YAML: {problem}{where}") from None
     except RecursionError:
         raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels") from None
 
 
-def _refuse_aliases(root: yaml.Node) -> None:
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+def _check_yaml_depth(text: str) -> None:
+    """Refuse deep nesting from the event stream, before libyaml composes nodes: composing
+    100,000 nested lists overflows the C stack (a segfault, not an exception)."""
+    loader = _SafeLoader(text)
+    depth = 0
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _refuse_aliases(root: yaml.Node) -> dict[int, tuple]:
+    """Refuse aliases, keys given twice in one mapping and deep nesting; returns the field path
+    of each node (by ``id``), for the messages of values that cannot be built."""
+    paths: dict[int, tuple] = {}
+    stack: list[tuple[yaml.Node, tuple]] = [(root, ())]
     while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
+        node, loc = stack.pop()
+        if id(node) in paths:
             raise InstanceError("", "YAML anchors and aliases (*name) are not allowed in instances")
-        if depth > MAX_DEPTH:
+        if len(loc) > MAX_DEPTH:
             raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels")
-        seen.add(id(node))
+        paths[id(node)] = loc
         if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
             for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if (key.tag, key.value) in keys:
+                        raise InstanceError(format_loc(map(_printable, loc + (name,))),
+                                            f"the key is given twice in one mapping (line {key.start_mark.line + 1})")
+                    keys.add((key.tag, key.value))
+                stack.append((key, loc + (name,)))
+                stack.append((value, loc + (name,)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
+            stack.extend((child, loc + (i,)) for i, child in enumerate(node.value))
+    return paths
 
 
 def _first_error(exc: ValidationError) -> InstanceError:
@@ -138,11 +228,23 @@ def _first_error(exc: ValidationError) -> InstanceError:
     elif err["type"] == "literal_error":
         msg = msg.replace("Input should be", "must be")
     else:
-        msg = msg.replace("Input should be", "must be")
+        msg = _re.sub(r"^(?:Input|String|List|Dictionary|Tuple|Set) should ", "must ", msg)
+    if clean and clean[-1] == "[key]":  # a mapping key of the wrong type, e.g. {1: ...} or {null: ...}
+        clean, key = clean[:-2], clean[-2]
+        msg = f"key {key!r} {msg.replace('must be a valid string', 'must be text')}"
     more = exc.error_count() - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return InstanceError(format_loc(clean), msg)
+    return InstanceError(format_loc(_printable(p) for p in clean), msg)
+
+
+def _printable(part: Any) -> Any:
+    """A path part as one line of plain text: keys holding line breaks or control characters
+    (``"a\nb"``) are escaped, so an error message is always exactly one line."""
+    if isinstance(part, int):
+        return part
+    text = str(part)
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def instance_from_data(data: Any) -> Instance:
@@ -175,6 +277,7 @@ def _validate(data: Any) -> Instance:
     except ValidationError as exc:
         raise _first_error(exc) from None
     check_references(instance)
+    check_pins(instance)
     return instance
 
 
@@ -257,7 +360,7 @@ def check_references(inst: Instance) -> None:
                 seen[(peak.name, day)] = k
         for j, post in enumerate(school.posts):
             for key, entry in post.demand.items():
-                path = f"schools[{i}].posts[{j}].demand.{key}"
+                path = f"schools[{i}].posts[{j}].demand.{_printable(key)}"
                 if key != "default" and key not in names:
                     raise InstanceError(path, f"no peak named {key!r} at school {school.id!r}")
                 if entry.min is not None and entry.target is not None and entry.target < entry.min:
@@ -267,7 +370,8 @@ def check_references(inst: Instance) -> None:
                     continue
                 d = post.demand_at(key)
                 if d.target < d.min:
-                    raise InstanceError(f"schools[{i}].posts[{j}].demand.{key}.target", f"target {d.target} is below min {d.min}")
+                    raise InstanceError(f"schools[{i}].posts[{j}].demand.{_printable(key)}.target",
+                                        f"target {d.target} is below min {d.min}")
             for peak in names:
                 d = post.demand_at(peak)
                 if d.target < d.min:
@@ -287,18 +391,59 @@ def check_references(inst: Instance) -> None:
                 if (run.name, day) in seen_runs:
                     raise InstanceError(f"routes[{i}].runs[{k}]", f"run {run.name!r} is defined twice on {day}")
                 seen_runs.add((run.name, day))
+    unit_of = {u.id: u for u in inst.units}
+    route_units = {r.unit for r in inst.routes}
     for i, person in enumerate(inst.persons):
         if person.unit not in units and person.unit not in schools:
             raise InstanceError(f"persons[{i}].unit", f"no unit or school with id {person.unit!r}")
+        unit = unit_of.get(person.unit)
+        if unit is not None and not unit.schools and unit.id not in route_units:
+            raise InstanceError(f"persons[{i}].unit", f"unit {unit.id!r} serves no school and crews no route, so "
+                                                      f"{person.id!r} could serve nowhere (give the unit schools)")
         if len(set(person.skills)) != len(person.skills):
             raise InstanceError(f"persons[{i}].skills", "a skill is listed twice")
     for key in inst.policy.limits:
         if key != "default" and key not in ROLES:
-            raise InstanceError(f"policy.limits.{key}", f"must be 'default' or a role ({', '.join(ROLES)})")
+            raise InstanceError(f"policy.limits.{_printable(key)}", f"must be 'default' or a role ({', '.join(ROLES)})")
     for src, row in (inst.travel.matrix or {}).items():
         if src not in schools:
-            raise InstanceError(f"travel.matrix.{src}", f"no school with id {src!r}")
+            raise InstanceError(f"travel.matrix.{_printable(src)}", f"no school with id {src!r}")
         for dst in row:
             if dst not in schools:
-                raise InstanceError(f"travel.matrix.{src}.{dst}", f"no school with id {dst!r}")
+                raise InstanceError(f"travel.matrix.{_printable(src)}.{_printable(dst)}", f"no school with id {dst!r}")
     del routes
+
+
+def check_pins(inst: Instance) -> None:
+    """Every pin names a duty that exists: a post's peak (or a route's run) held on that date of
+    the horizon, each at most once per person. Whether the pins can all be kept is the rules'
+    question (``scheduler.pins``)."""
+    dates = {inst.date_of(day): day for day in inst.days}
+    posts = {p.id: s for s in inst.schools for p in s.posts}
+    routes = {r.id: r for r in inst.routes}
+    for i, person in enumerate(inst.persons):
+        seen: set[tuple] = set()
+        for j, pin in enumerate(person.pins):
+            path = f"persons[{i}].pins[{j}]"
+            day = dates.get(pin.date)
+            if day is None:
+                raise InstanceError(f"{path}.date", f"{pin.date.isoformat()} is not a school day of this week "
+                                                    f"({', '.join(d.isoformat() for d in sorted(dates))})")
+            if pin.post is not None:
+                school = posts.get(pin.post)
+                if school is None:
+                    raise InstanceError(f"{path}.post", f"no post with id {pin.post!r}")
+                windows = [pk for pk in school.peaks if pk.name == pin.peak and (pk.days is None or day in pk.days)]
+                what = f"school {school.id!r} has no peak {pin.peak!r} on {day}"
+            else:
+                route = routes.get(pin.route)
+                if route is None:
+                    raise InstanceError(f"{path}.route", f"no route with id {pin.route!r}")
+                windows = [r for r in route.runs if r.name == pin.peak and (r.days is None or day in r.days)]
+                what = f"route {route.id!r} has no run {pin.peak!r} on {day}"
+            if not windows:
+                raise InstanceError(f"{path}.peak", what)
+            key = (pin.date, pin.peak, pin.post, pin.route)
+            if key in seen:
+                raise InstanceError(path, "the same duty is pinned twice")
+            seen.add(key)

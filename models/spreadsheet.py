@@ -28,6 +28,7 @@ ignored; any other sheet is an error; sheets other than ``policy`` may be left o
 ``availability``          person_id, days, start, end (a row with days ``-`` and no times: never
                           available, i.e. ``availability: []``)
 ``leave``                 person_id, date, start, end (no times: the whole date)
+``pins``                  person_id, date, peak, post, route (extension: duties a person must take)
 ``travel_matrix``         from, to, minutes
 ========================  ==========================================================================
 
@@ -53,6 +54,7 @@ import io
 import re
 import types
 import typing
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,6 +268,16 @@ SHEETS: dict[str, tuple[str, tuple[Column, ...]]] = {
             Column("end", "time", "HH:MM; blank = the whole date", False, 8),
         ),
     ),
+    "pins": (
+        "Duties a person must take (hard rule 'pinned'): a post's peak or a route's run on a date.",
+        (
+            Column("person_id", "id", "a person id (required)", True, 12),
+            Column("date", "date", "YYYY-MM-DD, a school day of the week (required)", True, 12),
+            Column("peak", "id", "the peak's name, or the run's for a route (required)", True, 12),
+            Column("post", "id", "a post id (or give a route)", False, 22),
+            Column("route", "id", "a route id (or give a post)", False, 16),
+        ),
+    ),
     "travel_matrix": (
         "Explicit travel minutes between schools, used for the pairs listed (others: distance).",
         (
@@ -334,7 +346,10 @@ def _as_number(value: Any) -> int | float:
         text = value.strip().replace("_", "")
         if not _NUMBER.match(text):
             raise _CellError(f"must be a number, got {_show(value)}")
-        return int(text) if _INTEGER.match(text) else float(text)
+        try:
+            return int(text) if _INTEGER.match(text) else float(text)
+        except ValueError:  # an integer of more than 4,300 digits
+            raise _CellError(f"must be a number of at most 4,300 digits, got {_show(value)}") from None
     return value
 
 
@@ -458,8 +473,8 @@ def _as_counts(value: Any) -> dict[str, int]:
         if not sep:
             name, count = item, "1"
         name, count = name.strip(), count.strip()
-        if not name or not _INTEGER.match(count):
-            raise _CellError(f"must be skill counts like 'traffic:1, first_aid:2', got {item!r}")
+        if not name or not _INTEGER.match(count) or len(count) > 9:
+            raise _CellError(f"must be skill counts like 'traffic:1, first_aid:2', got {_show(item)}")
         if name in out:
             raise _CellError(f"skill {name!r} is listed twice")
         out[name] = int(count)
@@ -766,6 +781,7 @@ class _Reader:
         doc["persons"] = persons
         self.read_availability(by_id)
         self.read_leave(by_id)
+        self.read_pins(by_id)
         return doc
 
     def read_policy(self, doc: dict) -> None:
@@ -1067,11 +1083,25 @@ class _Reader:
                 self.put(entry, column, f"{path}.{column}", sheet, row, column)
             leave.append(entry)
 
+    def read_pins(self, persons: dict) -> None:
+        sheet = "pins"
+        for row in self.rows(sheet):
+            person, i = self._person(persons, sheet, row)
+            pins = person.setdefault("pins", [])
+            path = f"persons[{i}].pins[{len(pins)}]"
+            self.at(path, sheet, row, None)
+            entry: dict[str, Any] = {}
+            for column in ("date", "peak", "post", "route"):
+                self.put(entry, column, f"{path}.{column}", sheet, row, column)
+            pins.append(entry)
+
 
 def instance_data_from_xlsx(path: str | Path) -> SheetDocument:
     """Read a workbook into the plain instance document (not validated yet); the result's
     ``origins`` map field paths to cells. Raises :class:`InstanceError` naming sheet, row and column."""
-    return _Reader(_read_tables(Path(path))).read()
+    with warnings.catch_warnings():  # openpyxl warns on stderr of what it drops (styles, extensions, odd
+        warnings.simplefilter("ignore")  # dates); bad input gets one line: ours, naming the cell
+        return _Reader(_read_tables(Path(path))).read()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1191,6 +1221,8 @@ def _rows_of(data: dict) -> dict[str, list[dict[str, Any]]]:
                 rows["leave"].append({"person_id": person["id"], **entry})
             else:
                 rows["leave"].append({"person_id": person["id"], "date": entry})
+        for entry in person.get("pins", []):
+            rows["pins"].append({"person_id": person["id"], **entry})
     return rows
 
 

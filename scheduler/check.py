@@ -47,7 +47,7 @@ from models import ASSIGNMENT_COLUMNS, Instance, InstanceError, Person, format_h
 from models.instance import SOFT_RULES, Location
 
 #: Hard rules in the order they are reported.
-HARD_RULES: tuple[str, ...] = ("roster", "eligibility", "availability", "one_place", "limits", "cap")
+HARD_RULES: tuple[str, ...] = ("roster", "eligibility", "availability", "one_place", "limits", "cap", "pinned")
 DEFAULT_TRAVEL_CHAIN_GAP = 60
 OBJECTIVE_REL_TOL = 1e-6
 
@@ -526,6 +526,25 @@ def check_eligibility(idx: RosterIndex) -> list[Violation]:
     return out
 
 
+def check_pinned(idx: RosterIndex) -> list[Violation]:
+    """pinned (extension): each of a person's ``pins`` (a post's peak or a route's run on a date)
+    is on the roster for that person."""
+    out = []
+    for person in idx.instance.persons:
+        if not person.pins:
+            continue
+        mine = {a.duty.ident for a in idx.by_person.get(person.id, ())}
+        for pin in person.pins:
+            ident = ("post" if pin.post else "route", pin.date.isoformat(), pin.peak, pin.post or pin.route)
+            if ident not in mine:
+                where = pin.post or f"route {pin.route}"
+                exists = ident in idx.table.by_ident
+                out.append(Violation("pinned", person.id, f"{pin.date.isoformat()} {pin.peak} {where}",
+                                     "pinned here but not on the roster" if exists
+                                     else "pinned to a duty the instance does not have"))
+    return out
+
+
 def _availability_problem(person: Person, duty: Duty) -> str | None:
     """Why the person is not available for the duty, or None."""
     if person.availability is not None and not any(
@@ -851,7 +870,7 @@ def check_rows(instance: Instance, rows: list[Mapping[str, str]]) -> CheckReport
     table = expand_duties(instance)
     assignments, violations = check_roster_rows(instance, table, rows)
     idx = RosterIndex(instance, table, assignments)
-    for rule in (check_eligibility, check_availability, check_one_place, check_limits, check_cap):
+    for rule in (check_eligibility, check_availability, check_one_place, check_limits, check_cap, check_pinned):
         violations.extend(rule(idx))
     outcomes = duty_outcomes(idx)
     terms = {

@@ -20,6 +20,9 @@ class _Group(click.Group):
         except InstanceError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        except click.UsageError as exc:  # a bad option or argument: one line too, naming it
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(2)
 
 
 @click.group(cls=_Group)

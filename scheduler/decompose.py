@@ -114,6 +114,7 @@ def restrict(problem: Problem, duty_set: set[int], roster: dict[int, set[int]]) 
         leader_schools=problem.leader_schools,
         school_peaks=[k for k in problem.school_peaks if k in scope],
         fixed=frozenset(fixed),
+        pinned=frozenset((local_p[p], local_d[d]) for p, d in problem.pinned if d in duty_set),
         fairness_floor=dict(floor),
         _travel=problem._travel,
     )

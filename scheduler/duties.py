@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from models import Instance, Person
+from models import Instance, InstanceError, Person
 from models.instance import LeaveWindow, Location, format_hhmm
 
 
@@ -86,6 +86,8 @@ class Problem:
     school_peaks: list[tuple[str, dt.date, str]] = field(default_factory=list)
     #: (person, duty) pairs fixed to 1 (a sub-problem's context); their duties have kind "context"
     fixed: frozenset[tuple[int, int]] = frozenset()
+    #: (person, duty) pairs the instance pins (``persons[].pins``): constants 1 in every model
+    pinned: frozenset[tuple[int, int]] = frozenset()
     #: per (unit, role) group: the largest load of a member outside this (sub-)problem
     fairness_floor: dict[tuple[str, str], int] = field(default_factory=dict)
     _travel: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
@@ -199,7 +201,26 @@ def expand(instance: Instance) -> Problem:
         if peak.days is None or day in peak.days
     ]
     return Problem(instance, duties, places, list(instance.persons), eligible, dict(school_staff),
-                   leader_schools, school_peaks)
+                   leader_schools, school_peaks, pinned=_pinned(instance, duties, eligible))
+
+
+def _pinned(instance: Instance, duties: list[Duty], eligible: list[list[int]]) -> frozenset[tuple[int, int]]:
+    """The pinned (person, duty) pairs, once the validator has found that the pins alone keep every
+    hard rule (else :class:`InstanceError` says which rules and data conflict)."""
+    if not any(p.pins for p in instance.persons):
+        return frozenset()
+    from scheduler.pins import require_pins_possible
+
+    require_pins_possible(instance)
+    index = {(d.kind, d.date, d.peak, d.post_id or d.route_id): d.index for d in duties}
+    pairs = set()
+    for p, person in enumerate(instance.persons):
+        for j, pin in enumerate(person.pins):
+            d = index[("post" if pin.post else "route", pin.date, pin.peak, pin.post or pin.route)]
+            if d not in eligible[p]:  # the validator and the expansion disagree: a bug, said plainly
+                raise InstanceError(f"persons[{p}].pins[{j}]", "the pinned duty cannot be taken by this person")
+            pairs.add((p, d))
+    return frozenset(pairs)
 
 
 def _availability_signature(person: Person) -> tuple:

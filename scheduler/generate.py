@@ -1128,6 +1128,12 @@ def generate(preset: str, seed: int = 0, *, schools: int | None = None, week_sta
         all_schools += sch
         all_units += uni
         all_routes += rou
+    # a district too small for a patrol route leaves its patrol brigade nothing to serve: such a
+    # unit and its people are left out (a person who could serve nowhere is an input error)
+    serving = {u["id"] for u in all_units if u.get("schools")} | {r["unit"] for r in all_routes}
+    idle = {u["id"] for u in all_units} - serving
+    all_units = [u for u in all_units if u["id"] not in idle]
+    persons = [person for person in ctx.persons if person["unit"] not in idle]
     iso_week = start.isocalendar()[1]
     return {
         "format": "schoolpost/1",
@@ -1140,7 +1146,7 @@ def generate(preset: str, seed: int = 0, *, schools: int | None = None, week_sta
         "units": all_units,
         "schools": all_schools,
         "routes": all_routes,
-        "persons": ctx.persons,
+        "persons": persons,
     }
 
 

@@ -93,6 +93,10 @@ def greedy_roster(problem: Problem, plan: dict | None = None) -> list[tuple[int,
         return (d.school_id, d.date, d.peak)
 
     sent: dict[tuple, int] = defaultdict(int)  # (class, plan slot) -> people sent so far
+    for p, d in sorted(problem.pinned):  # pinned duties first: they keep every hard rule together
+        ledger.add(p, problem.duties[d])
+        if problem.duties[d].kind == "post":
+            slot_people[slot(problem.duties[d])].append(p)
 
     def plan_slot(d) -> tuple:
         return ("post", d.school_id, d.date, d.peak) if d.kind == "post" else ("route", d.index)

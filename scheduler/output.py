@@ -107,9 +107,11 @@ def write_files(outdir: str | Path, files: dict[str, str | bytes]) -> None:
                 os.replace(tmp / name, outdir / name)
         for folder in sorted(folders):
             target = outdir / folder
-            if target.is_dir() and not target.is_symlink():
+            if target.is_symlink():  # a link in the folder's place is replaced, never written through
+                os.unlink(target)
+            elif target.is_dir():
                 os.replace(target, tmp / (".old-" + folder))
-            elif target.exists() or target.is_symlink():
+            elif target.exists():
                 raise ValueError(f"{target} exists and is not a folder")
             os.replace(tmp / folder, target)
     finally:

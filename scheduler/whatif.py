@@ -307,6 +307,7 @@ def _close_schools(doc: dict, op: CloseSchools, where: str) -> None:
     if missing:
         raise InstanceError(f"{where}.ids", f"no school {missing[0]!r}")
     gone = set(op.ids)
+    closed_posts = {p["id"] for s in doc["schools"] if s["id"] in gone for p in s.get("posts", [])}
     doc["schools"] = [s for s in doc["schools"] if s["id"] not in gone]
     for u in doc.get("units", []):
         u["schools"] = [s for s in u.get("schools", []) if s not in gone]
@@ -316,7 +317,16 @@ def _close_schools(doc: dict, op: CloseSchools, where: str) -> None:
         if r["stops"]:
             routes.append(r)
     doc["routes"] = routes
-    doc["persons"] = [p for p in doc.get("persons", []) if p.get("unit") not in gone]
+    # people of a closed school, or of a unit left with no school and no route, have nothing to serve
+    serving = {u["id"] for u in doc.get("units", []) if u["schools"]} | {r["unit"] for r in routes}
+    units = {u["id"] for u in doc.get("units", [])}
+    doc["persons"] = [p for p in doc.get("persons", []) if p.get("unit") not in gone
+                      and (p.get("unit") not in units or p.get("unit") in serving)]
+    kept_routes = {r["id"] for r in routes}
+    for p in doc["persons"]:
+        if p.get("pins"):
+            p["pins"] = [pin for pin in p["pins"] if pin.get("post") not in closed_posts
+                         and (pin.get("route") is None or pin["route"] in kept_routes)]
     matrix = (doc.get("travel") or {}).get("matrix")
     if matrix:
         doc["travel"]["matrix"] = {a: {b: m for b, m in row.items() if b not in gone}

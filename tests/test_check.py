@@ -27,7 +27,8 @@ NO_LIMITS: dict[str, Any] = {}
 
 
 def base_data() -> dict[str, Any]:
-    """Two schools 3 km apart, a police station serving both, a route; no limits, no leader rule."""
+    """Two schools 3 km apart, a police station serving both, a route, and a school without duties
+    served by another station; no limits, no leader rule."""
     return {
         "format": "schoolpost/1",
         "name": "tiny",
@@ -36,7 +37,7 @@ def base_data() -> dict[str, Any]:
         "policy": {"leader_on_duty": False, "limits": {}},
         "units": [
             {"id": "stn", "kind": "police", "schools": ["pri", "kg"]},
-            {"id": "other-stn", "kind": "police", "schools": []},
+            {"id": "other-stn", "kind": "police", "schools": ["far"]},
             {"id": "comm", "kind": "community", "schools": ["pri"]},
         ],
         "schools": [
@@ -60,6 +61,8 @@ def base_data() -> dict[str, Any]:
                 "peaks": [{"name": "arrival", "start": "08:10", "end": "08:50"}],
                 "posts": [{"id": "kg/gate", "demand": {"default": {"min": 1, "target": 2}}}],
             },
+            # served by other-stn only; no peaks, so no duties: other-stn's officer may serve none here
+            {"id": "far", "type": "primary", "location": {"lat": 37.5, "lon": 118.1}},
         ],
         "routes": [
             {

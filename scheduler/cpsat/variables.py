@@ -14,7 +14,8 @@ from scheduler.duties import Problem
 class Variables:
     """``x[p][d]`` is true when person ``p`` takes duty ``d``.
 
-    In a sub-problem, a pair fixed by the context is the constant 1 (one shared variable).
+    A pair fixed by a sub-problem's context, or pinned by the instance, is the constant 1 (one
+    shared variable).
     """
 
     x: list[dict[int, cp_model.IntVar]]
@@ -24,11 +25,12 @@ class Variables:
     def build(cls, model: cp_model.CpModel, problem: Problem) -> Variables:
         x: list[dict[int, cp_model.IntVar]] = []
         by_duty: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-        one = model.new_constant(1) if problem.fixed else None
+        forced = problem.fixed | problem.pinned
+        one = model.new_constant(1) if forced else None
         for p, duties in enumerate(problem.eligible):
             row = {}
             for d in duties:
-                var = one if (p, d) in problem.fixed else model.new_bool_var("")
+                var = one if (p, d) in forced else model.new_bool_var("")
                 row[d] = var
                 by_duty[d].append((p, var))
             x.append(row)

@@ -305,12 +305,23 @@ def roster_workbook(inst: Instance, rows: list[dict], report, gaps: list, summar
             for cell in row:
                 cell.alignment = WRAP
 
+    _no_formulas(wb)
     fixed = dt.datetime.combine(inst.week_start, dt.time())
     wb.properties.created = wb.properties.modified = fixed
     wb.properties.creator = "schoolpost"
     buf = io.BytesIO()
     wb.save(buf)
-    return _fixed_zip_times(buf.getvalue())
+    return _fixed_zip_times(buf.getvalue(), fixed)
+
+
+def _no_formulas(wb: Workbook) -> None:
+    """Text is text: openpyxl makes any string starting with ``=`` a formula, so a name such as
+    ``=WEBSERVICE(...)`` would run in Excel; this workbook has no formulas, every cell is data."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
 
 
 def _table_name(base: str, used: set[str]) -> str:
@@ -324,8 +335,12 @@ def _table_name(base: str, used: set[str]) -> str:
     return candidate
 
 
-def _fixed_zip_times(data: bytes) -> bytes:
-    """The same zip with every entry dated 1980-01-01, so equal workbooks are equal bytes."""
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _fixed_zip_times(data: bytes, stamp: dt.datetime) -> bytes:
+    """The same zip with every entry dated 1980-01-01 and the document's "modified" date (which
+    openpyxl sets to now when saving) set to ``stamp``, so equal workbooks are equal bytes."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -333,5 +348,8 @@ def _fixed_zip_times(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _MODIFIED.sub(rb"\g<1>" + stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>", content)
+            dst.writestr(fixed, content)
     return out.getvalue()
