@@ -44,7 +44,7 @@ from typing import Any
 import click
 
 from models import InstanceError, instance_from_data, load_document
-from scheduler.commands import OUTPUTS_HELP, parse_outputs
+from scheduler.commands import OUTPUTS_HELP, WORK_LIMIT_OPTION, parse_outputs
 from scheduler.output import json_text, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 from scheduler.split import cross_district, split_by_district
@@ -266,15 +266,18 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Local processes, or a Dask distributed cluster (extra schoolpost[distributed]).")
 @click.option("--scheduler", "scheduler_address", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
+@WORK_LIMIT_OPTION
 @click.option("--outputs", "outputs_text", default="all", show_default=True, help=OUTPUTS_HELP)
 @click.option("--quiet", is_flag=True, help="Only the final line.")
 def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strategy, executor, scheduler_address,
-                  outputs_text, quiet):
+                  work_limit, outputs_text, quiet):
     """Solve INSTANCE district by district and merge the rosters (resumable: run it again to go on);
     the human outputs (roster.xlsx, duty sheets, calendars, report.html) are made of the merged city."""
     started = time.monotonic()
     outputs = parse_outputs(outputs_text)
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "strategy": strategy}
+    if work_limit is not None:  # absent otherwise, so finished districts of earlier runs keep their keys
+        options["work_limit"] = work_limit
     use_bar = not quiet and sys.stderr.isatty()
     bar = None
 

@@ -143,6 +143,12 @@ def _open_log(path: str | None):
         raise InstanceError("--log", f"cannot write {path}: {exc.strerror}") from None
 
 
+#: ``--work-limit`` of solve, batch and whatif
+WORK_LIMIT_OPTION = click.option(
+    "--work-limit", type=click.FloatRange(min=0.01), default=None,
+    help="A budget of CP-SAT deterministic seconds (machine-independent work) per solve: a run that ends by it "
+         "is reproducible, the same roster for the same instance, seed and workers; --time-limit stays a cap.")
+
 OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, or a comma list of xlsx "
                 "(roster.xlsx), sheets (duty-sheets.html), calendars (calendars/*.ics), report (report.html).")
 
@@ -157,9 +163,7 @@ OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, 
 @click.option("--lexicographic", is_flag=True, help="Minimise shortfall first, then everything else.")
 @click.option("--strategy", type=click.Choice(["auto", "full", "lns"]), default="auto", show_default=True,
               help="One model for the whole week (full), or area by area and day by day (lns); auto picks by size.")
-@click.option("--work-limit", type=click.FloatRange(min=0.01), default=None,
-              help="A budget of CP-SAT deterministic seconds (machine-independent work): a run that ends by it "
-                   "is reproducible, the same roster for the same instance, seed and workers; --time-limit stays a cap.")
+@WORK_LIMIT_OPTION
 @click.option("--outputs", "outputs_text", default="all", show_default=True, help=OUTPUTS_HELP)
 @click.option("--quiet", is_flag=True, help="No live progress and no closing line.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,

@@ -249,8 +249,11 @@ def solve(
         bound = min(bound, objective)
     elif not lexicographic and relaxed is not None:
         bound = max(bound, relaxed)
+    status = raw.status
+    if status == "unknown":  # the last stage found nothing better in its budget: the roster is the hint's
+        status = "work_limit" if work_limit is not None and not clock_cut else "time_limit"
     return Result(
-        status=raw.status,
+        status=status,
         objective=objective,
         best_bound=bound,
         gap=relative_gap(objective, bound),

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from models import InstanceError, instance_from_data, load_document
 from models.instance import WEEKDAYS, Id, SchoolType, Weekday, weekday_date
 from models.loader import format_loc
+from scheduler.commands import WORK_LIMIT_OPTION
 from scheduler.output import csv_text, json_text, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
@@ -535,11 +536,14 @@ def format_table(table: list[dict]) -> str:
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT threads per variant.")
 @click.option("--jobs", type=click.IntRange(1, 1024), default=None, help="Variants solved at once [default: cores / workers].")
 @click.option("--seed", type=int, default=0, show_default=True)
+@WORK_LIMIT_OPTION
 @click.option("--quiet", is_flag=True, help="Only the table.")
-def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed, quiet):
+def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed, work_limit, quiet):
     """Solve INSTANCE and each variant in SCENARIOS; compare KPIs side by side and explain them."""
     started = time.monotonic()
     options = {"time_limit": time_limit, "workers": workers, "seed": seed}
+    if work_limit is not None:
+        options["work_limit"] = work_limit
     echo = None if quiet else (lambda line: click.echo(line, err=True))
     try:
         with stop_on_signals() as stop:

@@ -54,3 +54,19 @@ def test_same_seed_workers_and_work_budget_same_files(ten, tmp_path, strategy):
 def test_a_run_cut_by_the_clock_says_so(ten, tmp_path):
     s = _solve(ten, tmp_path / "o", "--strategy", "lns", "--time-limit", "3")
     assert s["status"] == "time_limit" and s["reproducible"] is False and s["work_limit"] is None
+
+
+def test_batch_with_a_work_budget_is_reproducible(tmp_path):
+    city = tmp_path / "city.json"
+    city.write_text(json.dumps(generate("city", 0, schools=6)))
+    rosters = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        r = CliRunner().invoke(main, ["batch", str(city), "-o", str(out), "--work-limit", "1.5", "--time-limit", "60",
+                                      "--jobs", "2", "--outputs", "none", "--quiet"])
+        assert r.exit_code == 0, r.output
+        assert CliRunner().invoke(main, ["check", str(city), str(out)]).exit_code == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert all(d["status"] in ("work_limit", "optimal", "feasible") for d in summary["per_district"])
+        rosters.append((out / "roster.csv").read_bytes())
+    assert rosters[0] == rosters[1]
