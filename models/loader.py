@@ -160,6 +160,8 @@ def parse_document(text: str, suffix: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["cannot be read"])[0]
+        if "nesting depth" in problem:  # PyYAML 6.0.4 and later stop deep nesting themselves
+            raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels") from None
         raise InstanceError("", f"not valid YAML: {problem}{where}") from None
     except RecursionError:
         raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels") from None
