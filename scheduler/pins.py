@@ -54,9 +54,9 @@ def pin_conflicts(inst: Instance) -> list[tuple[str, str]]:
             capped.add(v.duty)
             who = [r["person_id"] for r in rows if _key(r) == v.duty]
             detail = v.detail.split(";")[0]
-            out.append((v.person_id, f"cap: {', '.join(who)} are pinned to {v.duty}, but {detail}"))
+            out.append((v.person_id, f"cap: {', '.join(who)} are pinned to {v.duty}: {detail}"))
         else:
-            out.append((v.person_id, f"{v.rule}: {v.person_id} is pinned to {v.duty}, but {v.detail}"))
+            out.append((v.person_id, f"{v.rule}: {v.person_id} is pinned to {v.duty}: {v.detail}"))
     return out
 
 

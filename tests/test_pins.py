@@ -102,7 +102,7 @@ def test_a_pin_on_leave_outside_the_unit_and_beyond_limits(tmp_path):
 
     data = two_posts()
     pin(data, "q1", "s1/north")  # st2 serves s2 only
-    assert "eligibility: q1 is pinned to 2026-12-07 arrival s1/north, but unit st2 does not serve school s1" in (
+    assert "eligibility: q1 is pinned to 2026-12-07 arrival s1/north: unit st2 does not serve school s1" in (
         _impossible(data, tmp_path))
 
     data = two_posts()
@@ -117,7 +117,7 @@ def test_more_pinned_people_than_the_cap(tmp_path):
     for pid in ("p1", "p2", "v1"):
         pin(data, pid, "s1/south")  # cap = target = min = 1
     line = _impossible(data, tmp_path)
-    assert ("cap: p1, p2, v1 are pinned to 2026-12-07 arrival s1/south, but 3 people on a duty that takes at "
+    assert ("cap: p1, p2, v1 are pinned to 2026-12-07 arrival s1/south: 3 people on a duty that takes at "
             "most 1 (target)") in line
     inst = instance_from_data(data)
     assert len(pin_conflicts(inst)) == 1
