@@ -258,13 +258,21 @@ def read_instance(path: str | Path) -> Instance:
     return parse_instance(text, source=str(path), name=path.stem)
 
 
-DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "benchdata" / "nrp"
+#: the 24 instances beside the repository (``../shared/benchdata/nrp``)
+SHARED_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "benchdata" / "nrp"
+#: instances 1-4 and the best-known table, kept in the repository so the tests never lack data
+BUNDLED_DIR = Path(__file__).resolve().parent / "data"
 
 
-def instance_path(number: int, data_dir: str | Path | None = None) -> Path:
-    """Path of ``InstanceN.txt`` (default folder: ``../shared/benchdata/nrp`` beside the repo,
-    or ``$NRP_DATA``)."""
+def data_dir() -> Path:
+    """``$NRP_DATA``, else ``../shared/benchdata/nrp`` when present, else the bundled instances 1-4."""
     import os
 
-    base = Path(data_dir or os.environ.get("NRP_DATA") or DATA_DIR)
-    return base / f"Instance{number}.txt"
+    if os.environ.get("NRP_DATA"):
+        return Path(os.environ["NRP_DATA"])
+    return SHARED_DIR if (SHARED_DIR / "Instance1.txt").exists() else BUNDLED_DIR
+
+
+def instance_path(number: int, data_dir_: str | Path | None = None) -> Path:
+    """Path of ``InstanceN.txt`` in ``data_dir_`` (default :func:`data_dir`)."""
+    return Path(data_dir_ or data_dir()) / f"Instance{number}.txt"
