@@ -110,6 +110,16 @@ def _int(text: str, what: str, source: str, line: int, minimum: int | None = 0) 
     return value
 
 
+def _new_id(kind: str, ident: str, lines: dict[str, int], source: str, number: int) -> str:
+    """A new, non-empty id of a section; ``lines`` remembers where each was defined."""
+    if not ident:
+        raise NrpFormatError(source, number, f"empty {kind} id")
+    if ident in lines:
+        raise NrpFormatError(source, number, f"{kind} {ident!r} defined twice (first on line {lines[ident]})")
+    lines[ident] = number
+    return ident
+
+
 def parse_instance(text: str, source: str = "<text>", name: str | None = None) -> Instance:
     """Parse the text of one instance; ``source`` names it in error messages."""
     rows: dict[str, list[tuple[int, list[str]]]] = {}
@@ -151,12 +161,7 @@ def parse_instance(text: str, source: str = "<text>", name: str | None = None) -
     for number, f in rows["SECTION_SHIFTS"]:
         if len(f) not in (2, 3):
             raise NrpFormatError(source, number, f"shift line needs 3 fields (id, minutes, followers), got {len(f)}")
-        sid = f[0]
-        if not sid:
-            raise NrpFormatError(source, number, "empty shift id")
-        if sid in shift_lines:
-            raise NrpFormatError(source, number, f"shift {sid!r} defined twice (first on line {shift_lines[sid]})")
-        shift_lines[sid] = number
+        sid = _new_id("shift", f[0], shift_lines, source, number)
         minutes = _int(f[1], f"length of shift {sid}", source, number)
         followers = tuple(x.strip() for x in f[2].split("|") if x.strip()) if len(f) == 3 else ()
         shifts.append(ShiftType(sid, minutes, followers))
@@ -178,12 +183,7 @@ def parse_instance(text: str, source: str = "<text>", name: str | None = None) -
     for number, f in rows["SECTION_STAFF"]:
         if len(f) != 8:
             raise NrpFormatError(source, number, f"staff line needs 8 fields, got {len(f)}")
-        pid = f[0]
-        if not pid:
-            raise NrpFormatError(source, number, "empty staff id")
-        if pid in staff_lines:
-            raise NrpFormatError(source, number, f"staff {pid!r} defined twice (first on line {staff_lines[pid]})")
-        staff_lines[pid] = number
+        pid = _new_id("staff", f[0], staff_lines, source, number)
         limits: dict[str, int] = {}
         for item in (x.strip() for x in f[1].split("|") if x.strip()):
             if "=" not in item:
