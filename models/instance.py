@@ -266,6 +266,11 @@ class Pin(_Model):
             raise ValueError("give exactly one of post and route")
         return self
 
+    @property
+    def ident(self) -> tuple[str, str, str, str]:
+        """(kind, ISO date, peak or run, post or route id): the identity of the pinned duty."""
+        return ("post" if self.post else "route", self.date.isoformat(), self.peak, self.post or self.route)
+
 
 class Person(_Model):
     id: Id

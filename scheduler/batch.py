@@ -175,10 +175,10 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
         "summary.json": json_text(summary),
     }
     if outputs:
-        from models import Gap
         from scheduler.human import human_files
+        from scheduler.output import gaps_from_rows
 
-        gap_models = [Gap(**{**g, "needed": int(g["needed"]), "got": int(g["got"])}) for g in gaps]
+        gap_models = gaps_from_rows(gaps)
         human_summary = {**summary, "status": ", ".join(f"{n} {st}" for st, n in summary["statuses"].items())}
         files.update(human_files(inst, roster, report, gap_models, human_summary, outputs))
     return summary, files, report

@@ -535,10 +535,9 @@ def check_pinned(idx: RosterIndex) -> list[Violation]:
             continue
         mine = {a.duty.ident for a in idx.by_person.get(person.id, ())}
         for pin in person.pins:
-            ident = ("post" if pin.post else "route", pin.date.isoformat(), pin.peak, pin.post or pin.route)
-            if ident not in mine:
+            if pin.ident not in mine:
                 where = pin.post or f"route {pin.route}"
-                exists = ident in idx.table.by_ident
+                exists = pin.ident in idx.table.by_ident
                 out.append(Violation("pinned", person.id, f"{pin.date.isoformat()} {pin.peak} {where}",
                                      "pinned here but not on the roster" if exists
                                      else "pinned to a duty the instance does not have"))

@@ -220,10 +220,9 @@ def report_command(instance, roster, outdir, outputs_text):
     the folder ROSTER (roster.csv, and gaps.csv and summary.json when present), e.g. the merged
     city roster of ``batch`` or a roster mended by ``repair``. The roster is checked first: one
     that breaks a hard rule is refused (exit 1)."""
-    from models import Gap
     from scheduler.check import check_rows, read_roster
     from scheduler.human import human_files
-    from scheduler.output import write_files
+    from scheduler.output import gaps_from_rows, write_files
 
     outputs = parse_outputs(outputs_text)
     inst = load_instance(instance)
@@ -241,8 +240,7 @@ def report_command(instance, roster, outdir, outputs_text):
 
         with open(folder / "gaps.csv", encoding="utf-8", newline="") as fh:
             try:
-                gaps = [Gap(**{**row, "needed": int(row["needed"]), "got": int(row["got"])})
-                        for row in csv.DictReader(fh)]
+                gaps = gaps_from_rows(csv.DictReader(fh))
             except (ValueError, TypeError, KeyError) as exc:
                 raise InstanceError(str(folder / "gaps.csv"), f"not a gaps.csv of schoolpost ({exc})") from None
     summary = {"status": "unknown", "objective": report.objective}

@@ -212,11 +212,11 @@ def _pinned(instance: Instance, duties: list[Duty], eligible: list[list[int]]) -
     from scheduler.pins import require_pins_possible
 
     require_pins_possible(instance)
-    index = {(d.kind, d.date, d.peak, d.post_id or d.route_id): d.index for d in duties}
+    index = {(d.kind, d.date.isoformat(), d.peak, d.post_id or d.route_id): d.index for d in duties}
     pairs = set()
     for p, person in enumerate(instance.persons):
         for j, pin in enumerate(person.pins):
-            d = index[("post" if pin.post else "route", pin.date, pin.peak, pin.post or pin.route)]
+            d = index[pin.ident]
             if d not in eligible[p]:  # the validator and the expansion disagree: a bug, said plainly
                 raise InstanceError(f"persons[{p}].pins[{j}]", "the pinned duty cannot be taken by this person")
             pairs.add((p, d))

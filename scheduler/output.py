@@ -122,6 +122,12 @@ def gap_dicts(gaps: list[Gap]) -> list[dict]:
     return [g.model_dump() for g in gaps]
 
 
+def gaps_from_rows(rows: Iterable[dict[str, str]]) -> list[Gap]:
+    """gaps.csv rows (text cells) back into :class:`Gap` models; ValueError, TypeError or KeyError
+    when they are not rows of a gaps.csv."""
+    return [Gap(**{**row, "needed": int(row["needed"]), "got": int(row["got"])}) for row in rows]
+
+
 def roster_files(rows: list[dict], gaps: list[Gap], summary: dict) -> dict[str, str]:
     return {
         "roster.csv": csv_text(rows, ASSIGNMENT_COLUMNS),

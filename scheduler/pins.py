@@ -26,8 +26,7 @@ def pin_rows(inst: Instance) -> list[dict[str, str]]:
     rows = []
     for person in inst.persons:
         for pin in person.pins:
-            ident = ("post" if pin.post else "route", pin.date.isoformat(), pin.peak, pin.post or pin.route)
-            duty = table.by_ident[ident]
+            duty = table.by_ident[pin.ident]
             rows.append({
                 "date": duty.date.isoformat(), "weekday": duty.weekday, "peak": duty.peak,
                 "school_id": duty.school_id, "post_id": duty.post_id, "route_id": duty.route_id,

@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scheduler.cpsat.solver import Progress
+from scheduler.solve import relative_gap
 
 STAGE_LABELS = {
     "start": "loading",
@@ -41,11 +42,8 @@ STAGE_LABELS = {
 
 
 def gap_of(objective: float | None, bound: float | None) -> float | None:
-    if objective is None or bound is None:
-        return None
-    if objective == bound:
-        return 0.0
-    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+    """:func:`scheduler.solve.relative_gap`, or None before both are known."""
+    return None if objective is None or bound is None else relative_gap(objective, bound)
 
 
 class SolveProgress:

@@ -147,6 +147,7 @@ def solve(
     relaxed = relaxation_bound(problem, plan=plan)
     greedy = greedy_roster(problem, plan)
     first_roster = time.monotonic() - t0  # the greedy roster is valid: the first roster to return
+    floor = max(relaxed or 0.0, lower_bound(problem))  # a proven lower bound, whichever is higher
 
     def emit(stage: str, objective: float, bound: float) -> None:
         """Progress from any stage, in policy units and seconds since the start of ``solve``."""
@@ -156,7 +157,7 @@ def solve(
     if strategy == "auto":
         strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     if strategy == "lns":
-        result = _solve_lns(problem, greedy, t0, relaxed, time_limit=time_limit, workers=workers, seed=seed,
+        result = _solve_lns(problem, greedy, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
                             emit=emit, work_limit=work_limit)
         result.settings["time_limit"] = budget
         result.first_solution_time = first_roster
@@ -165,7 +166,6 @@ def solve(
     hint = rm.values_of(greedy)
     greedy_objective, _ = rm.evaluate(list(hint))
     hint_source = "greedy"
-    floor = max(relaxed or 0.0, lower_bound(problem))
     emit("greedy", greedy_objective, floor)
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
@@ -312,17 +312,16 @@ def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: flo
     return values, status == "interrupted", used, cut
 
 
-def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, relaxed: float | None, *,
+def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, bound: float, *,
                time_limit: float, workers: int, seed: int, emit: Callable[[str, float, float], None],
                work_limit: float | None = None) -> Result:
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
-    objective plus every accepted sub-model change (each exact)."""
+    objective plus every accepted sub-model change (each exact); ``bound`` is the proven floor."""
     from scheduler.check import check_rows
     from scheduler.lns import COVER_PARAMETERS, SUB_PARAMETERS, improve
     from scheduler.output import roster_rows
 
     start_obj = check_rows(problem.instance, roster_rows(problem, greedy)).objective
-    bound = max(lower_bound(problem), relaxed or 0.0)
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from html import escape
 
@@ -45,6 +46,11 @@ def rule_label(rule: str) -> str:
     base, _, detail = rule.partition(":")
     label = RULE_LABELS.get(base, base)
     return f"{label}: {detail}" if detail else label
+
+
+def week(inst) -> list[tuple[str, dt.date]]:
+    """(weekday, date) of each school day of the instance, in date order."""
+    return sorted(((day, inst.date_of(day)) for day in inst.days), key=lambda item: item[1])
 
 
 def runs_on(days: Iterable[str] | None, day: str) -> bool:

@@ -27,6 +27,7 @@ from models.instance import Instance, School, format_hhmm
 from scheduler.human.labels import DAY_LABELS, ROLE_CODES, ROLE_LABELS, html_head, rule_label
 from scheduler.human.labels import esc as _e
 from scheduler.human.labels import runs_on as _runs_on
+from scheduler.human.labels import week as week_of
 
 NOBODY = "nobody"
 NOBODY_SPAN = '<span class="empty-note">nobody</span>'
@@ -115,10 +116,6 @@ def _person_label(row: Mapping[str, str]) -> str:
 
 
 ROLE_LEGEND = " ".join(f"<b>{code}</b>&nbsp;{_e(ROLE_LABELS[role])}" for role, code in ROLE_CODES.items())
-
-
-def _week_dates(inst: Instance) -> list[tuple[str, dt.date]]:
-    return [(day, inst.date_of(day)) for day in inst.days]
 
 
 class _Index:
@@ -390,7 +387,7 @@ def _school_sheet(inst: Instance, school: School, n: int, idx: _Index, week: lis
 def duty_sheets_html(inst: Instance, rows, report, gaps) -> str:
     """``duty-sheets.html``: one printable page per school for the week (see the module doc)."""
     idx = _Index(inst, rows, report, gaps)
-    week = _week_dates(inst)
+    week = week_of(inst)
     first, last = week[0][1], week[-1][1]
     title = f"Duty sheets · {inst.name} · {first.isoformat()} – {last.isoformat()}"
     toc = "".join(

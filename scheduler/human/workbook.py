@@ -35,6 +35,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from models import Instance
 from models.instance import format_hhmm
+from scheduler.human.labels import runs_on
+from scheduler.human.labels import week as school_week
 
 RED = PatternFill("solid", fgColor="F4B6B6")
 AMBER = PatternFill("solid", fgColor="FCE4B6")
@@ -76,10 +78,6 @@ def _table(ws: Worksheet, name: str, header: list[str], rows: list[list], widths
         ws.column_dimensions[get_column_letter(i)].width = (widths or {}).get(i, max(10, min(40, len(title) + 4)))
 
 
-def _week_dates(inst: Instance) -> list[dt.date]:
-    return sorted(inst.date_of(day) for day in inst.days)
-
-
 def _day_label(date: dt.date) -> str:
     return date.strftime("%a %d %b")
 
@@ -93,7 +91,7 @@ def _summary(ws: Worksheet, inst: Instance, summary: dict, report, gaps) -> None
     ws.title = "Summary"
     ws["A1"] = f"Roster {inst.name}"
     ws["A1"].font = TITLE
-    dates = _week_dates(inst)
+    dates = [date for _, date in school_week(inst)]
     lines: list[tuple[str, object]] = [
         ("week", f"{dates[0].isoformat()} to {dates[-1].isoformat()}"),
         ("schools", len(inst.schools)),
@@ -233,7 +231,7 @@ def roster_workbook(inst: Instance, rows: list[dict], report, gaps: list, summar
     wb = Workbook()
     used = {"summary", "roster", "gaps", "week", "routes"}
     _summary(wb.active, inst, summary, report, gaps)
-    dates = _week_dates(inst)
+    dates = [date for _, date in school_week(inst)]
     school_name = {s.id: s.name or s.id for s in inst.schools}
     post_name: dict[str, str] = {}
     for s in inst.schools:
@@ -269,12 +267,10 @@ def roster_workbook(inst: Instance, rows: list[dict], report, gaps: list, summar
     for r in rows:
         cells[(r["post_id"] or "route:" + r["route_id"], r["date"], r["peak"])].append(r)
     outcomes = {(o.post_id or "route:" + o.route_id, o.date, o.peak): o for o in report.per_duty}
-    day_of = {inst.date_of(day): day for day in inst.days}
     for school in inst.schools:
         columns = []
-        for date in dates:
-            day = day_of[date]
-            peaks = sorted((p for p in school.peaks if p.days is None or day in p.days), key=lambda p: p.start)
+        for day, date in school_week(inst):
+            peaks = sorted((p for p in school.peaks if runs_on(p.days, day)), key=lambda p: p.start)
             columns += [(date, p.name, f"{format_hhmm(p.start)}-{format_hhmm(p.end)}") for p in peaks]
         where = ", ".join(x for x in (school.address, f"district {school.district}") if x)
         ws = wb.create_sheet(sheet_name(school.id, used))
