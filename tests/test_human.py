@@ -180,9 +180,12 @@ def test_progress_log_and_quiet_when_not_a_terminal(tmp_path):
     assert all(e["bound"] <= summary["objective"] + 1e-6 for e in full)
     assert sorted(p.name for p in out.iterdir()) == ["gaps.csv", "roster.csv", "roster.json", "summary.json"]
     assert read_roster(out)
-    quiet = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "small-school.yaml"), "-o", str(out),
+    inst = str(ROOT / "instances" / "small-school.yaml")
+    assert CliRunner().invoke(main, ["check", inst, str(out)]).exit_code == 0
+    quiet = CliRunner().invoke(main, ["solve", inst, "-o", str(out),
                                       "--time-limit", "2", "--workers", "1", "--outputs", "none", "--quiet"])
     assert quiet.exit_code == 0 and quiet.output == ""
+    assert CliRunner().invoke(main, ["check", inst, str(out)]).exit_code == 0
 
 
 def test_live_progress_line_on_a_terminal():
