@@ -112,14 +112,15 @@ def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.C
     obj_coefs: list[int] = []
     const = 0
 
-    def hinge(expr, lo_const: int, ub: int, weight: int, div: int = 1) -> None:
-        """weight * max(0, ceil((lo_const - expr) / div))"""
+    def hinge(expr, lo_const: int, ub: int, weight: int, div: int = 1) -> cp_model.IntVar | None:
+        """weight * max(0, ceil((lo_const - expr) / div)); returns its variable (None: not posted)"""
         if weight == 0 or ub <= 0:
-            return
+            return None
         t = m.new_int_var(0, ub, "")
         m.add(div * t + expr >= lo_const)
         obj_vars.append(t)
         obj_coefs.append(weight)
+        return t
 
     for s, duties in slot_duties.items():
         ds = [problem.duties[i] for i in duties]
@@ -128,7 +129,7 @@ def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.C
         lo, hi = sum(d.min for d in ds), sum(d.target for d in ds)
         if items:
             m.add(total <= hi)
-        hinge(total, lo, lo, w["shortfall"])
+        short = hinge(total, lo, lo, w["shortfall"])
         const += w["below_target"] * hi
         for _, v in items:
             obj_vars.append(v)
@@ -145,7 +146,14 @@ def relaxation(problem: Problem, counts: dict | None = None) -> tuple[cp_model.C
             expr = sum((share.denominator - share.numerator) * v if c[1] in prof_roles else -share.numerator * v
                        for c, v in items)
             ub = math.ceil(share * hi)
-            hinge(expr, 0, ub, w["share_shortfall"], div=share.denominator)
+            short_share = hinge(expr, 0, ub, w["share_shortfall"], div=share.denominator)
+            need_prof = math.ceil(share * lo)
+            if need_prof > 0 and (short_share is not None or ub <= 0) and (short is not None or lo <= 0):
+                # the share floor (scheduler.cpsat.cuts.share_floor): the peak's minimum needs
+                # ceil(share * min) professionals, or a share shortfall, or a shortfall each
+                prof = [v for c, v in items if c[1] in prof_roles]
+                m.add(sum(prof) + (short_share if short_share is not None else 0)
+                      + (short if short is not None else 0) >= need_prof)
     if inst.policy.leader_on_duty:
         for key in problem.school_peaks:
             if key[0] not in problem.leader_schools:

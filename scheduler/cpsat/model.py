@@ -9,7 +9,7 @@ from fractions import Fraction
 from ortools.sat.python import cp_model
 
 from models.instance import SOFT_RULES
-from scheduler.cpsat import hard, soft
+from scheduler.cpsat import cuts, hard, soft
 from scheduler.cpsat.terms import TermBook, exact_values
 from scheduler.cpsat.variables import Variables
 from scheduler.duties import Problem
@@ -67,6 +67,9 @@ class RosterModel:
                      "fairness", "continuity", "travel_minute"):
             if rule in want:
                 getattr(soft, rule)(self.book, problem, self.xv)
+        #: valid inequalities (scheduler.cpsat.cuts): they tighten the bound, never cut a roster
+        self.cuts = (cuts.share_floor(self.model, self.book, problem, self.xv)
+                     if {"shortfall", "share_shortfall"} <= want else [])
         self.below_target = soft.below_target(problem, self.xv) if "below_target" in want else ([], [], 0)
         self.burden = soft.burden(problem, self.xv) if "burden" in want else []
         weights = problem.instance.policy.weights.model_dump()

@@ -1,0 +1,115 @@
+"""The valid inequalities of scheduler.cpsat.cuts (and their copy in the aggregated relaxation)
+cut no roster: every roster's exact penalties satisfy them, and optima with and without them are
+equal. And they do their job: the coverage rules of one school are proven optimal."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+from test_agreement import random_instance
+
+
+def _rosters(problem, seed: int):
+    """The greedy roster and random parts of it: removing assignments keeps every hard rule."""
+    from scheduler.greedy import greedy_roster
+
+    rng = random.Random(seed)
+    full = greedy_roster(problem)
+    yield full
+    for _ in range(6):
+        yield [pair for pair in full if rng.random() < rng.choice([0.2, 0.5, 0.8])]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**9))
+def test_share_floor_holds_on_every_roster(seed):
+    from models import instance_from_data
+    from scheduler.check import check_rows
+    from scheduler.cpsat.model import RosterModel
+    from scheduler.duties import expand
+    from scheduler.output import roster_rows
+
+    inst = instance_from_data(random_instance(seed))
+    problem = expand(inst)
+    rm = RosterModel(problem)
+    for pairs in _rosters(problem, seed):
+        assert check_rows(inst, roster_rows(problem, pairs)).ok
+        values = rm.values_of(pairs)
+        for lits, rhs in rm.cuts:
+            assert sum(values[v.index] for v in lits) >= rhs, (seed, rhs, pairs)
+
+
+def _optimum(problem, with_cuts: bool, monkeypatch) -> tuple[int, float] | None:
+    from scheduler.cpsat import cuts
+    from scheduler.cpsat.model import RosterModel
+
+    with monkeypatch.context() as m:
+        if not with_cuts:
+            m.setattr(cuts, "share_floor", lambda *a: [])
+        rm = RosterModel(problem)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = 10
+    status = solver.solve(rm.model)
+    if status != cp_model.OPTIMAL:
+        return None
+    return len(rm.cuts), solver.objective_value
+
+
+def test_optima_equal_with_and_without_cuts(monkeypatch):
+    """On random instances that both models prove optimal, the optimum is the same."""
+    from models import instance_from_data
+    from scheduler.duties import expand
+
+    compared = with_cuts = 0
+    for seed in range(40):
+        problem = expand(instance_from_data(random_instance(seed)))
+        a = _optimum(problem, True, monkeypatch)
+        b = _optimum(problem, False, monkeypatch)
+        if a is None or b is None:
+            continue
+        assert a[1] == b[1], seed
+        compared += 1
+        with_cuts += a[0] > 0
+    assert compared >= 30 and with_cuts >= 10, (compared, with_cuts)
+
+
+def test_relaxation_bound_below_rosters():
+    """The aggregated relaxation's bound (with its share floor) stays under a good roster and rose
+    above the share-free level on the one-school rung."""
+    from models import instance_from_data
+    from scheduler.cpsat.bound import relaxation_bound
+    from scheduler.duties import expand
+    from scheduler.generate import generate
+    from scheduler.solve import solve
+
+    inst = instance_from_data(generate("school", 0))
+    result = solve(inst, time_limit=8, workers=2, seed=0)
+    bound = relaxation_bound(expand(inst))
+    assert bound is not None and bound <= result.objective + 1e-6
+    assert result.best_bound <= result.objective + 1e-6
+
+
+def test_school_coverage_proven_optimal():
+    """The coverage rules of the one-school rung (shortfall, police, skills, share, leader) are
+    proven optimal: the share floor gives CP-SAT the bound (without it the bound stays at 0 while
+    every roster found has a share shortfall of 2)."""
+    from models import instance_from_data
+    from scheduler.cpsat.model import COVERAGE_RULES, RosterModel
+    from scheduler.duties import expand
+    from scheduler.generate import generate
+
+    problem = expand(instance_from_data(generate("school", 0)))
+    rm = RosterModel(problem, rules=COVERAGE_RULES)
+    assert len(rm.cuts) == 24  # one per school peak
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = 0
+    solver.parameters.max_time_in_seconds = 120
+    assert solver.solve(rm.model) == cp_model.OPTIMAL
+    assert solver.objective_value == pytest.approx(600 * rm.weight_scale)
