@@ -70,7 +70,7 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     def capped(params: dict) -> dict:
         return {**params, "max_deterministic_time": max(0.01, min(params["max_deterministic_time"], work_left))}
 
-    rm = RosterModel(sub.problem)
+    rm = RosterModel(sub.problem, with_cuts=False)  # a local search: the bound is not its job
     local_d = {g: i for i, g in enumerate(sub.duties)}
     current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d]
     values = rm.values_of(current)

@@ -5,12 +5,15 @@ equal. And they do their job: the coverage rules of one school are proven optima
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 from test_agreement import random_instance
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _rosters(problem, seed: int):
@@ -79,20 +82,26 @@ def test_optima_equal_with_and_without_cuts(monkeypatch):
     assert compared >= 30 and with_cuts >= 10, (compared, with_cuts)
 
 
-def test_relaxation_bound_below_rosters():
-    """The aggregated relaxation's bound (with its share floor) stays under a good roster and rose
-    above the share-free level on the one-school rung."""
-    from models import instance_from_data
-    from scheduler.cpsat.bound import relaxation_bound
+def test_relaxation_share_floor_lifts_district_bound():
+    """The aggregated relaxation's bound with its share floor rises above the bound without it on
+    the shipped district, and stays under its rosters (greedy, and the plan-guided greedy)."""
+    from models.loader import load_instance
+    from scheduler.check import check_rows
+    from scheduler.cpsat.bound import RelaxationLP
     from scheduler.duties import expand
-    from scheduler.generate import generate
-    from scheduler.solve import solve
+    from scheduler.greedy import greedy_roster
+    from scheduler.output import roster_rows
 
-    inst = instance_from_data(generate("school", 0))
-    result = solve(inst, time_limit=8, workers=2, seed=0)
-    bound = relaxation_bound(expand(inst))
-    assert bound is not None and bound <= result.objective + 1e-6
-    assert result.best_bound <= result.objective + 1e-6
+    inst = load_instance(REPO / "instances" / "district-bincheng.yaml")
+    problem = expand(inst)
+    lp = RelaxationLP(problem)
+    plain, plan = lp.plan()
+    with_cuts = lp.bound()
+    assert plan and plain is not None and with_cuts is not None
+    assert with_cuts > 1.2 * plain  # 508,686 -> 655,372
+    for roster in (greedy_roster(problem), greedy_roster(problem, plan)):
+        report = check_rows(inst, roster_rows(problem, roster))
+        assert report.ok and with_cuts <= report.objective
 
 
 def test_school_coverage_proven_optimal():

@@ -50,9 +50,11 @@ COVERAGE_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "share_sho
 class RosterModel:
     """Builds the CP-SAT model of a :class:`Problem`."""
 
-    def __init__(self, problem: Problem, rules: tuple[str, ...] | None = None):
+    def __init__(self, problem: Problem, rules: tuple[str, ...] | None = None, with_cuts: bool = True):
         """``rules``: build only these soft rules (default: all of them); a question that needs
-        only some (``staffing``: shortfall and police) gets a smaller model."""
+        only some (``staffing``: shortfall and police) gets a smaller model. ``with_cuts``: add the
+        valid inequalities of :mod:`scheduler.cpsat.cuts` (they help the bound, not a local
+        search, which they slow down: the neighbourhood sub-models go without)."""
         self.problem = problem
         self.model = cp_model.CpModel()
         self.xv = Variables.build(self.model, problem)
@@ -68,8 +70,9 @@ class RosterModel:
             if rule in want:
                 getattr(soft, rule)(self.book, problem, self.xv)
         #: valid inequalities (scheduler.cpsat.cuts): they tighten the bound, never cut a roster
-        self.cuts = (cuts.share_floor(self.model, self.book, problem, self.xv)
-                     if {"shortfall", "share_shortfall"} <= want else [])
+        self.cuts: list[tuple[list, int]] = (
+            cuts.share_floor(self.model, self.book, problem, self.xv)
+            if with_cuts and {"shortfall", "share_shortfall"} <= want else [])
         self.below_target = soft.below_target(problem, self.xv) if "below_target" in want else ([], [], 0)
         self.burden = soft.burden(problem, self.xv) if "burden" in want else []
         weights = problem.instance.policy.weights.model_dump()
