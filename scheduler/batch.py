@@ -276,7 +276,7 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
     started = time.monotonic()
     outputs = parse_outputs(outputs_text)
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "strategy": strategy}
-    if work_limit is not None:  # absent otherwise, so finished districts of earlier runs keep their keys
+    if work_limit != "auto":  # absent otherwise, so finished districts of earlier runs keep their keys
         options["work_limit"] = work_limit
     use_bar = not quiet and sys.stderr.isatty()
     bar = None

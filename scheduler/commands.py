@@ -143,11 +143,27 @@ def _open_log(path: str | None):
         raise InstanceError("--log", f"cannot write {path}: {exc.strerror}") from None
 
 
+def _work_limit(ctx, param, value: str) -> float | str | None:
+    """``--work-limit``: ``auto`` (solve's default), ``none`` (None) or a positive number."""
+    text = value.strip().lower()
+    if text in ("auto", "none"):
+        return None if text == "none" else "auto"
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not (0.01 <= number <= 1e9):
+        raise click.BadParameter(f"{value!r} is not auto, none or a number of deterministic seconds (0.01 or more)")
+    return number
+
+
 #: ``--work-limit`` of solve, batch and whatif
 WORK_LIMIT_OPTION = click.option(
-    "--work-limit", type=click.FloatRange(min=0.01), default=None,
-    help="A budget of CP-SAT deterministic seconds (machine-independent work) per solve: a run that ends by it "
-         "is reproducible, the same roster for the same instance, seed and workers; --time-limit stays a cap.")
+    "--work-limit", default="auto", show_default=True, callback=_work_limit,
+    help="Search budget in CP-SAT deterministic seconds (machine-independent work) per solve. auto: derived "
+         "from --time-limit, so that on a 2-core machine like the reference one the budget ends the search "
+         "and the same instance, seed and workers give the same roster; a number: that budget; none: search "
+         "until --time-limit (every second used, not reproducible). --time-limit is always a cap.")
 
 OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, or a comma list of xlsx "
                 "(roster.xlsx), sheets (duty-sheets.html), calendars (calendars/*.ics), report (report.html).")
@@ -189,7 +205,7 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
             result, summary, report, gaps = solve_to_folder(
                 inst, out, outputs=outputs, time_limit=time_limit - (time.monotonic() - started), workers=workers,
                 seed=seed, lexicographic=lexicographic, strategy=strategy, work_limit=work_limit,
-                on_progress=view.update)
+                nominal_time=time_limit, on_progress=view.update)
             view.finish(status=result.status, reproducible=summary["reproducible"],
                         objective=round(result.objective, 6),
                         bound=round(result.best_bound, 6), gap=round(result.gap, 6), valid=report.ok,

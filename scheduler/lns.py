@@ -38,6 +38,12 @@ COVER_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.75}
 #: sub-models up to this many free variables are solved by the default search instead, which
 #: usually proves them optimal well within the same deterministic time
 SMALL_SUB_MODEL = 2_000
+#: a model of one sub-solve's wall time from deterministic quantities only (its CP-SAT
+#: deterministic seconds and its model's variables), fitted on this 2-core machine (ten schools
+#: and district-bincheng, one worker: wall = 0.05 + 1.8 x deterministic s + 26 us x variables). A
+#: budget in these modelled seconds (``improve(seconds=)``) stops the search at the same point on
+#: every run, near the same wall time as the clock would
+ATTEMPT_SECONDS, SECONDS_PER_WORK, SECONDS_PER_VARIABLE = 0.05, 1.8, 26e-6
 
 
 @dataclass
@@ -50,6 +56,8 @@ class LnsStats:
     history: list[tuple[float, float]] = field(default_factory=list)  # (elapsed, cumulative delta)
     #: deterministic time of the sub-solves (CP-SAT's count of work, about seconds)
     work: float = 0.0
+    #: modelled seconds of the sub-solves (two at once count the longer)
+    seconds: float = 0.0
 
     @property
     def reproducible(self) -> bool:
@@ -60,9 +68,10 @@ class LnsStats:
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
              time_left: float, work_left: float = math.inf,
-             ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float] | None:
+             ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float, float] | None:
     """Solve one neighbourhood within ``work_left`` deterministic seconds (and ``time_left`` wall
-    seconds); returns (sub, new local pairs on free duties, delta, interrupted, work used)."""
+    seconds); returns (sub, new local pairs on free duties, delta, interrupted, work used, modelled
+    seconds)."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
@@ -71,6 +80,10 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
         return {**params, "max_deterministic_time": max(0.01, min(params["max_deterministic_time"], work_left))}
 
     rm = RosterModel(sub.problem, with_cuts=False)  # a local search: the bound is not its job
+    size = len(rm.model.proto.variables)
+
+    def modelled(work: float) -> float:
+        return ATTEMPT_SECONDS + SECONDS_PER_WORK * work + SECONDS_PER_VARIABLE * size
     local_d = {g: i for i, g in enumerate(sub.duties)}
     current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d]
     values = rm.values_of(current)
@@ -82,7 +95,7 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
         values, status, used = rm.coverage_search(values, time_limit=max(0.05, time_left), workers=1, seed=seed,
                                                   extra=capped(COVER_PARAMETERS))
         if status == "interrupted":
-            return sub, [], 0.0, True, used
+            return sub, [], 0.0, True, used, modelled(used)
         work_left -= used
         rm.add_hint(values)
         params = SUB_PARAMETERS
@@ -94,9 +107,9 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     final = raw.values if raw.values is not None else values
     after, _ = rm.evaluate(list(final))
     if after >= before - 1e-9:
-        return sub, [], 0.0, interrupted, used
+        return sub, [], 0.0, interrupted, used, modelled(used)
     pairs = [(p, d) for p, d in rm.assignments(final) if d in sub.free]
-    return sub, pairs, after - before, interrupted, used
+    return sub, pairs, after - before, interrupted, used, modelled(used)
 
 
 def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[int]]) -> None:
@@ -110,11 +123,12 @@ def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[
 
 def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, workers: int = 1, seed: int = 0,
             max_rounds: int = 20, on_progress: Callable[[float, float], None] | None = None,
-            work: float = math.inf) -> tuple[list[tuple[int, int]], LnsStats]:
+            work: float = math.inf, seconds: float = math.inf) -> tuple[list[tuple[int, int]], LnsStats]:
     """Improve a valid roster until no neighbourhood improves, ``max_rounds``, the ``work`` budget
-    (deterministic seconds of the sub-solves) or the wall-clock ``deadline``, whichever comes
-    first. Everything but the deadline is a function of the input, the seed and ``workers``: a run
-    that ends by the work budget is reproducible (``LnsStats.reproducible``)."""
+    (deterministic seconds of the sub-solves), the ``seconds`` budget (modelled seconds: see
+    :data:`SECONDS_PER_WORK`; two sub-solves at once count the longer) or the wall-clock
+    ``deadline``, whichever comes first. Everything but the deadline is a function of the input,
+    the seed and ``workers``: a run that ends by a budget is reproducible (``LnsStats.reproducible``)."""
     start = time.monotonic()
     roster: dict[int, set[int]] = {}
     for p, d in pairs:
@@ -142,7 +156,7 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                 if stop.is_set():
                     stats.stopped_by = "interrupted"
                     return _pairs(roster), stats
-                if stats.work >= work:
+                if stats.work >= work or stats.seconds >= seconds:
                     stats.stopped_by = "work_limit"
                     return _pairs(roster), stats
                 if time.monotonic() >= deadline:
@@ -161,6 +175,7 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                     outcomes = [f.result() for f in futures]
                 else:
                     outcomes = [_attempt(problem, batch[0], roster, seeds[0], left, budget)]
+                stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
                 for out in outcomes:
                     if out is not None and out[3]:
                         stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM

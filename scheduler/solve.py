@@ -17,7 +17,7 @@ from fractions import Fraction
 from models import Instance
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
-from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, RawOutcome, run, sum_le
+from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, RawOutcome, run, run_parallel, sum_le
 from scheduler.duties import Problem, expand
 from scheduler.greedy import greedy_roster
 
@@ -58,6 +58,15 @@ FULL_MODEL_MAX_PAIRS = 40_000
 #: 10 s), but slow its search on larger models (ten schools, 22,264 pairs: 52,879 against 49,347
 #: at 30 s), whose bound comes from the aggregated relaxation anyway (it has the same cut)
 CUTS_MAX_PAIRS = 10_000
+#: ``work_limit="auto"``: each stage's budget is its rate here times its share of the time limit,
+#: so that on the reference 2-core machine the budget, not the clock, ends the search and the run
+#: is reproducible. ``lns_seconds``: modelled seconds of the neighbourhood search per second
+#: (scheduler.lns.SECONDS_PER_WORK); ``local_search`` and ``tree_search``: CP-SAT deterministic
+#: seconds per second of its local search on one worker (one school, 10 s at 0.8: every stage done
+#: in 8.1 s) and of its tree search on one worker beside it (ten schools: 1.96 in 4.3 s)
+AUTO_WORK_RATE = {"lns_seconds": 0.75, "local_search": 0.7, "tree_search": 0.3}
+#: CP-SAT's local search alone (violation local search / feasibility jump), deterministic on one worker
+LOCAL_SEARCH = {"use_ls_only": True}
 
 
 def lower_bound(problem: Problem) -> float:
@@ -123,7 +132,8 @@ def solve(
     polish: float = 1 / 3,
     cover: float = 0.5,
     reserve: float = 0.0,
-    work_limit: float | None = None,
+    work_limit: float | str | None = "auto",
+    nominal_time: float | None = None,
 ) -> Result:
     """Solve an instance; see the module docstring.
 
@@ -137,15 +147,23 @@ def solve(
     human outputs); the search ends that much earlier.
 
     ``work_limit``: a budget of CP-SAT deterministic seconds (a count of work, machine-independent)
-    shared by the stages as the time is; CP-SAT runs with ``interleave_search`` when ``workers`` > 1.
-    A run that ends by this budget, not by ``time_limit`` (still a wall-clock cap) or a signal, is
+    shared by the stages; ``"auto"`` (the default) derives it from ``time_limit`` by the rates of
+    :data:`AUTO_WORK_RATE`, measured on the reference 2-core machine so that the budget, not the
+    clock, ends the search there; None searches until the clock (every second used, not
+    reproducible). With a budget every search is a single-worker CP-SAT run on a deterministic
+    budget (the full model's last stage runs a local search and a tree search side by side), so
+    a run that ends by its budget, not by ``time_limit`` (still a wall-clock cap) or a signal, is
     reproducible: the same instance, seed and workers give the same roster
-    (``settings["reproducible"]``)."""
+    (``settings["reproducible"]``). ``nominal_time``: the time limit the ``"auto"`` budget is
+    derived from when ``time_limit`` is what is left of it after the caller's start-up."""
     t0 = time.monotonic()
     problem = expand(instance)
     # keep time to check, explain and write the roster after the search
     budget = time_limit
     time_limit = max(0.5, time_limit - (0.5 + 1e-5 * problem.pairs) - reserve)
+    # the time an "auto" work budget is derived from: the caller's nominal limit, less the same
+    # reserves (a command's start-up time, which varies, must not change the budget)
+    work_time = max(0.5, (budget if nominal_time is None else nominal_time) - (0.5 + 1e-5 * problem.pairs) - reserve)
     # the relaxation's LP: a plan (people per unit, role and school peak) that guides the greedy
     # roster (district: greedy objective 1.71M -> 1.59M), then, with its cuts, a lower bound
     lp = RelaxationLP(problem)
@@ -163,9 +181,10 @@ def solve(
 
     if strategy == "auto":
         strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
+    budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover)
     if strategy == "lns":
         result = _solve_lns(problem, greedy, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
-                            emit=emit, work_limit=work_limit)
+                            emit=emit, work_limit=work_limit, budgets=budgets)
         result.settings["time_limit"] = budget
         result.first_solution_time = first_roster
         return result
@@ -177,22 +196,19 @@ def solve(
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
     interrupted = False
-    # deterministic seconds per stage: fixed shares of the budget (a stage may overrun its share a
+    # with a budget each stage has its own share of deterministic seconds (a stage may overrun it a
     # little, CP-SAT's deterministic time advancing in steps; the next stage's share does not shrink)
-    work = math.inf if work_limit is None else work_limit
     clock_cut = False  # a stage was ended by the wall clock: the run is not reproducible
-    if work_limit is not None:
-        solver_params = {**(solver_params or {}), "interleave_search": workers > 1}
     if not lexicographic and polish > 0:
         # primal first: neighbourhood search from the greedy roster, then the full model from there
         from scheduler.lns import improve
 
         share = polish * max(0.0, time_limit - (time.monotonic() - t0))
-        lns_deadline = t0 + time_limit if work_limit is not None else time.monotonic() + share
+        lns_deadline = t0 + time_limit if budgets else time.monotonic() + share
         pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed,
                                    on_progress=lambda _el, delta: emit("polish", greedy_objective + delta, floor),
-                                   work=polish * work)
-        work *= 1 - polish
+                                   work=(budgets or {}).get("polish_work") or math.inf,
+                                   seconds=(budgets or {}).get("polish_seconds") or math.inf)
         clock_cut |= lns_stats.stopped_by == "time_limit"
         better = rm.values_of(pairs)
         if rm.evaluate(list(better))[0] <= greedy_objective:
@@ -201,11 +217,16 @@ def solve(
     rm.add_hint(hint)
     trace: list[Progress] = []
     if not lexicographic and not interrupted and cover > 0:
+        # with a budget: CP-SAT's local search, one worker (deterministic; ten schools: 48,508 in
+        # 12.8 s against 49,020 from the clock-bound 2-worker search in 30 s)
+        from scheduler.lns import SMALL_SUB_MODEL
+
+        small = rm.xv.count <= SMALL_SUB_MODEL  # the default search proves these (as in scheduler.lns)
         staged, interrupted, _used, cut = _coverage_stage(
-            rm, hint, t0, time_limit, cover, workers, seed, solver_params,
+            rm, hint, t0, time_limit, cover, 1 if budgets else workers, seed,
+            {**(solver_params or {}), **({} if small else LOCAL_SEARCH)} if budgets else solver_params,
             on_progress=(lambda p: emit("coverage", p.objective / rm.weight_scale, 0.0)) if on_progress else None,
-            work=None if work_limit is None else cover * work)
-        work *= 1 - cover
+            work=budgets["cover"] if budgets else None)
         clock_cut |= cut
         if staged is not hint:
             hint, hint_source = staged, "cp-sat"
@@ -214,13 +235,17 @@ def solve(
 
     scale = rm.weight_scale
     remaining = max(0.5, time_limit - (time.monotonic() - t0))
+    work = budgets["full"] if budgets else None
+    if budgets and lexicographic:
+        solver_params = {**(solver_params or {}), "interleave_search": workers > 1}
     if lexicographic:
         first = [p.var for p in rm.book.penalties if p.rule == "shortfall"]
         rm.model.minimize(sum(first) if first else 0)
+        half = None if work is None else work / 2
         stage1 = run(rm.model, time_limit=remaining / 2, workers=workers, seed=seed,
-                     extra=_with_work(solver_params, None if work_limit is None else work / 2))
-        clock_cut |= _cut_by_clock(stage1, None if work_limit is None else work / 2)
-        work /= 2
+                     extra=_with_work(solver_params, half))
+        clock_cut |= _cut_by_clock(stage1, half)
+        work = half
         trace += stage1.trace
         if stage1.values is not None:
             best = round(stage1.objective)
@@ -229,18 +254,19 @@ def solve(
             rm.add_hint(hint)
         rm.model.minimize(rm.objective.expr())
         remaining = max(0.5, time_limit - (time.monotonic() - t0))
-    raw = RawOutcome("interrupted", list(hint), None, floor * scale, 0.0, None) if interrupted else run(
-        rm.model,
-        time_limit=remaining,
-        workers=workers,
-        seed=seed,
-        on_progress=(lambda p: emit("search", p.objective / scale, max(p.bound / scale, floor)))
-        if on_progress and not lexicographic
-        else (lambda p: emit("search", p.objective / scale, p.bound / scale)) if on_progress else None,
-        extra=_with_work(solver_params, None if work_limit is None else work),
-    )
-    if not interrupted:
-        clock_cut |= _cut_by_clock(raw, None if work_limit is None else work)
+    search_progress = ((lambda p: emit("search", p.objective / scale, max(p.bound / scale, floor)))
+                       if on_progress and not lexicographic
+                       else (lambda p: emit("search", p.objective / scale, p.bound / scale)) if on_progress else None)
+    if interrupted:
+        raw = RawOutcome("interrupted", list(hint), None, floor * scale, 0.0, None)
+    elif budgets and not lexicographic:
+        raw, cut = _last_stage(rm, remaining, workers, seed, solver_params, work, budgets["tree"], search_progress,
+                               stop_at=floor * scale if floor > 0 else None)
+        clock_cut |= cut
+    else:
+        raw = run(rm.model, time_limit=remaining, workers=workers, seed=seed, on_progress=search_progress,
+                  extra=_with_work(solver_params, work))
+        clock_cut |= _cut_by_clock(raw, work)
     solve_time = time.monotonic() - t1
     trace += raw.trace
     if interrupted:
@@ -258,7 +284,7 @@ def solve(
         bound = max(bound, relaxed)
     status = raw.status
     if status == "unknown":  # the last stage found nothing better in its budget: the roster is the hint's
-        status = "work_limit" if work_limit is not None and not clock_cut else "time_limit"
+        status = "work_limit" if budgets and not clock_cut else "time_limit"
     return Result(
         status=status,
         objective=objective,
@@ -284,11 +310,88 @@ def solve(
             "ortools_version": ORTOOLS_VERSION,
             "parameters": raw.parameters,
             "work_limit": work_limit,
+            "work_budgets": budgets,
             "reproducible": raw.status == "optimal" or (
-                work_limit is not None and not clock_cut and raw.status != "interrupted"),
+                budgets is not None and not clock_cut and raw.status != "interrupted"),
         },
         trace=trace,
     )
+
+
+def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: str, lexicographic: bool,
+                  polish: float, cover: float) -> dict[str, float | None] | None:
+    """The budget of each stage (None: the clock alone). A number: deterministic seconds, split in
+    the stages' shares. ``"auto"``: the neighbourhood search by modelled seconds
+    (``scheduler.lns.SECONDS_PER_WORK``), the CP-SAT stages by deterministic seconds, each its rate
+    in :data:`AUTO_WORK_RATE` times its share of ``time_limit``."""
+    if work_limit is None:
+        return None
+    if lexicographic:
+        polish = cover = 0.0
+    auto = work_limit == "auto"
+    if strategy == "lns":
+        return {"lns_work": None if auto else float(work_limit),
+                "lns_seconds": round(AUTO_WORK_RATE["lns_seconds"] * time_limit, 3) if auto else None}
+    if auto:
+        last = (1 - cover) * (1 - polish) * time_limit
+        budgets = {"polish_work": None, "polish_seconds": AUTO_WORK_RATE["lns_seconds"] * polish * time_limit,
+                   "cover": AUTO_WORK_RATE["local_search"] * cover * (1 - polish) * time_limit,
+                   "full": AUTO_WORK_RATE["local_search"] * last, "tree": AUTO_WORK_RATE["tree_search"] * last}
+    else:
+        w = float(work_limit)
+        p = polish * w
+        c = cover * (w - p)
+        budgets = {"polish_work": p, "polish_seconds": None, "cover": c, "full": w - p - c, "tree": w - p - c}
+    # "full": the last stage's local search (or the whole last stage), "tree": its tree search
+    return {k: None if v is None else round(v, 3) for k, v in budgets.items()}
+
+
+def _last_stage(rm: RosterModel, time_limit: float, workers: int, seed: int, params: dict | None, work: float,
+                tree_work: float, on_progress: Callable[[Progress], None] | None,
+                stop_at: float | None = None) -> tuple[RawOutcome, bool]:
+    """The full model on a work budget: CP-SAT's tree search (the bound, and a proof of optimality;
+    it has the cuts) and its local search (the roster) side by side, one worker each (the tree
+    search gets the workers beyond two, interleaved); one worker: the tree search, then, unless it
+    proved the optimum, the local search from its roster with half of its budget. ``stop_at``: a
+    proven floor (scaled); a roster reaching it ends a search as optimal. Returns the outcome (the tree search's
+    when it proves the optimum, else the better roster; its bound is the tree search's) and whether
+    the clock cut a search short. Every choice depends on the searches' results only. ``work`` and
+    ``tree_work``: the two searches' budgets."""
+    tree = {**(params or {}), "max_deterministic_time": max(0.01, tree_work)}
+    local = {**(params or {}), **LOCAL_SEARCH, "max_deterministic_time": max(0.01, work)}
+    if workers > 2:
+        tree["interleave_search"] = True
+    if workers >= 2:
+        outcomes = run_parallel(rm.model, [(max(1, workers - 1), tree), (1, local)], time_limit=time_limit,
+                                seed=seed, on_progress=on_progress, stop_at=stop_at)
+    else:
+        # the tree search first: on a small model it proves the optimum, and nothing is left to do
+        start = time.monotonic()
+        first = run(rm.model, time_limit=time_limit, workers=1, seed=seed, on_progress=on_progress, extra=tree,
+                    stop_at=stop_at)
+        if first.status in ("optimal", "infeasible", "interrupted"):
+            return first, False
+        if first.values is not None:
+            rm.add_hint(rm.values_of(rm.assignments(first.values)))
+        local["max_deterministic_time"] = max(0.01, work / 2)
+        left = max(0.1, time_limit - (time.monotonic() - start))
+        outcomes = [first, run(rm.model, time_limit=left, workers=1, seed=seed, on_progress=on_progress,
+                               extra=local, stop_at=stop_at)]
+    tree_out = outcomes[0]
+    if tree_out.status == "optimal":
+        chosen, cut = tree_out, False
+    else:
+        found = [o for o in outcomes if o.values is not None]
+        chosen = min(found, key=lambda o: o.objective) if found else tree_out
+        cut = any(_cut_by_clock(o, o.parameters.get("max_deterministic_time")) for o in outcomes
+                  if o.status != "interrupted")
+    bound = tree_out.bound if tree_out.status != "infeasible" else chosen.bound
+    trace = sorted((p for o in outcomes for p in o.trace), key=lambda p: p.elapsed)
+    raw = RawOutcome(chosen.status, chosen.values, chosen.objective, bound, max(o.wall_time for o in outcomes),
+                     min((o.first_solution_time for o in outcomes if o.first_solution_time is not None), default=None),
+                     trace, {"tree_search": tree_out.parameters, "local_search": outcomes[1].parameters},
+                     sum(o.deterministic_time for o in outcomes))
+    return raw, cut
 
 
 def _with_work(params: dict | None, work: float | None) -> dict | None:
@@ -321,7 +424,7 @@ def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: flo
 
 def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, bound: float, *,
                time_limit: float, workers: int, seed: int, emit: Callable[[str, float, float], None],
-               work_limit: float | None = None) -> Result:
+               work_limit: float | str | None = None, budgets: dict | None = None) -> Result:
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
     objective plus every accepted sub-model change (each exact); ``bound`` is the proven floor."""
     from scheduler.check import check_rows
@@ -335,7 +438,8 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, bound
     emit("greedy", start_obj, bound)
     pairs, stats = improve(problem, greedy, deadline=t0 + time_limit, workers=workers, seed=seed,
                            on_progress=lambda _elapsed, delta: emit("lns", start_obj + delta, bound),
-                           work=math.inf if work_limit is None else work_limit)
+                           work=(budgets or {}).get("lns_work") or math.inf,
+                           seconds=(budgets or {}).get("lns_seconds") or math.inf)
     objective = start_obj + stats.delta
     solve_time = time.monotonic() - t1
     return Result(
@@ -363,8 +467,10 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, bound
             "ortools_version": ORTOOLS_VERSION,
             "parameters": {"coverage_stage": COVER_PARAMETERS, "full_stage": SUB_PARAMETERS, "num_workers": 1},
             "lns": {"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
-                    "stopped_by": stats.stopped_by, "work": round(stats.work, 3)},
+                    "stopped_by": stats.stopped_by, "work": round(stats.work, 3),
+                    "modelled_seconds": round(stats.seconds, 3)},
             "work_limit": work_limit,
+            "work_budgets": budgets,
             "reproducible": stats.reproducible,
         },
     )

@@ -542,7 +542,7 @@ def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed,
     """Solve INSTANCE and each variant in SCENARIOS; compare KPIs side by side and explain them."""
     started = time.monotonic()
     options = {"time_limit": time_limit, "workers": workers, "seed": seed}
-    if work_limit is not None:
+    if work_limit != "auto":  # auto is solve's default
         options["work_limit"] = work_limit
     echo = None if quiet else (lambda line: click.echo(line, err=True))
     try:

@@ -1,6 +1,7 @@
-"""Determinism (issue 6 item 3): with a work budget (``--work-limit``, CP-SAT deterministic
-seconds) the same instance, seed and worker count give byte-identical roster files, in both
-strategies; a run cut by the wall clock says it is not reproducible."""
+"""Determinism (issue 6 item 3): the same instance, seed and worker count give byte-identical
+roster files, by default (``--work-limit auto``: a budget of CP-SAT deterministic seconds derived
+from the time limit) and with a given budget, in both strategies; a run cut by the wall clock
+(``--work-limit none``) says it is not reproducible."""
 
 from __future__ import annotations
 
@@ -51,18 +52,41 @@ def test_same_seed_workers_and_work_budget_same_files(ten, tmp_path, strategy):
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(*cals, strict=True))
 
 
+@pytest.mark.parametrize("strategy", ["full", "lns"])
+def test_by_default_same_seed_and_workers_same_files(ten, tmp_path, strategy):
+    """No option: the budget is derived from --time-limit (not from the clock's reading)."""
+    outs = [tmp_path / "a", tmp_path / "b"]
+    summaries = [_solve(ten, out, "--strategy", strategy, "--time-limit", "12") for out in outs]
+    for s in summaries:
+        assert s["reproducible"] is True and s["work_limit"] == "auto", s
+        assert s["status"] in ("work_limit", "optimal", "feasible"), s["status"]
+    assert summaries[0]["work_limit"] == summaries[1]["work_limit"]
+    assert summaries[0]["objective"] == summaries[1]["objective"]
+    for name in FILES:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
 def test_a_run_cut_by_the_clock_says_so(ten, tmp_path):
-    s = _solve(ten, tmp_path / "o", "--strategy", "lns", "--time-limit", "3")
+    s = _solve(ten, tmp_path / "o", "--strategy", "lns", "--time-limit", "3", "--work-limit", "none")
     assert s["status"] == "time_limit" and s["reproducible"] is False and s["work_limit"] is None
 
 
-def test_batch_with_a_work_budget_is_reproducible(tmp_path):
+def test_bad_work_limit_is_one_line(ten, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(ten), "-o", str(tmp_path / "o"),
+                        "--work-limit", "soon"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "--work-limit" in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("budget", [["--work-limit", "1.5", "--time-limit", "60"], ["--time-limit", "8"]],
+                         ids=["given", "default"])
+def test_batch_is_reproducible(tmp_path, budget):
     city = tmp_path / "city.json"
     city.write_text(json.dumps(generate("city", 0, schools=6)))
     rosters = []
     for name in ("a", "b"):
         out = tmp_path / name
-        r = CliRunner().invoke(main, ["batch", str(city), "-o", str(out), "--work-limit", "1.5", "--time-limit", "60",
+        r = CliRunner().invoke(main, ["batch", str(city), "-o", str(out), *budget,
                                       "--jobs", "2", "--outputs", "none", "--quiet"])
         assert r.exit_code == 0, r.output
         assert CliRunner().invoke(main, ["check", str(city), str(out)]).exit_code == 0

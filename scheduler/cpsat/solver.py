@@ -88,25 +88,48 @@ def run(
 
     ``stop_at``: a proven lower bound on the objective (the caller's); a solution reaching it ends
     the search with status ``optimal``."""
-    solver = parameters(time_limit, workers, seed, **(extra or {}))
+    return run_parallel(model, [(workers, extra)], time_limit=time_limit, seed=seed, on_progress=on_progress,
+                        stop_at=stop_at)[0]
+
+
+def run_parallel(
+    model: cp_model.CpModel,
+    searches: list[tuple[int, dict | None]],
+    *,
+    time_limit: float,
+    seed: int,
+    on_progress: Callable[[Progress], None] | None = None,
+    stop_at: float | None = None,
+) -> list[RawOutcome]:
+    """Several independent searches of one model at once, each ``(workers, parameters)``, in
+    threads (CP-SAT releases the GIL); Ctrl-C or SIGTERM stops them all.
+
+    A search that proves the optimum (or reaches ``stop_at``) stops the searches listed after it,
+    never those before, so with single-worker searches on deterministic budgets the outcome of the
+    first optimal search, or of every search when none is, does not depend on timing."""
     start = time.monotonic()
-    callback = _Callback(start, on_progress, stop_at)
-    box: dict = {}
+    solvers = [parameters(time_limit, w, seed, **(extra or {})) for w, extra in searches]
+    callbacks = [_Callback(start, on_progress, stop_at) for _ in searches]
+    boxes: list[dict] = [{} for _ in searches]
     interrupted = threading.Event()
 
-    def work() -> None:
+    def work(i: int) -> None:
         try:
-            box["status"] = solver.solve(model, callback)
+            boxes[i]["status"] = solvers[i].solve(model, callbacks[i])
+            if boxes[i]["status"] == cp_model.OPTIMAL or callbacks[i].reached:
+                for later in solvers[i + 1:]:
+                    later.stop_search()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = exc
+            boxes[i]["error"] = exc
 
-    thread = threading.Thread(target=work, name="cp-sat", daemon=True)
+    threads = [threading.Thread(target=work, args=(i,), name=f"cp-sat-{i}", daemon=True) for i in range(len(searches))]
     previous = {}
     in_main = threading.current_thread() is threading.main_thread()
 
     def stop(signum, frame):
         interrupted.set()
-        solver.stop_search()
+        for solver in solvers:
+            solver.stop_search()
         outer = previous.get(signum)
         if callable(outer) and outer is not signal.default_int_handler:
             outer(signum, frame)  # e.g. a batch's "stop" flag: the whole run stops, not this solve only
@@ -115,16 +138,24 @@ def run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, stop)
     try:
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.1)
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.1)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if "error" in box:
-        raise box["error"]
-    status = box["status"]
+    for box in boxes:
+        if "error" in box:
+            raise box["error"]
     wall = time.monotonic() - start
+    return [_outcome(solver, box["status"], callback, extra, wall, time_limit, interrupted.is_set())
+            for solver, box, callback, (_, extra) in zip(solvers, boxes, callbacks, searches)]
+
+
+def _outcome(solver: cp_model.CpSolver, status, callback: _Callback, extra: dict | None, wall: float,
+             time_limit: float, interrupted: bool) -> RawOutcome:
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     if status == cp_model.OPTIMAL or (has_solution and callback.reached):
         name = "optimal"
@@ -132,7 +163,7 @@ def run(
         name = "infeasible"
     elif status == cp_model.MODEL_INVALID:
         name = "model_invalid"
-    elif interrupted.is_set():
+    elif interrupted:
         name = "interrupted"
     elif has_solution and "max_deterministic_time" in (extra or {}) and (
             solver.response_proto.deterministic_time >= 0.99 * extra["max_deterministic_time"]):
