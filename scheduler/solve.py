@@ -61,9 +61,10 @@ CUTS_MAX_PAIRS = 10_000
 #: ``work_limit="auto"``: each stage's budget is its rate here times its share of the time limit,
 #: so that on the reference 2-core machine the budget, not the clock, ends the search and the run
 #: is reproducible. ``lns_seconds``: modelled seconds of the neighbourhood search per second
-#: (scheduler.lns.SECONDS_PER_WORK); ``local_search`` and ``tree_search``: CP-SAT deterministic
-#: seconds per second of its local search on one worker (one school, 10 s at 0.8: every stage done
-#: in 8.1 s) and of its tree search on one worker beside it (ten schools: 1.96 in 4.3 s)
+#: (scheduler.lns.SECONDS_PER_WORK; district-bincheng, 60 s: 45.4 modelled in about 50 s);
+#: ``local_search`` and ``tree_search``: CP-SAT deterministic seconds per second of its local
+#: search on one worker and of its tree search on one worker beside it (ten schools, 12 s: 3.07 in
+#: 3.1 s and 1.96 in 4.3 s). One school, 10 s: done in 5.6 s; ten schools, 30 s: in 17.5 s
 AUTO_WORK_RATE = {"lns_seconds": 0.75, "local_search": 0.7, "tree_search": 0.3}
 #: CP-SAT's local search alone (violation local search / feasibility jump), deterministic on one worker
 LOCAL_SEARCH = {"use_ls_only": True}
@@ -170,8 +171,11 @@ def solve(
     relaxed, plan = lp.plan()
     greedy = greedy_roster(problem, plan)
     first_roster = time.monotonic() - t0  # the greedy roster is valid: the first roster to return
-    relaxed = lp.bound() or relaxed
-    del lp
+    if strategy == "auto":
+        strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
+    if strategy != "lns":  # the full model's search uses the bound (progress, a floor to stop at)
+        relaxed = lp.bound() or relaxed
+        del lp
     floor = max(relaxed or 0.0, lower_bound(problem))  # a proven lower bound, whichever is higher
 
     def emit(stage: str, objective: float, bound: float) -> None:
@@ -179,12 +183,17 @@ def solve(
         if on_progress is not None:
             on_progress(Progress(time.monotonic() - t0, objective, bound, stage))
 
-    if strategy == "auto":
-        strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover)
     if strategy == "lns":
         result = _solve_lns(problem, greedy, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
                             emit=emit, work_limit=work_limit, budgets=budgets)
+        # the neighbourhood search has no use for the bound: the LP with its cuts is solved after it
+        # (about 1 s on the district), for the report
+        better = lp.bound() if result.status != "interrupted" else None
+        if better is not None and better > result.best_bound:
+            result.best_bound = better
+            result.gap = relative_gap(result.objective, better)
+        result.wall_time = time.monotonic() - t0
         result.settings["time_limit"] = budget
         result.first_solution_time = first_roster
         return result
@@ -352,11 +361,11 @@ def _last_stage(rm: RosterModel, time_limit: float, workers: int, seed: int, par
     """The full model on a work budget: CP-SAT's tree search (the bound, and a proof of optimality;
     it has the cuts) and its local search (the roster) side by side, one worker each (the tree
     search gets the workers beyond two, interleaved); one worker: the tree search, then, unless it
-    proved the optimum, the local search from its roster with half of its budget. ``stop_at``: a
-    proven floor (scaled); a roster reaching it ends a search as optimal. Returns the outcome (the tree search's
-    when it proves the optimum, else the better roster; its bound is the tree search's) and whether
-    the clock cut a search short. Every choice depends on the searches' results only. ``work`` and
-    ``tree_work``: the two searches' budgets."""
+    proved the optimum, the local search from its roster with half of its budget. ``work`` and
+    ``tree_work``: the two searches' budgets; ``stop_at``: a proven floor (scaled), a roster
+    reaching it ends a search as optimal. Returns the outcome (the tree search's when it proves
+    the optimum, else the better roster; the bound is the tree search's) and whether the clock
+    cut a search short. Every choice depends on the searches' results only."""
     tree = {**(params or {}), "max_deterministic_time": max(0.01, tree_work)}
     local = {**(params or {}), **LOCAL_SEARCH, "max_deterministic_time": max(0.01, work)}
     if workers > 2:
