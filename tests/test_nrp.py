@@ -230,3 +230,42 @@ SECTION_COVER
     # a run of 2 touching the start is too short; an off run touching the end is exempt
     assert not evaluate(inst, {"A": ["D", "D", None, None, None, None, None]}).feasible
     assert evaluate(inst, {"A": ["D", "D", "D", None, None, None, None]}).feasible
+
+
+def test_open_ends_reading_model_and_evaluator_agree_by_brute_force():
+    """The ``open-ends`` reading (runs of working days touching either end exempt from
+    MinConsecutiveShifts): the model's optimum equals the brute-force optimum judged by the
+    evaluator under the same reading, on an instance where the boundary decides."""
+    from benchmarks.nrp.model import NrpModel
+
+    text = """SECTION_HORIZON
+7
+SECTION_SHIFTS
+D,60,
+SECTION_STAFF
+A,D=7,420,0,7,3,1,1
+SECTION_SHIFT_ON_REQUESTS
+A,0,D,10
+SECTION_SHIFT_OFF_REQUESTS
+A,1,D,4
+A,2,D,4
+SECTION_COVER
+0,D,0,1,1
+"""
+    inst = parse_instance(text, "tiny-open.txt")
+    results = {}
+    for reading in ("format", "open-ends"):
+        res = NrpModel(inst, reading).solve(time_limit=5, workers=1)
+        best = None
+        for mask in range(128):
+            sol = {"A": ["D" if mask >> d & 1 else None for d in range(7)]}
+            ev = evaluate(inst, sol, reading)
+            if ev.feasible and (best is None or ev.objective < best):
+                best = ev.objective
+        ev = evaluate(inst, res.solution, reading)
+        assert res.status == "optimal" and res.objective == best == ev.objective and ev.feasible, reading
+        results[reading] = best
+    # working day 0 alone (a run of 1 touching the start) is allowed only when the ends are open
+    assert evaluate(inst, {"A": ["D"] + [None] * 6}, "open-ends").feasible
+    assert not evaluate(inst, {"A": ["D"] + [None] * 6}).feasible
+    assert results["open-ends"] < results["format"]

@@ -51,8 +51,12 @@ def _runs(worked: Sequence[bool], value: bool) -> list[tuple[int, int]]:
     return out
 
 
-def evaluate(instance: Instance, solution: Solution) -> Evaluation:
-    """Objective (request and cover penalties) and every hard violation, in words."""
+def evaluate(instance: Instance, solution: Solution, reading: str = "format") -> Evaluation:
+    """Objective (request and cover penalties) and every hard violation, in words. ``reading``:
+    ``format`` (runs of working days touching either end of the horizon must meet
+    MinConsecutiveShifts too, as the shared FORMAT.md says) or ``open-ends`` (they are exempt)."""
+    if reading not in ("format", "open-ends"):
+        raise ValueError(f"unknown reading {reading!r}")
     H = instance.horizon
     shifts = instance.shift_by_id
     bad: list[str] = []
@@ -102,7 +106,8 @@ def evaluate(instance: Instance, solution: Solution) -> Evaluation:
             if length > p.max_consecutive_shifts:
                 bad.append(f"{p.id} days {start}-{start + length - 1}: {length} consecutive shifts, "
                            f"at most {p.max_consecutive_shifts}")
-            if length < p.min_consecutive_shifts:
+            if length < p.min_consecutive_shifts and not (
+                    reading == "open-ends" and (start == 0 or start + length == H)):
                 bad.append(f"{p.id} days {start}-{start + length - 1}: {length} consecutive shifts, "
                            f"at least {p.min_consecutive_shifts}")
         # runs of days off between two working days (runs touching either end are exempt)
@@ -169,8 +174,10 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Objective and hard violations of a solution.")
     ap.add_argument("instance")
     ap.add_argument("solution")
+    ap.add_argument("--reading", choices=["format", "open-ends"], default="format",
+                    help="runs of working days touching either end: held to MinConsecutiveShifts (format) or exempt")
     args = ap.parse_args(argv)
-    ev = evaluate(read_instance(args.instance), read_solution(args.solution))
+    ev = evaluate(read_instance(args.instance), read_solution(args.solution), args.reading)
     print(f"objective {ev.objective}  {ev.parts}")
     for v in ev.violations:
         print("HARD:", v)

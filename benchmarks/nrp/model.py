@@ -46,8 +46,17 @@ class NrpResult:
     trace: list[Progress] = field(default_factory=list)
 
 
+#: how runs of working days that touch day 0 or the last day meet ``MinConsecutiveShifts``:
+#: ``format`` as the shared FORMAT.md says (they must be long enough too), ``open-ends`` exempt
+#: (the reading of some published validators; see benchmarks/nrp/FORMAT.md)
+READINGS = ("format", "open-ends")
+
+
 class NrpModel:
-    def __init__(self, instance: Instance):
+    def __init__(self, instance: Instance, reading: str = "format"):
+        if reading not in READINGS:
+            raise ValueError(f"reading must be one of {READINGS}, not {reading!r}")
+        self.reading = reading
         self.instance = inst = instance
         self.model = m = cp_model.CpModel()
         self.book = TermBook(m)
@@ -95,8 +104,11 @@ class NrpModel:
                 for d in range(H - k):
                     m.add(sum(work[d:d + k + 1]) <= k)
             # min consecutive shifts: no run of l < min working days; outside the horizon is off
+            # ("format"), or runs touching either end are exempt ("open-ends")
             for length in range(1, min(p.min_consecutive_shifts, H + 1)):
                 for d in range(H - length + 1):
+                    if reading == "open-ends" and (d == 0 or d + length == H):
+                        continue
                     clause = [work[e].Not() for e in range(d, d + length)]
                     if d > 0:
                         clause.append(work[d - 1])
@@ -208,5 +220,5 @@ class NrpModel:
 
 
 def solve(instance: Instance, *, time_limit: float, workers: int = 2, seed: int = 0,
-          extra: dict | None = None) -> NrpResult:
-    return NrpModel(instance).solve(time_limit=time_limit, workers=workers, seed=seed, extra=extra)
+          extra: dict | None = None, reading: str = "format") -> NrpResult:
+    return NrpModel(instance, reading).solve(time_limit=time_limit, workers=workers, seed=seed, extra=extra)

@@ -1,7 +1,7 @@
 """Run the CP-SAT model on chosen Curtois & Qu instances and write a results table.
 
     python -m benchmarks.nrp.run --instances 1-5 --time-limit 60 [--workers 2] [--seed 0]
-                                 [--out benchmarks/nrp/results] [--data DIR]
+                                 [--reading format|open-ends] [--out benchmarks/nrp/results] [--data DIR]
 
 Writes ``<out>/InstanceN.json`` (figures and the roster) per instance and ``<out>/results.md``
 (rebuilt from every ``Instance*.json`` in the folder). Every roster is re-checked by the
@@ -49,10 +49,11 @@ def best_known(data_dir: Path) -> dict[int, tuple[int, int]]:
     return out
 
 
-def run_one(number: int, *, time_limit: float, workers: int, seed: int, data_dir: Path, out: Path) -> dict:
+def run_one(number: int, *, time_limit: float, workers: int, seed: int, data_dir: Path, out: Path,
+            reading: str = "format") -> dict:
     inst = read_instance(instance_path(number, data_dir))
     t0 = time.monotonic()
-    nm = NrpModel(inst)
+    nm = NrpModel(inst, reading)
     build = time.monotonic() - t0
     res = nm.solve(time_limit=time_limit, workers=workers, seed=seed)
     bk = best_known(data_dir).get(number)
@@ -71,10 +72,10 @@ def run_one(number: int, *, time_limit: float, workers: int, seed: int, data_dir
         "time_s": round(res.wall_time, 2),
         "build_s": round(build, 2),
         "first_solution_s": None if res.first_solution_time is None else round(res.first_solution_time, 2),
-        "time_limit": time_limit, "workers": workers, "seed": seed,
+        "time_limit": time_limit, "workers": workers, "seed": seed, "reading": reading,
     }
     if res.solution is not None:
-        ev = evaluate(inst, res.solution)
+        ev = evaluate(inst, res.solution, reading)
         record.update(evaluator_objective=ev.objective, evaluator_parts=ev.parts,
                       hard_violations=ev.violations,
                       evaluator_agrees=(not ev.violations and ev.objective == res.objective))
@@ -104,9 +105,9 @@ def table(out: Path) -> str:
         lines.append(f"| {r['instance']} | {f(r['objective'])} | {f(r['best_known'])} | "
                      f"{f(r['gap_to_best_known_pct'])} | {f(r['bound'])} | {f(r['time_s'])} | {r['status']} | "
                      f"{agrees} |")
-    settings = sorted({(r["time_limit"], r["workers"], r["seed"]) for r in recs})
+    settings = sorted({(r["time_limit"], r["workers"], r["seed"], r.get("reading", "format")) for r in recs})
     lines.append("")
-    lines.append("Settings (time limit s, workers, seed): " + ", ".join(str(s) for s in settings) + ".")
+    lines.append("Settings (time limit s, workers, seed, reading): " + ", ".join(str(s) for s in settings) + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reading", choices=["format", "open-ends"], default="format",
+                    help="runs of working days touching either end of the horizon: held to MinConsecutiveShifts "
+                         "as the shared FORMAT.md says (format), or exempt (open-ends)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--data", type=Path, default=None, help="folder of InstanceN.txt (default ../shared/benchdata/nrp)")
     args = ap.parse_args(argv)
@@ -123,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     bad = 0
     for n in parse_range(args.instances):
         r = run_one(n, time_limit=args.time_limit, workers=args.workers, seed=args.seed, data_dir=data_dir,
-                    out=args.out)
+                    out=args.out, reading=args.reading)
         bad += r.get("evaluator_agrees") is False
         print(f"Instance{n}: {r['status']} objective {r['objective']} (best known {r['best_known']}, "
               f"gap {r['gap_to_best_known_pct']}%) bound {r['bound']} in {r['time_s']} s; "
