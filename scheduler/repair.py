@@ -38,6 +38,9 @@ from scheduler.duties import Problem, expand
 
 #: the first stage's rules: the duties' own demand
 REPAIR_COVERAGE = ("shortfall", "police_shortfall", "skill_shortfall")
+#: the share of ``--time-limit`` the rounds' work budgets are derived from (reading, checking and
+#: writing take the rest); each stage's budget is scheduler.solve.AUTO_WORK_RATE times its share
+REPAIR_SEARCH_SHARE = 0.7
 
 CHANGE_COLUMNS = ("action", "reason", "date", "weekday", "peak", "school_id", "post_id", "route_id", "person_id",
                   "person_name", "role", "start", "end")
@@ -143,14 +146,19 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     rounds = [(sorted(first), 0.2), (sorted(first | _swaps(problem, first, standing) & free), 0.3), (sorted(free), 1.0)]
     new_pairs, stages = sorted(standing), []
     done_sets: list[list[int]] = []
+    # each round's work budget comes from the nominal time limit, not the clock (reproducible)
+    nominal_left = REPAIR_SEARCH_SHARE * time_limit
     for k, (duties, share) in enumerate(rounds):
         if not duties or duties in done_sets:
             continue
         done_sets.append(duties)
         left = max(0.5, time_limit - (time.monotonic() - t0))
+        nominal = share * nominal_left
+        nominal_left -= nominal
         new_pairs, done = _mend(problem, standing, set(duties), pin,
                                 _coverage_of(problem, inst0, rows0, set(duties), duty_of), start=new_pairs,
-                                last=k == len(rounds) - 1, time_limit=share * left, workers=workers, seed=seed)
+                                last=k == len(rounds) - 1, time_limit=share * left, workers=workers, seed=seed,
+                                work_seconds=nominal)
         stages += [{"round": k + 1, "free_duties": len(duties), **st} for st in done]
         if done and done[-1]["status"] == "interrupted":
             break
@@ -178,6 +186,9 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     summary = {
         "instance": inst.name,
         "status": stages[-1]["status"] if stages else "optimal",
+        # every stage ended by its work budget or proved its optimum: the same input, seed and
+        # workers give the same files
+        "reproducible": not any(st["clock_cut"] or st["status"] == "interrupted" for st in stages),
         "valid": report.ok,
         "violations": len(report.violations),
         "objective": report.objective,
@@ -270,10 +281,12 @@ def _coverage_of(problem: Problem, inst0, rows0: list[dict], free: set[int], dut
 
 def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin: dict[str, set[str]],
           published: dict[str, int], *, start: list[tuple[int, int]], last: bool,
-          time_limit: float, workers: int, seed: int) -> tuple[list[tuple[int, int]], list[dict]]:
+          time_limit: float, workers: int, seed: int,
+          work_seconds: float | None = None) -> tuple[list[tuple[int, int]], list[dict]]:
     """The stages on the sub-problem of ``free`` (changes counted against ``standing``, the search
     starting from ``start``; the full-objective stage only when ``last``); returns the whole
-    roster's pairs and a record per stage."""
+    roster's pairs and a record per stage. Each stage is :func:`scheduler.solve.search_on_budget`
+    with budgets from ``work_seconds`` (nominal seconds; None: the clock alone)."""
     if not free:
         return sorted(start), []
     from ortools.sat.python import cp_model
@@ -281,6 +294,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
     from scheduler.cpsat import RosterModel
     from scheduler.cpsat.solver import run
     from scheduler.decompose import restrict
+    from scheduler.solve import AUTO_WORK_RATE, search_on_budget
 
     roster: dict[int, set[int]] = {}
     for p, d in standing:
@@ -344,12 +358,18 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
         rm.add_hint(hint + [max(0, value("coverage", hint) - level)])  # the excess variable last
         rm.model.minimize(expr)
         limit = max(0.2, share * (deadline - time.monotonic()))
-        raw = run(rm.model, time_limit=limit, workers=workers, seed=seed)
+        if work_seconds is None:
+            raw, clock_cut = run(rm.model, time_limit=limit, workers=workers, seed=seed), True
+        else:
+            seconds = share * work_seconds
+            raw, clock_cut = search_on_budget(rm, limit, workers, seed, None,
+                                              AUTO_WORK_RATE["local_search"] * seconds,
+                                              AUTO_WORK_RATE["tree_search"] * seconds, None)
         if raw.values is not None:  # else no roster in time: the hint (valid) stands for this stage
             found = rm.values_of(rm.assignments(raw.values))[:len(hint)]
             if key(name, found) <= key(name, hint):
                 hint = found
-        record = {"stage": name, "status": raw.status, "seconds": round(raw.wall_time, 3)}
+        record = {"stage": name, "status": raw.status, "seconds": round(raw.wall_time, 3), "clock_cut": clock_cut}
         if name == "objective":
             record["value"] = value("objective", hint)
         else:

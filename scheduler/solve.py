@@ -269,7 +269,7 @@ def solve(
     if interrupted:
         raw = RawOutcome("interrupted", list(hint), None, floor * scale, 0.0, None)
     elif budgets and not lexicographic:
-        raw, cut = _last_stage(rm, remaining, workers, seed, solver_params, work, budgets["tree"], search_progress,
+        raw, cut = search_on_budget(rm, remaining, workers, seed, solver_params, work, budgets["tree"], search_progress,
                                stop_at=floor * scale if floor > 0 else None)
         clock_cut |= cut
     else:
@@ -355,10 +355,10 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
     return {k: None if v is None else round(v, 3) for k, v in budgets.items()}
 
 
-def _last_stage(rm: RosterModel, time_limit: float, workers: int, seed: int, params: dict | None, work: float,
+def search_on_budget(rm: RosterModel, time_limit: float, workers: int, seed: int, params: dict | None, work: float,
                 tree_work: float, on_progress: Callable[[Progress], None] | None,
                 stop_at: float | None = None) -> tuple[RawOutcome, bool]:
-    """The full model on a work budget: CP-SAT's tree search (the bound, and a proof of optimality;
+    """A model on a work budget (the full model's last stage; each repair stage): CP-SAT's tree search (the bound, and a proof of optimality;
     it has the cuts) and its local search (the roster) side by side, one worker each (the tree
     search gets the workers beyond two, interleaved); one worker: the tree search, then, unless it
     proved the optimum, the local search from its roster with half of its budget. ``work`` and

@@ -5,6 +5,7 @@ from the time limit) and with a given budget, in both strategies; a run cut by t
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -94,3 +95,21 @@ def test_batch_is_reproducible(tmp_path, budget):
         assert all(d["status"] in ("work_limit", "optimal", "feasible") for d in summary["per_district"])
         rosters.append((out / "roster.csv").read_bytes())
     assert rosters[0] == rosters[1]
+
+
+def test_repair_is_reproducible(ten, tmp_path):
+    """``repair`` budgets each stage by work as ``solve`` does: two runs, the same files."""
+    published = tmp_path / "published"
+    _solve(ten, published, "--time-limit", "12", "--outputs", "none")
+    rows = list(csv.DictReader((published / "roster.csv").open()))
+    absent = sorted({r["person_id"] for r in rows if r["role"] == "police"})[:2]
+    outs = [tmp_path / "r1", tmp_path / "r2"]
+    for out in outs:
+        r = subprocess.run([sys.executable, "-m", "scheduler", "repair", str(ten), str(published), "-o", str(out),
+                            "--workers", "2", "--time-limit", "20", *[a for p in absent for a in ("--absent", p)]],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["reproducible"] is True and summary["repair"]["changes"] > 0, summary["repair"]
+    for name in ("roster.csv", "gaps.csv", "changes.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
