@@ -55,9 +55,11 @@ def test_same_seed_workers_and_work_budget_same_files(ten, tmp_path, strategy):
 
 @pytest.mark.parametrize("strategy", ["full", "lns"])
 def test_by_default_same_seed_and_workers_same_files(ten, tmp_path, strategy):
-    """No option: the budget is derived from --time-limit (not from the clock's reading)."""
+    """No option: the budget is derived from --time-limit (not from the clock's reading). On this
+    machine, idle, the budget ends the run at about 78 % of 20 s (at 12 s, 90 %: too little margin
+    when another job shares the two cores)."""
     outs = [tmp_path / "a", tmp_path / "b"]
-    summaries = [_solve(ten, out, "--strategy", strategy, "--time-limit", "12") for out in outs]
+    summaries = [_solve(ten, out, "--strategy", strategy, "--time-limit", "20") for out in outs]
     for s in summaries:
         assert s["reproducible"] is True and s["work_limit"] == "auto", s
         assert s["status"] in ("work_limit", "optimal", "feasible"), s["status"]
