@@ -6,6 +6,7 @@ from the time limit) and with a given budget, in both strategies; a run cut by t
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from scheduler.cli import main
 from scheduler.generate import generate
+from scheduler.repair import changed_document
 
 FILES = ("roster.csv", "roster.json", "gaps.csv", "roster.xlsx", "duty-sheets.html")
 
@@ -113,5 +115,11 @@ def test_repair_is_reproducible(ten, tmp_path):
         assert r.returncode == 0, r.stderr
         summary = json.loads((out / "summary.json").read_text())
         assert summary["reproducible"] is True and summary["repair"]["changes"] > 0, summary["repair"]
+        # the validator, on the instance as changed by the absences
+        changed = tmp_path / "changed.json"
+        first = min(dt.date.fromisoformat(r["date"]) for r in rows)
+        changed.write_text(json.dumps(changed_document(yaml.safe_load(ten.read_text()), absent, first, []),
+                                      default=str))
+        assert CliRunner().invoke(main, ["check", str(changed), str(out)]).exit_code == 0
     for name in ("roster.csv", "gaps.csv", "changes.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
