@@ -281,18 +281,16 @@ def _coverage_of(problem: Problem, inst0, rows0: list[dict], free: set[int], dut
 
 def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin: dict[str, set[str]],
           published: dict[str, int], *, start: list[tuple[int, int]], last: bool,
-          time_limit: float, workers: int, seed: int,
-          work_seconds: float | None = None) -> tuple[list[tuple[int, int]], list[dict]]:
+          time_limit: float, workers: int, seed: int, work_seconds: float) -> tuple[list[tuple[int, int]], list[dict]]:
     """The stages on the sub-problem of ``free`` (changes counted against ``standing``, the search
     starting from ``start``; the full-objective stage only when ``last``); returns the whole
     roster's pairs and a record per stage. Each stage is :func:`scheduler.solve.search_on_budget`
-    with budgets from ``work_seconds`` (nominal seconds; None: the clock alone)."""
+    with budgets from ``work_seconds`` (nominal seconds, shared by the stages as the time is)."""
     if not free:
         return sorted(start), []
     from ortools.sat.python import cp_model
 
     from scheduler.cpsat import RosterModel
-    from scheduler.cpsat.solver import run
     from scheduler.decompose import restrict
     from scheduler.solve import AUTO_WORK_RATE, search_on_budget
 
@@ -358,13 +356,9 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
         rm.add_hint(hint + [max(0, value("coverage", hint) - level)])  # the excess variable last
         rm.model.minimize(expr)
         limit = max(0.2, share * (deadline - time.monotonic()))
-        if work_seconds is None:
-            raw, clock_cut = run(rm.model, time_limit=limit, workers=workers, seed=seed), True
-        else:
-            seconds = share * work_seconds
-            raw, clock_cut = search_on_budget(rm, limit, workers, seed, None,
-                                              AUTO_WORK_RATE["local_search"] * seconds,
-                                              AUTO_WORK_RATE["tree_search"] * seconds, None)
+        seconds = share * work_seconds
+        raw, clock_cut = search_on_budget(rm, limit, workers, seed, None, AUTO_WORK_RATE["local_search"] * seconds,
+                                          AUTO_WORK_RATE["tree_search"] * seconds, None)
         if raw.values is not None:  # else no roster in time: the hint (valid) stands for this stage
             found = rm.values_of(rm.assignments(raw.values))[:len(hint)]
             if key(name, found) <= key(name, hint):

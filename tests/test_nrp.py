@@ -193,6 +193,17 @@ def test_model_agrees_on_instance2_every_solution():
         assert raw >= exact
 
 
+def _brute_force_best(inst, reading: str = "format") -> int | None:
+    """The best objective over all 2^7 rosters of one person on a 7-day, one-shift instance, judged
+    by the evaluator."""
+    best = None
+    for mask in range(128):
+        ev = evaluate(inst, {"A": ["D" if mask >> d & 1 else None for d in range(7)]}, reading)
+        if ev.feasible and (best is None or ev.objective < best):
+            best = ev.objective
+    return best
+
+
 def test_model_agrees_on_boundary_rules():
     """A tiny instance where only the boundary readings decide: min 3 consecutive shifts with a run
     forced at the start, and off runs touching the ends exempt from min days off."""
@@ -216,12 +227,7 @@ SECTION_COVER
     res = NrpModel(inst).solve(time_limit=5, workers=1)
     _agree(inst, res.solution, res.objective)
     # compare with brute force over all 2^7 rosters, judged by the evaluator
-    best = None
-    for mask in range(128):
-        sol = {"A": ["D" if mask >> d & 1 else None for d in range(7)]}
-        ev = evaluate(inst, sol)
-        if ev.feasible and (best is None or ev.objective < best):
-            best = ev.objective
+    best = _brute_force_best(inst)
     assert res.status == "optimal" and res.objective == best
     # the readings matter here: working days 0-2 and 4-6 (off run of 1 between them) is forbidden,
     # so the optimum works all 7 days: off request 1 + over cover on day 0, 1
@@ -256,12 +262,7 @@ SECTION_COVER
     results = {}
     for reading in ("format", "open-ends"):
         res = NrpModel(inst, reading).solve(time_limit=5, workers=1)
-        best = None
-        for mask in range(128):
-            sol = {"A": ["D" if mask >> d & 1 else None for d in range(7)]}
-            ev = evaluate(inst, sol, reading)
-            if ev.feasible and (best is None or ev.objective < best):
-                best = ev.objective
+        best = _brute_force_best(inst, reading)
         ev = evaluate(inst, res.solution, reading)
         assert res.status == "optimal" and res.objective == best == ev.objective and ev.feasible, reading
         results[reading] = best
