@@ -13,6 +13,7 @@ import click
 
 from models import ROLES, InstanceError, load_instance
 from scheduler.duties import Problem, expand
+from scheduler.interrupt import deferred
 
 
 def process_age() -> float:
@@ -193,26 +194,28 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
     from scheduler.progress import SolveProgress
 
     started = time.monotonic() - process_age()
-    outputs = parse_outputs(outputs_text)
-    inst = load_instance(instance)
-    out = _outdir(outdir)
-    log = _open_log(log_path)
-    show = not quiet and sys.stderr.isatty()
-    try:
-        with SolveProgress(time_limit=time_limit, show=show, log=log, started=started) as view:
-            view.begin(instance=inst.name, path=str(instance), time_limit=time_limit, workers=workers, seed=seed,
-                       strategy=strategy, outputs=list(outputs))
-            result, summary, report, gaps = solve_to_folder(
-                inst, out, outputs=outputs, time_limit=time_limit - (time.monotonic() - started), workers=workers,
-                seed=seed, lexicographic=lexicographic, strategy=strategy, work_limit=work_limit,
-                nominal_time=time_limit, on_progress=view.update)
-            view.finish(status=result.status, reproducible=summary["reproducible"],
-                        objective=round(result.objective, 6),
-                        bound=round(result.best_bound, 6), gap=round(result.gap, 6), valid=report.ok,
-                        assignments=summary["assignments"], gaps=len(gaps), output=str(out))
-    finally:
-        if log is not None:
-            log.close()
+    # from here to the last file a first Ctrl-C or SIGTERM stops the search and keeps its roster
+    with deferred():
+        outputs = parse_outputs(outputs_text)
+        inst = load_instance(instance)
+        out = _outdir(outdir)
+        log = _open_log(log_path)
+        show = not quiet and sys.stderr.isatty()
+        try:
+            with SolveProgress(time_limit=time_limit, show=show, log=log, started=started) as view:
+                view.begin(instance=inst.name, path=str(instance), time_limit=time_limit, workers=workers, seed=seed,
+                           strategy=strategy, outputs=list(outputs))
+                result, summary, report, gaps = solve_to_folder(
+                    inst, out, outputs=outputs, time_limit=time_limit - (time.monotonic() - started), workers=workers,
+                    seed=seed, lexicographic=lexicographic, strategy=strategy, work_limit=work_limit,
+                    nominal_time=time_limit, on_progress=view.update)
+                view.finish(status=result.status, reproducible=summary["reproducible"],
+                            objective=round(result.objective, 6),
+                            bound=round(result.best_bound, 6), gap=round(result.gap, 6), valid=report.ok,
+                            assignments=summary["assignments"], gaps=len(gaps), output=str(out))
+        finally:
+            if log is not None:
+                log.close()
     if not quiet:
         click.echo(
             f"{result.status} ({result.source}): objective {result.objective:.1f}, bound {result.best_bound:.1f}, "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from scheduler.cpsat import RosterModel
 from scheduler.cpsat.solver import run
 from scheduler.decompose import Neighbourhood, SubProblem, neighbourhoods, restrict
 from scheduler.duties import Problem
+from scheduler.interrupt import on_signal, requested
 
 log = logging.getLogger("schoolpost")
 
@@ -142,67 +142,62 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
     stats = LnsStats()
     pool = ThreadPoolExecutor(max_workers=2) if workers > 1 else None
     stop = threading.Event()
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, lambda signum, frame: stop.set())
-    try:
-        for rnd in range(max_rounds):
-            stats.rounds = rnd + 1
-            changed = 0
-            i = 0
-            hoods = _worst_first(problem, hoods, roster)
-            while i < len(hoods):
-                if stop.is_set():
-                    stats.stopped_by = "interrupted"
-                    return _pairs(roster), stats
-                if stats.work >= work or stats.seconds >= seconds:
-                    stats.stopped_by = "work_limit"
-                    return _pairs(roster), stats
-                if time.monotonic() >= deadline:
-                    stats.stopped_by = "time_limit"
-                    return _pairs(roster), stats
-                batch = [hoods[i]]
-                if pool is not None and i + 1 < len(hoods) and persons_of[hoods[i].name].isdisjoint(
-                        persons_of[hoods[i + 1].name]):
-                    batch.append(hoods[i + 1])
-                left = deadline - time.monotonic()
-                seeds = [seed * 7919 + rnd * 104729 + i + k for k in range(len(batch))]
-                budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
-                if len(batch) == 2:
-                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget)
-                               for h, s in zip(batch, seeds)]
-                    outcomes = [f.result() for f in futures]
-                else:
-                    outcomes = [_attempt(problem, batch[0], roster, seeds[0], left, budget)]
-                stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
-                for out in outcomes:
-                    if out is not None and out[3]:
-                        stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM
-                    if out is not None:
-                        stats.work += out[4]
-                    stats.solved += 1
-                    if out is not None and out[2] < 0:
-                        _apply(out[0], out[1], roster)
-                        stats.improved += 1
-                        stats.delta += out[2]
-                        changed += 1
-                stats.history.append((time.monotonic() - start, stats.delta))
-                if on_progress is not None:
-                    on_progress(time.monotonic() - start, stats.delta)
-                i += len(batch)
-            log.info("LNS round %d: %d of %d neighbourhoods improved, delta %.1f", rnd + 1, changed, len(hoods),
-                     stats.delta)
-            if not changed:
-                stats.stopped_by = "converged"
-                break
-        else:
-            stats.stopped_by = "max_rounds"
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with on_signal(stop.set):  # Ctrl-C, SIGTERM: stop; the handler chains to the command's (scheduler.interrupt)
+        try:
+            for rnd in range(max_rounds):
+                stats.rounds = rnd + 1
+                changed = 0
+                i = 0
+                hoods = _worst_first(problem, hoods, roster)
+                while i < len(hoods):
+                    if stop.is_set() or requested():
+                        stats.stopped_by = "interrupted"
+                        return _pairs(roster), stats
+                    if stats.work >= work or stats.seconds >= seconds:
+                        stats.stopped_by = "work_limit"
+                        return _pairs(roster), stats
+                    if time.monotonic() >= deadline:
+                        stats.stopped_by = "time_limit"
+                        return _pairs(roster), stats
+                    batch = [hoods[i]]
+                    if pool is not None and i + 1 < len(hoods) and persons_of[hoods[i].name].isdisjoint(
+                            persons_of[hoods[i + 1].name]):
+                        batch.append(hoods[i + 1])
+                    left = deadline - time.monotonic()
+                    seeds = [seed * 7919 + rnd * 104729 + i + k for k in range(len(batch))]
+                    budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
+                    if len(batch) == 2:
+                        futures = [pool.submit(_attempt, problem, h, roster, s, left, budget)
+                                   for h, s in zip(batch, seeds)]
+                        outcomes = [f.result() for f in futures]
+                    else:
+                        outcomes = [_attempt(problem, batch[0], roster, seeds[0], left, budget)]
+                    stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
+                    for out in outcomes:
+                        if out is not None and out[3]:
+                            stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM
+                        if out is not None:
+                            stats.work += out[4]
+                        stats.solved += 1
+                        if out is not None and out[2] < 0:
+                            _apply(out[0], out[1], roster)
+                            stats.improved += 1
+                            stats.delta += out[2]
+                            changed += 1
+                    stats.history.append((time.monotonic() - start, stats.delta))
+                    if on_progress is not None:
+                        on_progress(time.monotonic() - start, stats.delta)
+                    i += len(batch)
+                log.info("LNS round %d: %d of %d neighbourhoods improved, delta %.1f", rnd + 1, changed, len(hoods),
+                         stats.delta)
+                if not changed:
+                    stats.stopped_by = "converged"
+                    break
+            else:
+                stats.stopped_by = "max_rounds"
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
     return _pairs(roster), stats
 
 

@@ -35,6 +35,7 @@ import click
 
 from models import InstanceError, instance_from_data, load_document
 from scheduler.duties import Problem, expand
+from scheduler.interrupt import deferred
 
 #: the first stage's rules: the duties' own demand
 REPAIR_COVERAGE = ("shortfall", "police_shortfall", "skill_shortfall")
@@ -395,8 +396,10 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
 @click.option("--seed", type=int, default=0, show_default=True)
 def repair_command(instance, roster, absent, start, close, pins, outdir, time_limit, workers, seed):
     """Mend ROSTER (a folder or roster.csv) for absent people or closed schools, changing as little as possible."""
-    summary = run_repair(instance, roster, outdir, absent=list(absent), start=start.date() if start else None,
-                         close=list(close), pins=list(pins), time_limit=time_limit, workers=workers, seed=seed)
+    with deferred():  # a first Ctrl-C or SIGTERM stops the search; the mended roster so far is written
+        summary = run_repair(instance, roster, outdir, absent=list(absent), start=start.date() if start else None,
+                             close=list(close), pins=list(pins), time_limit=time_limit, workers=workers,
+                             seed=seed)
     r = summary["repair"]
     click.echo(f"{summary['status']}: {r['changes']} changes ({r['removed']} removed, of which {r['forced_removals']} "
                f"forced; {r['added']} added), {r['kept']} of {r['published_assignments']} assignments kept; "

@@ -20,6 +20,7 @@ from scheduler.cpsat.bound import RelaxationLP
 from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, RawOutcome, run, run_parallel, sum_le
 from scheduler.duties import Problem, expand
 from scheduler.greedy import greedy_roster
+from scheduler.interrupt import requested
 
 log = logging.getLogger("schoolpost")
 
@@ -223,6 +224,7 @@ def solve(
         if rm.evaluate(list(better))[0] <= greedy_objective:
             hint, hint_source = better, "lns"
         interrupted = lns_stats.stopped_by == "interrupted"  # Ctrl-C or SIGTERM: return what we have
+    interrupted = interrupted or requested()  # a stop asked for while the model was built
     rm.add_hint(hint)
     trace: list[Progress] = []
     if not lexicographic and not interrupted and cover > 0:
@@ -263,6 +265,7 @@ def solve(
             rm.add_hint(hint)
         rm.model.minimize(rm.objective.expr())
         remaining = max(0.5, time_limit - (time.monotonic() - t0))
+    interrupted = interrupted or requested()
     search_progress = ((lambda p: emit("search", p.objective / scale, max(p.bound / scale, floor)))
                        if on_progress and not lexicographic
                        else (lambda p: emit("search", p.objective / scale, p.bound / scale)) if on_progress else None)

@@ -26,14 +26,15 @@ def ten_file(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "strategy, sig, after",
-    # lns mid-search; full in its coverage stage (about 6-13 s of 20) and in its last stage
+    # lns mid-search; full in its coverage stage (about 6-13 s of 20) and in its last stage; the
+    # search runs until the clock (--work-limit none), so the signal always lands mid-search
     [("lns", signal.SIGINT, 6.0), ("full", signal.SIGINT, 9.0), ("full", signal.SIGTERM, 14.0)],
 )
 def test_interrupted_solve_keeps_the_best_roster(ten_file, tmp_path, strategy, sig, after):
     """A signal mid-search ends the run with exit 0, status interrupted and a roster the validator accepts."""
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "scheduler", "solve", str(ten_file), "-o", str(out), "--time-limit", "20",
-           "--strategy", strategy, "--quiet"]
+           "--strategy", strategy, "--work-limit", "none", "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(after)
     proc.send_signal(sig)
@@ -45,3 +46,90 @@ def test_interrupted_solve_keeps_the_best_roster(ten_file, tmp_path, strategy, s
     assert report.ok
     assert report.objective == pytest.approx(summary["objective"])
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def _started(log_path, proc, timeout=30.0) -> None:
+    """Wait until the solve has written its "start" line (the instance is read; signals are deferred)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        if log_path.is_file() and '"start"' in log_path.read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError("the solve never started")
+
+
+@pytest.mark.parametrize("strategy", ["full", "lns"])
+def test_signal_before_the_search_keeps_the_first_roster(ten_file, tmp_path, strategy):
+    """A SIGTERM as soon as the instance is read (the greedy roster and the model being built)
+    skips every search stage: exit 0, status interrupted, a valid roster."""
+    out, log_path = tmp_path / "out", tmp_path / "log.jsonl"
+    cmd = [sys.executable, "-m", "scheduler", "solve", str(ten_file), "-o", str(out), "--time-limit", "60",
+           "--strategy", strategy, "--quiet", "--log", str(log_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _started(log_path, proc)
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert time.monotonic() - began < 30  # not the 60 s of the limit: no stage searched on
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    report = check_roster(load_instance(ten_file), out)
+    assert report.ok
+    assert report.objective == pytest.approx(summary["objective"])
+
+
+def _signal_while_writing(monkeypatch, signals: int):
+    """Make ``write_files`` receive ``signals`` SIGTERMs just before it writes."""
+    import os
+
+    from scheduler import output
+
+    real = output.write_files
+
+    def write_files(outdir, files):
+        for _ in range(signals):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # the handler runs in the main thread at the next bytecode
+        return real(outdir, files)
+
+    monkeypatch.setattr(output, "write_files", write_files)
+
+
+def test_signal_after_the_search_still_writes_every_file(tmp_path, monkeypatch):
+    """A SIGTERM that comes when the search is over (here: as the files are written) changes
+    nothing: every file is written whole, the status is the search's, the exit code 0."""
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(generate("district", 3, schools=1), sort_keys=False))
+    _signal_while_writing(monkeypatch, 1)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["solve", str(path), "-o", str(out), "--time-limit", "5", "--quiet",
+                                    "--outputs", "none"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] != "interrupted"
+    assert sorted(p.name for p in out.iterdir()) == ["gaps.csv", "roster.csv", "roster.json", "summary.json"]
+    report = check_roster(load_instance(path), out)
+    assert report.ok and report.objective == pytest.approx(summary["objective"])
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the command's handler is gone
+
+
+def test_second_signal_ends_the_run_and_leaves_no_half_written_files(tmp_path, monkeypatch):
+    """Two signals: the second ends the process at once (exit code not 0), and the output folder
+    holds no file and no temporary folder."""
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(generate("district", 3, schools=1), sort_keys=False))
+    _signal_while_writing(monkeypatch, 2)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["solve", str(path), "-o", str(out), "--time-limit", "5", "--quiet",
+                                    "--outputs", "none"])
+    assert res.exit_code != 0
+    assert not out.exists() or not list(out.iterdir())

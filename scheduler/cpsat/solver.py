@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -10,6 +9,8 @@ from dataclasses import dataclass, field
 
 import ortools
 from ortools.sat.python import cp_model
+
+from scheduler.interrupt import on_signal, requested
 
 
 @dataclass
@@ -115,6 +116,9 @@ def run_parallel(
 
     def work(i: int) -> None:
         try:
+            if interrupted.is_set():  # stopped before it began: no search, no solution
+                boxes[i]["status"] = cp_model.UNKNOWN
+                return
             boxes[i]["status"] = solvers[i].solve(model, callbacks[i])
             if boxes[i]["status"] == cp_model.OPTIMAL or callbacks[i].reached:
                 for later in solvers[i + 1:]:
@@ -123,29 +127,22 @@ def run_parallel(
             boxes[i]["error"] = exc
 
     threads = [threading.Thread(target=work, args=(i,), name=f"cp-sat-{i}", daemon=True) for i in range(len(searches))]
-    previous = {}
-    in_main = threading.current_thread() is threading.main_thread()
 
-    def stop(signum, frame):
+    def stop() -> None:
         interrupted.set()
         for solver in solvers:
             solver.stop_search()
-        outer = previous.get(signum)
-        if callable(outer) and outer is not signal.default_int_handler:
-            outer(signum, frame)  # e.g. a batch's "stop" flag: the whole run stops, not this solve only
 
-    if in_main:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, stop)
-    try:
+    with on_signal(stop):
+        if requested():  # asked to stop before this search began (between two stages): stop at once
+            interrupted.set()
         for thread in threads:
             thread.start()
         for thread in threads:
             while thread.is_alive():
+                if interrupted.is_set():  # again, for a solver whose search began after the signal
+                    stop()
                 thread.join(0.1)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     for box in boxes:
         if "error" in box:
             raise box["error"]
