@@ -98,7 +98,9 @@ def test_relaxation_share_floor_lifts_district_bound():
     plain, plan = lp.plan()
     with_cuts = lp.bound()
     assert plan and plain is not None and with_cuts is not None
-    assert with_cuts > 1.2 * plain  # 508,686 -> 655,372
+    assert with_cuts > 1.15 * plain  # 893,892 -> 1,071,655 (before the person caps: 508,686 -> 655,372)
+    # each person's own caps (days and hours they are free) lifted it from 655,372
+    assert with_cuts > 1_000_000
     for roster in (greedy_roster(problem), greedy_roster(problem, plan)):
         report = check_rows(inst, roster_rows(problem, roster))
         assert report.ok and with_cuts <= report.objective

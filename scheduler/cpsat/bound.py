@@ -81,6 +81,7 @@ def relaxation(problem: Problem, counts: dict | None = None,
         d = problem.duties[slot_duties[s][0]]
         return d.date, d.start, d.end
 
+    day_cap, week_cap = _person_caps(problem)
     for c, items in by_class.items():
         limits = [inst.limits_of(persons[p]) for p in members[c]]
         # one place at a time: maximal cliques of overlapping windows, per date
@@ -101,11 +102,9 @@ def relaxation(problem: Problem, counts: dict | None = None,
                 grew = True
             if grew:
                 _clique(m, active, may, c)
-            cap_day = sum(lim.max_per_day if lim.max_per_day is not None else 10**6 for lim in limits)
-            if cap_day < 10**6:
-                m.add(sum(v for _, v in day) <= cap_day)
-        if all(lim.max_per_week is not None for lim in limits):
-            m.add(sum(v for _, v in items) <= sum(lim.max_per_week for lim in limits))
+        for date, day in per_date.items():
+            m.add(sum(v for _, v in day) <= sum(day_cap[p].get(date, 0) for p in members[c]))
+        m.add(sum(v for _, v in items) <= sum(week_cap[p] for p in members[c]))
         if all(lim.max_minutes_per_week is not None for lim in limits):
             minutes = [problem.duties[slot_duties[s][0]].minutes for s, _ in items]
             m.add(cp_model.LinearExpr.weighted_sum([v for _, v in items], minutes)
@@ -175,6 +174,33 @@ def relaxation(problem: Problem, counts: dict | None = None,
             obj_coefs.append(w["fairness"])
     m.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs) + const)
     return m, scale
+
+
+def _person_caps(problem: Problem) -> tuple[list[dict], list[int]]:
+    """Per person: the most duties they can take on each date (``max_per_day``, and no more than
+    the most of their eligible duties that do not overlap: interval scheduling, travel ignored),
+    and in the week (``max_per_week``, and no more than the sum of those). A member who is free
+    only on Tuesday mornings adds one or two duties to their class's capacity, not ten."""
+    inst = problem.instance
+    day_cap: list[dict] = []
+    week_cap: list[int] = []
+    for p, ds in enumerate(problem.eligible):
+        lim = inst.limits_of(problem.persons[p])
+        by_date: dict = defaultdict(list)
+        for d in ds:
+            duty = problem.duties[d]
+            by_date[duty.date].append((duty.end, duty.start))
+        caps = {}
+        for date, windows in by_date.items():
+            n, free_from = 0, None
+            for end, start in sorted(windows):
+                if free_from is None or start >= free_from:
+                    n, free_from = n + 1, end
+            caps[date] = n if lim.max_per_day is None else min(n, lim.max_per_day)
+        day_cap.append(caps)
+        week = sum(caps.values())
+        week_cap.append(week if lim.max_per_week is None else min(week, lim.max_per_week))
+    return day_cap, week_cap
 
 
 def _clique(m: cp_model.CpModel, active: list, may: dict, c: tuple) -> None:
