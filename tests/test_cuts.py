@@ -124,3 +124,34 @@ def test_school_coverage_proven_optimal():
     solver.parameters.max_time_in_seconds = 120
     assert solver.solve(rm.model) == cp_model.OPTIMAL
     assert solver.objective_value == pytest.approx(600 * rm.weight_scale)
+
+
+def test_relaxation_counts_each_persons_own_caps(tmp_path):
+    """The relaxation caps a class by what each member can do: a guard whose week is capped at 3
+    and a guard free only on Monday morning cover 4 of the 10 peaks, not 10 (the class's summed
+    ``max_per_week`` of 13 would allow all 10). The bound (6 shortfalls) is the optimum's."""
+    from conftest import doc, person, school, solve_checked
+
+    from models import instance_from_data
+    from scheduler.cpsat.bound import _person_caps, relaxation_bound
+    from scheduler.duties import expand
+
+    peaks = [{"name": "arrival", "start": "07:20", "end": "08:00"},
+             {"name": "dismissal", "start": "16:30", "end": "17:10"}]
+    days = ("mon", "tue", "wed", "thu", "fri")
+    data = doc([school("s1", peaks=peaks)],
+               [person("capped", "security_guard", "s1", limits={"max_per_week": 3}),
+                person("monday", "security_guard", "s1",
+                       availability=[{"days": ["mon"], "start": "07:00", "end": "09:00"}])],
+               days=days, policy={"leader_on_duty": False,
+                                  "limits": {"default": {"max_per_day": 2, "max_per_week": 10}}})
+    problem = expand(instance_from_data(data))
+    day_cap, week_cap = _person_caps(problem)
+    ids = [p.id for p in problem.persons]
+    assert week_cap[ids.index("capped")] == 3 and set(day_cap[ids.index("capped")].values()) == {2}
+    assert week_cap[ids.index("monday")] == 1 and list(day_cap[ids.index("monday")].values()) == [1]
+    bound = relaxation_bound(problem)
+    assert bound is not None and bound >= 6 * 1000
+    solved = solve_checked(data, tmp_path)
+    assert solved.report.terms["shortfall"] == 6
+    assert bound <= solved.summary["objective"] + 1e-6

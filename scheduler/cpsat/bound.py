@@ -7,8 +7,10 @@ same or a higher cost, and the relaxation's best bound is a valid lower bound of
 
 - one place at a time: at any moment, a class has no more people out than members who may serve
   then (cliques of overlapping windows; travel is ignored, which only relaxes);
-- limits: a class's duties per date, per week and minutes per week are at most the sums of its
-  members' limits;
+- limits: a class's duties per date and per week are at most the sums of its members' own caps
+  (:func:`_person_caps`: ``max_per_day`` and ``max_per_week``, and no more than the duties each
+  can do without overlap in the hours they are free), its minutes per week at most the sum of
+  their ``max_minutes_per_week``;
 - cap: a school peak takes at most the sum of its posts' targets.
 
 Terms kept exactly per school peak (shortfall, below_target, police, share with ``ceil``, leader,
