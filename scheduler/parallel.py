@@ -17,13 +17,13 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from models import InstanceError
+from scheduler.interrupt import on_signal
 
 Job = tuple[str, Callable[..., Any], tuple]  # (key, function, arguments)
 
@@ -38,12 +38,8 @@ def stop_on_signals() -> Iterator[threading.Event]:
     """An event that Ctrl-C and SIGTERM set (instead of raising) while the block runs; pass it
     to :func:`run_jobs` as ``stop``. Restores the previous handlers on exit."""
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda signum, frame: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with on_signal(stop.set):
         yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 class Stopped(KeyboardInterrupt):

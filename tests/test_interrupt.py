@@ -96,19 +96,26 @@ def _signal_while_writing(monkeypatch, signals: int):
     monkeypatch.setattr(output, "write_files", write_files)
 
 
-def test_signal_after_the_search_still_writes_every_file(tmp_path, monkeypatch):
-    """A SIGTERM that comes when the search is over (here: as the files are written) changes
-    nothing: every file is written whole, the status is the search's, the exit code 0."""
+def _solve_one_school(tmp_path, monkeypatch, signals: int):
+    """``schoolpost solve`` in this process on a one-school instance, with ``signals`` SIGTERMs
+    just before the files are written; returns (CLI result, instance path, output folder)."""
     from click.testing import CliRunner
 
     from scheduler.cli import main
 
     path = tmp_path / "one.yaml"
     path.write_text(yaml.safe_dump(generate("district", 3, schools=1), sort_keys=False))
-    _signal_while_writing(monkeypatch, 1)
+    _signal_while_writing(monkeypatch, signals)
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["solve", str(path), "-o", str(out), "--time-limit", "5", "--quiet",
                                     "--outputs", "none"])
+    return res, path, out
+
+
+def test_signal_after_the_search_still_writes_every_file(tmp_path, monkeypatch):
+    """A SIGTERM that comes when the search is over (here: as the files are written) changes
+    nothing: every file is written whole, the status is the search's, the exit code 0."""
+    res, path, out = _solve_one_school(tmp_path, monkeypatch, 1)
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] != "interrupted"
@@ -121,15 +128,6 @@ def test_signal_after_the_search_still_writes_every_file(tmp_path, monkeypatch):
 def test_second_signal_ends_the_run_and_leaves_no_half_written_files(tmp_path, monkeypatch):
     """Two signals: the second ends the process at once (exit code not 0), and the output folder
     holds no file and no temporary folder."""
-    from click.testing import CliRunner
-
-    from scheduler.cli import main
-
-    path = tmp_path / "one.yaml"
-    path.write_text(yaml.safe_dump(generate("district", 3, schools=1), sort_keys=False))
-    _signal_while_writing(monkeypatch, 2)
-    out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["solve", str(path), "-o", str(out), "--time-limit", "5", "--quiet",
-                                    "--outputs", "none"])
+    res, _path, out = _solve_one_school(tmp_path, monkeypatch, 2)
     assert res.exit_code != 0
     assert not out.exists() or not list(out.iterdir())
