@@ -131,3 +131,27 @@ def test_second_signal_ends_the_run_and_leaves_no_half_written_files(tmp_path, m
     res, _path, out = _solve_one_school(tmp_path, monkeypatch, 2)
     assert res.exit_code != 0
     assert not out.exists() or not list(out.iterdir())
+
+
+def test_a_search_asked_to_stop_before_it_begins_returns_interrupted():
+    """A stop requested before a CP-SAT search starts (a signal between two stages, or between
+    the search's thread starting and its solve) ends it as interrupted, never with an error."""
+    import os
+
+    from ortools.sat.python import cp_model
+
+    from scheduler.cpsat.solver import run
+    from scheduler.interrupt import deferred, requested
+
+    model = cp_model.CpModel()
+    xs = [model.new_bool_var(f"x{i}") for i in range(200)]
+    for a, b in zip(xs, xs[1:]):
+        model.add_bool_or([a, b])
+    model.minimize(sum(xs))
+    with deferred():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # the handler runs in the main thread at the next bytecode
+        assert requested()
+        raw = run(model, time_limit=30, workers=1, seed=0)
+    assert raw.status == "interrupted"
+    assert raw.wall_time < 5

@@ -116,9 +116,6 @@ def run_parallel(
 
     def work(i: int) -> None:
         try:
-            if interrupted.is_set():  # stopped before it began: no search, no solution
-                boxes[i]["status"] = cp_model.UNKNOWN
-                return
             boxes[i]["status"] = solvers[i].solve(model, callbacks[i])
             if boxes[i]["status"] == cp_model.OPTIMAL or callbacks[i].reached:
                 for later in solvers[i + 1:]:
@@ -134,8 +131,8 @@ def run_parallel(
             solver.stop_search()
 
     with on_signal(stop):
-        if requested():  # asked to stop before this search began (between two stages): stop at once
-            interrupted.set()
+        if requested():  # asked to stop before this search began (between two stages): the loop
+            interrupted.set()  # below stops it as soon as it has started (a stop before solve() is lost)
         for thread in threads:
             thread.start()
         for thread in threads:
