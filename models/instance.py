@@ -77,8 +77,18 @@ def _trimmed(value: str) -> str:
     return value
 
 
+def _not_bool(value: object) -> object:
+    """Pydantic's lax mode reads ``true`` as 1; in a count or a weight it is a typo, not a number."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, not {str(value).lower()}")  # noqa: TRY004 - pydantic reports ValueError
+    return value
+
+
+#: Put in every whole or real number's ``Annotated``: refuses ``true``/``false`` (otherwise 1 and 0).
+NUMBER = BeforeValidator(_not_bool)
+
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$"), AfterValidator(_trimmed)]
-Count = Annotated[int, Field(ge=0, le=100_000)]
+Count = Annotated[int, Field(ge=0, le=100_000), NUMBER]
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # all but tab
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # all but tab and line breaks
@@ -110,8 +120,8 @@ class _Model(BaseModel):
 
 
 class Location(_Model):
-    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), NUMBER]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), NUMBER]
 
 
 def haversine_km(a: Location, b: Location) -> float:
@@ -146,7 +156,7 @@ class Demand(_Model):
     min: Count | None = None
     target: Count | None = None
     min_police: Count | None = None
-    skills: dict[Id, Annotated[int, Field(ge=1, le=100_000)]] | None = None
+    skills: dict[Id, Annotated[int, Field(ge=1, le=100_000), NUMBER]] | None = None
 
 
 class ResolvedDemand(_Model):
@@ -200,10 +210,10 @@ class Unit(_Model):
 
 
 class Crew(_Model):
-    min: Annotated[int, Field(ge=1, le=1000)] = 1
-    max: Annotated[int, Field(ge=1, le=1000)] | None = None
+    min: Annotated[int, Field(ge=1, le=1000), NUMBER] = 1
+    max: Annotated[int, Field(ge=1, le=1000), NUMBER] | None = None
     min_police: Count = 0
-    skills: dict[Id, Annotated[int, Field(ge=1, le=1000)]] | None = None  # extension
+    skills: dict[Id, Annotated[int, Field(ge=1, le=1000), NUMBER]] | None = None  # extension
 
     @model_validator(mode="after")
     def _max_at_least_min(self):
@@ -248,7 +258,7 @@ LeaveEntry = Annotated[
 class Limits(_Model):
     max_per_day: Count | None = None
     max_per_week: Count | None = None
-    max_minutes_per_week: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    max_minutes_per_week: Annotated[int, Field(ge=0, le=10_000_000), NUMBER] | None = None
 
 
 class Pin(_Model):
@@ -285,7 +295,7 @@ class Person(_Model):
     pins: list[Pin] = Field(default_factory=list)  # extension: duties the person must take
 
 
-Weight = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False), NUMBER]
 
 
 class Weights(_Model):
@@ -309,7 +319,7 @@ class Policy(_Model):
     professional_roles: list[Role] = Field(
         default_factory=lambda: ["police", "auxiliary_police", "security_guard"]
     )
-    min_professional_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.8
+    min_professional_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NUMBER] = 0.8
     leader_on_duty: bool = True
     #: ``default`` and per-role entries; a person's own ``limits`` override key by key.
     limits: dict[Id, Limits] = Field(default_factory=dict)
@@ -317,13 +327,13 @@ class Policy(_Model):
     #: extension: roles whose assignments count in the burden term.
     burden_roles: list[Role] = Field(default_factory=lambda: ["teacher", "volunteer"])
     #: extension: consecutive duties further apart than this (minutes idle) count no travel.
-    travel_chain_gap: Annotated[int, Field(ge=0, le=24 * 60)] = 60
+    travel_chain_gap: Annotated[int, Field(ge=0, le=24 * 60), NUMBER] = 60
 
 
 class Travel(_Model):
-    speed_kmh: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 30
-    road_factor: Annotated[float, Field(ge=1, le=10, allow_inf_nan=False)] = 1.3
-    matrix: dict[Id, dict[Id, Annotated[int, Field(ge=0, le=24 * 60)]]] | None = None
+    speed_kmh: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False), NUMBER] = 30
+    road_factor: Annotated[float, Field(ge=1, le=10, allow_inf_nan=False), NUMBER] = 1.3
+    matrix: dict[Id, dict[Id, Annotated[int, Field(ge=0, le=24 * 60), NUMBER]]] | None = None
 
 
 def _time_zone(name: str) -> str:

@@ -33,7 +33,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -45,6 +44,7 @@ import click
 
 from models import InstanceError, instance_from_data, load_document
 from scheduler.commands import OUTPUTS_HELP, WORK_LIMIT_OPTION, parse_outputs
+from scheduler.names import safe_name
 from scheduler.output import json_text, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 from scheduler.split import cross_district, split_by_district
@@ -55,17 +55,6 @@ PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
 DISTRICT_COLUMNS = ("district", "schools", "persons", "status", "strategy", "objective", "best_bound", "gap",
                     "shortfall", "police_shortfall", "fill_rate", "share_compliance", "assignments", "gaps",
                     "wall_time", "reused")
-
-
-def safe_name(name: str, taken: set[str]) -> str:
-    """A folder name for ``name``: letters, digits, ``.``, ``_``, ``-`` only, never hidden, unique."""
-    base = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")[:80] or "district"
-    out, k = base, 1
-    while out in taken:
-        k += 1
-        out = f"{base}-{k}"
-    taken.add(out)
-    return out
 
 
 def part_key(doc: dict, options: dict) -> str:
@@ -215,7 +204,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
     parts = split_by_district(doc)
     root = out / "districts"
     taken: set[str] = set()
-    folders = {name: safe_name(name, taken) for name in parts}
+    folders = {name: safe_name(name, taken, limit=80, empty="district", sep="-") for name in parts}
     keys = {name: part_key(parts[name], options) for name in parts}
     done: dict[str, dict] = {}
     reused: set[str] = set()

@@ -170,6 +170,11 @@ OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, 
                 "(roster.xlsx), sheets (duty-sheets.html), calendars (calendars/*.ics), report (report.html).")
 
 
+def clock_cut_budget(result, work_limit) -> bool:
+    """A run with a work budget that the clock ended first: reproducible only by luck."""
+    return work_limit is not None and result.status == "time_limit" and not result.settings.get("reproducible", False)
+
+
 @click.command()
 @click.argument("instance", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the roster files.")
@@ -222,6 +227,10 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
             f"gap {result.gap:.2%}, {summary['assignments']} assignments, {len(gaps)} gaps, "
             f"{time.monotonic() - started:.1f}s -> {out}"
         )
+    if clock_cut_budget(result, work_limit) and not quiet:
+        click.echo("note: the clock ended the search before its work budget (a slow or busy machine), so another "
+                   "run may give another roster; for the same roster every time give a larger --time-limit or a "
+                   "fixed --work-limit (summary.json: \"reproducible\": false)", err=True)
     if not report.ok:
         for v in report.violations[:20]:
             click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)

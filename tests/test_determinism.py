@@ -76,6 +76,22 @@ def test_a_run_cut_by_the_clock_says_so(ten, tmp_path):
     assert s["status"] == "time_limit" and s["reproducible"] is False and s["work_limit"] is None
 
 
+def test_a_budget_the_clock_cuts_short_is_said_on_stderr(ten, tmp_path):
+    """A work budget the clock ends first (here 1,000 deterministic seconds in a 4 s limit, as a busy
+    machine would do to the default) is not reproducible: summary.json says so and a note tells
+    the planner how to get the same roster every time."""
+    out = tmp_path / "o"
+    r = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(ten), "-o", str(out), "--strategy", "lns",
+                        "--time-limit", "4", "--work-limit", "1000", "--outputs", "none"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())
+    assert s["status"] == "time_limit" and s["reproducible"] is False and s["work_limit"] == 1000
+    note = [line for line in r.stderr.splitlines() if line.startswith("note: the clock ended")]
+    assert len(note) == 1 and "--work-limit" in note[0]
+    assert CliRunner().invoke(main, ["check", str(ten), str(out)]).exit_code == 0
+
+
 def test_bad_work_limit_is_one_line(ten, tmp_path):
     r = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(ten), "-o", str(tmp_path / "o"),
                         "--work-limit", "soon"], capture_output=True, text=True, timeout=60)

@@ -184,6 +184,7 @@ def no_network(monkeypatch):
 HOSTILE_IDS = ["../../evil", "/etc/passwd", "..", ".", "CON", "a/b", ".hidden", "x" * 200, "Guard", "guard", "GUARD",
                "nul.ics", "a\\b", "~root", "-rf", "two words", "名字"]
 SAFE_FILE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._~-]*\.ics$")  # never hidden, no separators
+WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com[1-9]|lpt[1-9])(\.|$)", re.IGNORECASE)
 
 
 def test_person_ids_never_lead_a_file_outside_the_output_folder(tmp_path, monkeypatch):
@@ -210,10 +211,26 @@ def test_person_ids_never_lead_a_file_outside_the_output_folder(tmp_path, monkey
     assert len(names) == len(on_duty) == len({n.lower() for n in names})
     for name in names:
         assert SAFE_FILE.match(name) and len(name.encode()) <= 255, name
+        assert not WINDOWS_DEVICE.match(name), name  # CON.ics cannot be made on Windows
     assert {p.parent for p in (out / "calendars").iterdir()} == {out / "calendars"}
     for pid in on_duty:  # each calendar is its person's
         assert sum(f"School posts safety: N{HOSTILE_IDS.index(pid):02d}" in (out / "calendars" / n).read_text()
                    for n in names) == 1
+
+
+@pytest.mark.parametrize("ids, names", [
+    (["CON", "con.txt", "Lpt9", "COM1.ics", "aux"], ["_CON", "_con.txt", "_Lpt9", "_COM1.ics", "_aux"]),
+    (["Guard", "guard", "GUARD"], ["Guard", "guard~2", "GUARD~3"]),
+    (["..", ".", "", "a.", ".hidden", "../../x"], ["_", "_~2", "_~3", "a", "hidden", "_.._x"]),
+    (["CONSOLE", "com10", "nul_"], ["CONSOLE", "com10", "nul_"]),  # not device names
+])
+def test_file_names_from_ids(ids, names):
+    """One naming rule (calendars and batch folders): no separators, never hidden or ending in a
+    dot, never a Windows device name, unique ignoring case, in the order the ids come."""
+    from scheduler.names import safe_name
+
+    taken: set[str] = set()
+    assert [safe_name(i, taken) for i in ids] == names
 
 
 @pytest.mark.parametrize("pid, words", [
@@ -235,7 +252,7 @@ def test_batch_district_names_stay_inside_the_districts_folder(tmp_path, monkeyp
     work = tmp_path / "w"
     work.mkdir()
     monkeypatch.chdir(work)
-    districts = ["../../x", "..", "/etc", "a/b"]
+    districts = ["../../x", "..", "/etc", "a/b", "North", "north", "CON", "lpt1.txt", "x."]
     schools = [{"id": f"s{i}", "type": "primary", "district": d, "location": {"lat": 37.38 + i / 100, "lon": 117.97},
                 "peaks": [{"name": "arrival", "start": "07:20", "end": "08:00"}],
                 "posts": [{"id": f"s{i}/gate", "demand": {"default": {"min": 1}}}]} for i, d in enumerate(districts)]
@@ -249,8 +266,10 @@ def test_batch_district_names_stay_inside_the_districts_folder(tmp_path, monkeyp
     assert snapshot(tmp_path, skip=out) == before
     folders = sorted(p.name for p in (out / "districts").iterdir())
     assert len(folders) == len(districts)
+    assert len({name.lower() for name in folders}) == len(districts)  # North and north: two folders anywhere
     for name in folders:
-        assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]*", name) and name not in (".", ".."), name
+        assert re.fullmatch(r"[A-Za-z0-9_-]([A-Za-z0-9._-]*[A-Za-z0-9_-])?", name) and name not in (".", ".."), name
+        assert not WINDOWS_DEVICE.match(name), name
     for p in out.rglob("*"):
         assert out.resolve() in p.resolve().parents, p
     assert run("check", str(path), str(out)).exit_code == 0

@@ -14,34 +14,20 @@ event:
   ``DTSTAMP``: midnight UTC of ``week_start``, fixed so that the same roster gives the same bytes;
 - ``DESCRIPTION``: role, post kind, the others on the same duty.
 
-File names are the person's id made safe (:func:`safe_file_name`); two ids that would give the
-same name get a numbered suffix.
+File names are the person's id made safe (:func:`scheduler.names.safe_name`): no path, no hidden or
+Windows device name, and two ids that would give the same name (case aside) get a numbered suffix.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
 from collections import defaultdict
 
 from icalendar import Calendar, Event, Timezone, vGeo
 
 from models import Instance
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_file_name(text: str, used: set[str], suffix: str) -> str:
-    """A file name from ``text`` with only letters, digits, dot, dash and underscore, never
-    starting with a dot, unique (case-insensitively) in ``used``."""
-    base = _UNSAFE.sub("_", text).lstrip(".")[:100] or "_"
-    name, n = base + suffix, 2
-    while name.lower() in used:
-        name = f"{base}~{n}{suffix}"
-        n += 1
-    used.add(name.lower())
-    return name
+from scheduler.names import safe_name
 
 
 def _local(date: str, hhmm: str, tz: zoneinfo.ZoneInfo | None) -> dt.datetime:
@@ -107,5 +93,5 @@ def person_calendars(inst: Instance, rows: list[dict]) -> dict[str, bytes]:
             event.add("description", "\n".join(description))
             event.add("transp", "OPAQUE")
             cal.add_component(event)
-        out[safe_file_name(pid, used, ".ics")] = cal.to_ical()
+        out[safe_name(pid, used, suffix=".ics")] = cal.to_ical()
     return out
