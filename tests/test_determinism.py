@@ -83,7 +83,7 @@ def test_a_budget_the_clock_cuts_short_is_said_on_stderr(ten, tmp_path):
     out = tmp_path / "o"
     r = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(ten), "-o", str(out), "--strategy", "lns",
                         "--time-limit", "4", "--work-limit", "1000", "--outputs", "none"],
-                       capture_output=True, text=True, timeout=120)
+                       check=False, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
     assert s["status"] == "time_limit" and s["reproducible"] is False and s["work_limit"] == 1000
@@ -94,7 +94,7 @@ def test_a_budget_the_clock_cuts_short_is_said_on_stderr(ten, tmp_path):
 
 def test_bad_work_limit_is_one_line(ten, tmp_path):
     r = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(ten), "-o", str(tmp_path / "o"),
-                        "--work-limit", "soon"], capture_output=True, text=True, timeout=60)
+                        "--work-limit", "soon"], check=False, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "--work-limit" in r.stderr
     assert not (tmp_path / "o").exists()
 
@@ -127,7 +127,7 @@ def test_repair_is_reproducible(ten, tmp_path):
     for out in outs:
         r = subprocess.run([sys.executable, "-m", "scheduler", "repair", str(ten), str(published), "-o", str(out),
                             "--workers", "2", "--time-limit", "20", *[a for p in absent for a in ("--absent", p)]],
-                           capture_output=True, text=True, timeout=300)
+                           check=False, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         summary = json.loads((out / "summary.json").read_text())
         assert summary["reproducible"] is True and summary["repair"]["changes"] > 0, summary["repair"]

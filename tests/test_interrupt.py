@@ -3,6 +3,7 @@ with status ``interrupted``."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -145,7 +146,7 @@ def test_a_search_asked_to_stop_before_it_begins_returns_interrupted():
 
     model = cp_model.CpModel()
     xs = [model.new_bool_var(f"x{i}") for i in range(200)]
-    for a, b in zip(xs, xs[1:]):
+    for a, b in itertools.pairwise(xs):
         model.add_bool_or([a, b])
     model.minimize(sum(xs))
     with deferred():
