@@ -255,7 +255,7 @@ def solve(
         half = None if work is None else work / 2
         stage1 = run(rm.model, time_limit=remaining / 2, workers=workers, seed=seed,
                      extra=_with_work(solver_params, half))
-        clock_cut |= _cut_by_clock(stage1, half)
+        clock_cut |= cut_by_clock(stage1, half)
         work = half
         trace += stage1.trace
         if stage1.values is not None:
@@ -278,7 +278,7 @@ def solve(
     else:
         raw = run(rm.model, time_limit=remaining, workers=workers, seed=seed, on_progress=search_progress,
                   extra=_with_work(solver_params, work))
-        clock_cut |= _cut_by_clock(raw, work)
+        clock_cut |= cut_by_clock(raw, work)
     solve_time = time.monotonic() - t1
     trace += raw.trace
     if interrupted:
@@ -395,7 +395,7 @@ def search_on_budget(rm: RosterModel, time_limit: float, workers: int, seed: int
     else:
         found = [o for o in outcomes if o.values is not None]
         chosen = min(found, key=lambda o: o.objective) if found else tree_out
-        cut = any(_cut_by_clock(o, o.parameters.get("max_deterministic_time")) for o in outcomes
+        cut = any(cut_by_clock(o, o.parameters.get("max_deterministic_time")) for o in outcomes
                   if o.status != "interrupted")
     bound = tree_out.bound if tree_out.status != "infeasible" else chosen.bound
     trace = sorted((p for o in outcomes for p in o.trace), key=lambda p: p.elapsed)
@@ -413,7 +413,7 @@ def _with_work(params: dict | None, work: float | None) -> dict | None:
     return {**(params or {}), "max_deterministic_time": max(0.01, work)}
 
 
-def _cut_by_clock(raw: RawOutcome, work: float | None) -> bool:
+def cut_by_clock(raw: RawOutcome, work: float | None) -> bool:
     """The run ended by its wall-clock limit, not by its work budget or by itself."""
     if raw.status in ("optimal", "infeasible"):
         return False

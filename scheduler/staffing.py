@@ -38,6 +38,7 @@ from pathlib import Path
 import click
 
 from models import ROLES, InstanceError, instance_from_data, load_document
+from scheduler.commands import WORK_LIMIT_OPTION
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
 COLUMNS = ("unit", "role", "have", "needed", "existing_used", "to_add", "proven", "lower_bound", "status",
@@ -149,6 +150,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     """Solve the question for one unit (runs in a worker process)."""
     from scheduler.cpsat import RosterModel
     from scheduler.cpsat.solver import run
+    from scheduler.solve import AUTO_WORK_RATE, LOCAL_SEARCH, cut_by_clock, search_on_budget
 
     have = [p["id"] for p in doc.get("persons", []) if p.get("role") == role and p.get("unit") == unit]
     problem, greedy, extra = _with_new_people(doc, unit, role, fill_rate)
@@ -193,14 +195,28 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     floor = lower_bound(problem, members, role, fill_rate)
     have_n = len(members) - len(new)
     stop_at = weight * max(0, floor - have_n) + floor  # fewest hires and people the floor allows
-    raw = run(m, time_limit=options.get("time_limit", 20.0), workers=workers, seed=options.get("seed", 0),
-              extra={"use_ls_only": True} if workers == 1 else None, stop_at=stop_at)
+    time_limit, seed = options.get("time_limit", 20.0), options.get("seed", 0)
+    work = options.get("work_limit", "auto")
+    if work == "auto":  # as solve's: the rates of the reference machine, so the budget ends the search
+        work = AUTO_WORK_RATE["local_search"] * time_limit
+    cut = False
+    if work is None:
+        raw = run(m, time_limit=time_limit, workers=workers, seed=seed,
+                  extra=LOCAL_SEARCH if workers == 1 else None, stop_at=stop_at)
+    elif workers == 1:
+        raw = run(m, time_limit=time_limit, workers=1, seed=seed, extra={**LOCAL_SEARCH, "max_deterministic_time": work},
+                  stop_at=stop_at)
+        cut = cut_by_clock(raw, work) and raw.status != "interrupted"
+    else:
+        tree_work = work * AUTO_WORK_RATE["tree_search"] / AUTO_WORK_RATE["local_search"]
+        raw, cut = search_on_budget(rm, time_limit, workers, seed, None, work, tree_work, None, stop_at=stop_at)
+    reproducible = raw.status == "optimal" or (work is not None and not cut and raw.status != "interrupted")
     row = {"unit": unit, "role": role, "have": len(have), "status": raw.status, "duties": len(problem.duties),
            "people_demanded_at_min": total_min, "candidates_added": extra}
     if raw.values is None:
         row.update(needed=None, existing_used=None, to_add=None, proven=False, lower_bound=None,
                    drivers=f"no answer in the time limit ({raw.status})")
-        return {"row": row, "moments": []}
+        return {"row": row, "moments": [], "reproducible": reproducible}
     on = [i for i in members if raw.values[used[i].index]]
     needed = len(on)
     to_add = len(set(on) & set(new))
@@ -215,7 +231,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
         text = "no single moment uses all of them: the count comes from limits and travel"
     row.update(needed=needed, existing_used=needed - to_add, to_add=to_add, proven=lower == needed,
                lower_bound=lower, drivers=text)
-    return {"row": row, "moments": moments, "at_limit": limits}
+    return {"row": row, "moments": moments, "at_limit": limits, "reproducible": reproducible}
 
 
 def lower_bound(problem, members: list[int], role: str, fill_rate: float) -> int:
@@ -330,13 +346,14 @@ def run_staffing(instance: str | Path, role: str, *, unit: str | None = None, fi
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=20.0, show_default=True, help="Seconds per unit.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT threads per unit.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@WORK_LIMIT_OPTION
 @click.option("--quiet", is_flag=True)
-def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, workers, seed, quiet):
+def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, workers, seed, work_limit, quiet):
     """The smallest number of people of ROLE per unit with which every duty is met at min."""
     from scheduler.output import csv_text, json_text, write_files
 
     started = time.monotonic()
-    options = {"time_limit": time_limit, "workers": workers, "seed": seed}
+    options = {"time_limit": time_limit, "workers": workers, "seed": seed, "work_limit": work_limit}
     try:
         with stop_on_signals() as stop:
             results = run_staffing(instance, role, unit=unit, fill_rate=fill_rate, options=options, stop=stop,
@@ -354,7 +371,12 @@ def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, worker
     total_add = sum(r["to_add"] or 0 for r in rows)
     click.echo(f"{role}: {sum(r['have'] for r in rows)} now, {sum(r['needed'] or 0 for r in rows)} needed, "
                f"{total_add} to add at fill rate {fill_rate:.0%}; {time.monotonic() - started:.1f}s")
+    reproducible = all(r["reproducible"] for r in results)
+    if not reproducible and work_limit is not None and not quiet:
+        click.echo("note: the clock ended a unit's search before its work budget (a slow or busy machine), so "
+                   "another run may answer differently; give a larger --time-limit or a fixed --work-limit", err=True)
     if outdir:
         write_files(outdir, {"staffing.csv": csv_text(rows, COLUMNS),
                              "staffing.json": json_text({"instance": str(instance), "role": role,
-                                                         "fill_rate": fill_rate, "units": results})})
+                                                         "fill_rate": fill_rate, "work_limit": work_limit,
+                                                         "reproducible": reproducible, "units": results})})

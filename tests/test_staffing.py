@@ -87,3 +87,32 @@ def test_unknown_unit_is_one_line_exit_2(tmp_path):
     assert r.exit_code == 2 and r.output.count("\n") == 1 and "--unit" in r.output
     with pytest.raises(InstanceError):
         run_staffing(_file(tmp_path, gate_doc(1)), "teacher", options=OPTIONS)
+
+
+def test_same_question_same_answer(tmp_path):
+    """By default (a work budget, as solve's) the same instance, seed and workers give the same
+    staffing.csv, here on a generated ten-school district whose units are not all proven within the
+    budget; summary says reproducible. ``--work-limit none`` searches by the clock and says it is not."""
+    import yaml
+
+    from scheduler.generate import generate
+
+    path = tmp_path / "ten.yaml"
+    path.write_text(yaml.safe_dump(generate("district", 3, schools=10), sort_keys=False))
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"o{k}"
+        r = CliRunner().invoke(main, ["staffing", str(path), "--role", "police", "--time-limit", "6", "-o", str(out),
+                                      "--quiet"])
+        assert r.exit_code == 0, r.output
+        outs.append(out)
+    assert (outs[0] / "staffing.csv").read_bytes() == (outs[1] / "staffing.csv").read_bytes()
+    answer = json.loads((outs[0] / "staffing.json").read_text())
+    assert answer["reproducible"] is True and answer["work_limit"] == "auto"
+    assert {u["row"]["status"] for u in answer["units"]} <= {"optimal", "work_limit"}
+    r = CliRunner().invoke(main, ["staffing", str(path), "--role", "police", "--unit", "bincheng-st01",
+                                  "--time-limit", "2", "--work-limit", "none", "-o", str(tmp_path / "clock")])
+    assert r.exit_code == 0, r.output
+    clock = json.loads((tmp_path / "clock" / "staffing.json").read_text())
+    assert clock["work_limit"] is None
+    assert clock["reproducible"] is (clock["units"][0]["row"]["status"] == "optimal")
