@@ -67,11 +67,11 @@ class LnsStats:
 
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
-             time_left: float, work_left: float = math.inf,
+             time_left: float, work_left: float = math.inf, seconds_left: float = math.inf,
              ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float, float] | None:
-    """Solve one neighbourhood within ``work_left`` deterministic seconds (and ``time_left`` wall
-    seconds); returns (sub, new local pairs on free duties, delta, interrupted, work used, modelled
-    seconds)."""
+    """Solve one neighbourhood within ``work_left`` deterministic seconds and ``seconds_left``
+    modelled seconds (and ``time_left`` wall seconds); returns (sub, new local pairs on free duties,
+    delta, interrupted, work used, modelled seconds)."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
@@ -84,6 +84,10 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
 
     def modelled(work: float) -> float:
         return ATTEMPT_SECONDS + SECONDS_PER_WORK * work + SECONDS_PER_VARIABLE * size
+
+    # the last sub-solve of a budget gets what is left of it, not a whole sub-solve's (one sub-solve
+    # of a 6-school model is about 3.4 modelled seconds: a 1 s budget would end 2.4 s late)
+    work_left = min(work_left, (seconds_left - modelled(0.0)) / SECONDS_PER_WORK)
     local_d = {g: i for i, g in enumerate(sub.duties)}
     current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d]
     values = rm.values_of(current)
@@ -166,12 +170,13 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                     left = deadline - time.monotonic()
                     seeds = [seed * 7919 + rnd * 104729 + i + k for k in range(len(batch))]
                     budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
+                    seconds_left = seconds - stats.seconds  # two at once count the longer: not shared
                     if len(batch) == 2:
-                        futures = [pool.submit(_attempt, problem, h, roster, s, left, budget)
+                        futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left)
                                    for h, s in zip(batch, seeds)]
                         outcomes = [f.result() for f in futures]
                     else:
-                        outcomes = [_attempt(problem, batch[0], roster, seeds[0], left, budget)]
+                        outcomes = [_attempt(problem, batch[0], roster, seeds[0], left, budget, seconds_left)]
                     stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
                     for out in outcomes:
                         if out is not None and out[3]:

@@ -65,8 +65,20 @@ CUTS_MAX_PAIRS = 10_000
 #: (scheduler.lns.SECONDS_PER_WORK; district-bincheng, 60 s: 45.4 modelled in about 50 s);
 #: ``local_search`` and ``tree_search``: CP-SAT deterministic seconds per second of its local
 #: search on one worker and of its tree search on one worker beside it (ten schools, 12 s: 3.07 in
-#: 3.1 s and 1.96 in 4.3 s). One school, 10 s: done in 5.6 s; ten schools, 30 s: in 17.5 s
-AUTO_WORK_RATE = {"lns_seconds": 0.75, "local_search": 0.7, "tree_search": 0.3}
+#: 3.1 s and 1.96 in 4.3 s). One school, 10 s: done in 5.6 s; ten schools, 30 s: in 17.5 s.
+#: ``polish_seconds``: modelled seconds per second of the full model's first stage, whose few
+#: large neighbourhoods run slower than the district's (10 s runs: 0.48 on bz-experimental, 0.76
+#: on rural-primary, 0.95 on ten schools); ``small_cover``: deterministic seconds per second of
+#: CP-SAT's default search on one worker, which the coverage stage runs on a model of at most
+#: 2,000 pairs (rural-primary: 0.38). Set below the slowest measured, so that the budget, not the
+#: clock, ends the search on other instances than the calibration's too: with 0.75 and 0.7 two
+#: of seven shipped and generated instances (1-20 schools) were cut by the clock at 10 s, now none
+#: (benchmarks/README.md)
+AUTO_WORK_RATE = {"lns_seconds": 0.75, "local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.65,
+                  "small_cover": 0.3}
+#: seconds of a command's time limit taken before ``solve`` starts (Python, OR-Tools and reading
+#: the file; 0.5-1.5 s here), kept out of an ``"auto"`` budget as a constant, not as measured
+STARTUP_SECONDS = 1.0
 #: CP-SAT's local search alone (violation local search / feasibility jump), deterministic on one worker
 LOCAL_SEARCH = {"use_ls_only": True}
 
@@ -165,7 +177,8 @@ def solve(
     time_limit = max(0.5, time_limit - (0.5 + 1e-5 * problem.pairs) - reserve)
     # the time an "auto" work budget is derived from: the caller's nominal limit, less the same
     # reserves (a command's start-up time, which varies, must not change the budget)
-    work_time = max(0.5, (budget if nominal_time is None else nominal_time) - (0.5 + 1e-5 * problem.pairs) - reserve)
+    work_time = max(0.5, (budget if nominal_time is None else nominal_time - STARTUP_SECONDS)
+                    - (0.5 + 1e-5 * problem.pairs) - reserve)
     # the relaxation's LP: a plan (people per unit, role and school peak) that guides the greedy
     # roster (district: greedy objective 1.71M -> 1.59M), then, with its cuts, a lower bound
     lp = RelaxationLP(problem)
@@ -184,7 +197,10 @@ def solve(
         if on_progress is not None:
             on_progress(Progress(time.monotonic() - t0, objective, bound, stage))
 
-    budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover)
+    from scheduler.lns import SMALL_SUB_MODEL
+
+    budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover,
+                            small=problem.pairs <= SMALL_SUB_MODEL)
     if strategy == "lns":
         result = _solve_lns(problem, greedy, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
                             emit=emit, work_limit=work_limit, budgets=budgets)
@@ -331,11 +347,12 @@ def solve(
 
 
 def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: str, lexicographic: bool,
-                  polish: float, cover: float) -> dict[str, float | None] | None:
+                  polish: float, cover: float, small: bool = False) -> dict[str, float | None] | None:
     """The budget of each stage (None: the clock alone). A number: deterministic seconds, split in
     the stages' shares. ``"auto"``: the neighbourhood search by modelled seconds
     (``scheduler.lns.SECONDS_PER_WORK``), the CP-SAT stages by deterministic seconds, each its rate
-    in :data:`AUTO_WORK_RATE` times its share of ``time_limit``."""
+    in :data:`AUTO_WORK_RATE` times its share of ``time_limit``; ``small``: the coverage stage runs
+    CP-SAT's default search (a model of at most ``SMALL_SUB_MODEL`` pairs), not its local search."""
     if work_limit is None:
         return None
     if lexicographic:
@@ -346,8 +363,9 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
                 "lns_seconds": round(AUTO_WORK_RATE["lns_seconds"] * time_limit, 3) if auto else None}
     if auto:
         last = (1 - cover) * (1 - polish) * time_limit
-        budgets = {"polish_work": None, "polish_seconds": AUTO_WORK_RATE["lns_seconds"] * polish * time_limit,
-                   "cover": AUTO_WORK_RATE["local_search"] * cover * (1 - polish) * time_limit,
+        cover_rate = AUTO_WORK_RATE["small_cover" if small else "local_search"]
+        budgets = {"polish_work": None, "polish_seconds": AUTO_WORK_RATE["polish_seconds"] * polish * time_limit,
+                   "cover": cover_rate * cover * (1 - polish) * time_limit,
                    "full": AUTO_WORK_RATE["local_search"] * last, "tree": AUTO_WORK_RATE["tree_search"] * last}
     else:
         w = float(work_limit)
