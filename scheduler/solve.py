@@ -307,7 +307,7 @@ def solve(
     objective, terms = rm.evaluate(values)
     bound = raw.bound / scale if raw.status != "infeasible" else float("nan")
     if raw.status == "optimal":
-        bound = min(bound, objective)
+        bound = objective
     elif not lexicographic and relaxed is not None:
         bound = max(bound, relaxed)
     status = raw.status
@@ -415,7 +415,8 @@ def search_on_budget(rm: RosterModel, time_limit: float, workers: int, seed: int
         chosen = min(found, key=lambda o: o.objective) if found else tree_out
         cut = any(cut_by_clock(o, o.parameters.get("max_deterministic_time")) for o in outcomes
                   if o.status != "interrupted")
-    bound = tree_out.bound if tree_out.status != "infeasible" else chosen.bound
+    # a roster that reached the proven floor (stop_at) is optimal, whatever the tree search's bound
+    bound = chosen.bound if chosen.status == "optimal" or tree_out.status == "infeasible" else tree_out.bound
     trace = sorted((p for o in outcomes for p in o.trace), key=lambda p: p.elapsed)
     raw = RawOutcome(chosen.status, chosen.values, chosen.objective, bound, max(o.wall_time for o in outcomes),
                      min((o.first_solution_time for o in outcomes if o.first_solution_time is not None), default=None),

@@ -81,6 +81,12 @@ def solve_checked(data: dict, tmp_path: Path, *, expect_optimal: bool = True, **
     assert report.objective == pytest.approx(summary["objective"], rel=1e-9, abs=1e-6), (report.terms, summary["terms"])
     for rule, value in summary["terms"].items():
         assert report.terms[rule] == value, (rule, report.terms, summary["terms"])
+    # the bound is a bound: never above the roster, and equal to it when the roster is proven optimal
+    if summary["best_bound"] is not None and summary["best_bound"] == summary["best_bound"]:
+        assert summary["best_bound"] <= summary["objective"] + 1e-6, summary
+        if summary["status"] == "optimal":
+            assert summary["best_bound"] == pytest.approx(summary["objective"], abs=1e-6), summary
+            assert summary["gap"] == pytest.approx(0.0, abs=1e-9), summary
     if expect_optimal:
         assert summary["status"] == "optimal", summary["status"]
     return Solved(read_roster(out), summary, gaps, report, result)

@@ -246,3 +246,18 @@ def test_fractional_weights_are_reported_in_policy_units(tmp_path):
                     "weights": {"burden": 0.5, "fairness": 0, "continuity": 0}})
     s = solve_checked(d, tmp_path)
     assert len(s.rows) == 1 and s.summary["objective"] == 0.5
+
+
+def test_a_roster_at_the_proven_floor_reports_that_floor_as_its_bound(tmp_path):
+    """Two workers on a work budget: the local search reaches the proven floor (five share
+    shortfalls nobody can avoid, plus fairness) and ends the search as optimal while the tree
+    search's own bound is still low. The summary said 'optimal' with bound 100 and gap 94 %; an
+    optimal roster's bound is its objective (conftest checks that on every solve)."""
+    units = [{"id": "st", "kind": "police", "schools": ["s1"]}]
+    routes = [{"id": "r1", "unit": "st", "stops": ["s1"], "runs": [{"name": "morning", "start": "06:30", "end": "07:10"}]}]
+    posts = [{"id": "s1/gate", "kind": "gate", "demand": {"default": {"min": 2}}}]
+    persons = [person("a", "police", "st"), person("b", "security_guard", "s1"), person("c", "school_leader", "s1")]
+    data = doc([school("s1", posts=posts)], persons, units=units, routes=routes,
+               days=("mon", "tue", "wed", "thu", "fri"), policy={"leader_on_duty": True})
+    s = solve_checked(data, tmp_path, workers=2, time_limit=10)
+    assert s.summary["objective"] == 1650 and s.summary["best_bound"] == 1650 and s.summary["gap"] == 0

@@ -171,7 +171,9 @@ def _outcome(solver: cp_model.CpSolver, status, callback: _Callback, extra: dict
         status=name,
         values=list(solver.response_proto.solution) if has_solution else None,
         objective=solver.objective_value if has_solution else None,
-        bound=solver.best_objective_bound,
+        # optimal: proven by CP-SAT, or the roster reached the caller's proven floor (its own bound
+        # is then lower); either way the optimum is the bound
+        bound=solver.objective_value if name == "optimal" else solver.best_objective_bound,
         wall_time=wall,
         first_solution_time=callback.trace[0].elapsed if callback.trace else None,
         trace=callback.trace,
