@@ -210,6 +210,9 @@ def solve(
         if better is not None and better > result.best_bound:
             result.best_bound = better
             result.gap = relative_gap(result.objective, better)
+        if result.status != "interrupted" and result.objective <= result.best_bound + 1e-6:
+            result.status = "optimal"  # the roster meets a proven lower bound
+            result.best_bound = result.objective
         result.wall_time = time.monotonic() - t0
         result.settings["time_limit"] = budget
         result.first_solution_time = first_roster
