@@ -54,7 +54,7 @@ PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
 #: the per-district figures in districts.csv and summary.json, from each district's summary
 DISTRICT_COLUMNS = ("district", "schools", "persons", "status", "strategy", "objective", "best_bound", "gap",
                     "shortfall", "police_shortfall", "fill_rate", "share_compliance", "assignments", "gaps",
-                    "wall_time", "reused")
+                    "wall_time", "reproducible", "reused")
 
 
 def part_key(doc: dict, options: dict) -> str:
@@ -113,7 +113,7 @@ def _district_row(name: str, out: dict, reused: bool) -> dict:
         "best_bound": s["best_bound"], "gap": s["gap"], "shortfall": s["terms"].get("shortfall", 0),
         "police_shortfall": s["terms"].get("police_shortfall", 0), "fill_rate": k.get("fill_rate"),
         "share_compliance": k.get("share_compliance"), "assignments": s["assignments"], "gaps": s["gaps"],
-        "wall_time": s["wall_time"], "reused": reused,
+        "wall_time": s["wall_time"], "reproducible": bool(s.get("reproducible", False)), "reused": reused,
     }
 
 
@@ -142,6 +142,8 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
         "instance": inst.name,
         "districts": len(rows),
         "statuses": {st: sum(1 for r in rows if r["status"] == st) for st in sorted({r["status"] for r in rows})},
+        # every district ended by its work budget or proved optimal: the same command gives the same files
+        "reproducible": all(r["reproducible"] for r in rows),
         "objective_sum_of_districts": round(total["objective"], 6),
         "objective": report.objective,  # the validator's, on the merged roster and the whole city
         "best_bound": round(sum(r["best_bound"] for r in rows), 6),
@@ -296,6 +298,11 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
     click.echo(f"{summary['districts']} districts ({', '.join(f'{n} {s}' for s, n in summary['statuses'].items())}): "
                f"objective {summary['objective']:.1f}, shortfall {summary['shortfall']}, "
                f"{summary['assignments']} assignments, valid {report.ok}, {time.monotonic() - started:.1f}s -> {outdir}")
+    cut = [r["district"] for r in summary["per_district"] if not r["reproducible"]]
+    if cut and work_limit is not None and not quiet:
+        click.echo(f"note: the clock ended the search of {len(cut)} district(s) before its work budget "
+                   f"({', '.join(cut[:5])}{', ...' if len(cut) > 5 else ''}), so another run may give another "
+                   "roster there; give a larger --time-limit or a fixed --work-limit", err=True)
     if not report.ok:
         for v in report.violations[:20]:
             click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)

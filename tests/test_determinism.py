@@ -113,6 +113,7 @@ def test_batch_is_reproducible(tmp_path, budget):
         assert CliRunner().invoke(main, ["check", str(city), str(out)]).exit_code == 0
         summary = json.loads((out / "summary.json").read_text())
         assert all(d["status"] in ("work_limit", "optimal", "feasible") for d in summary["per_district"])
+        assert summary["reproducible"] is all(d["reproducible"] for d in summary["per_district"]) is True
         rosters.append((out / "roster.csv").read_bytes())
     assert rosters[0] == rosters[1]
 
