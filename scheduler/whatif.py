@@ -386,7 +386,7 @@ def apply_operations(doc: dict, scenario: Scenario, index: int = 0) -> dict:
 
 #: (row name, how to read it from a summary); "terms." and "kpis." read nested values
 KPI_ROWS: tuple[str, ...] = (
-    "status", "objective", "best_bound", "terms.shortfall", "terms.police_shortfall", "terms.skill_shortfall",
+    "status", "reproducible", "objective", "best_bound", "terms.shortfall", "terms.police_shortfall", "terms.skill_shortfall",
     "terms.share_shortfall", "terms.leader_missing", "terms.below_target", "terms.fairness", "terms.continuity",
     "kpis.fill_rate", "kpis.duties_total", "kpis.duties_fully_met", "kpis.police_demand_met",
     "kpis.share_compliance", "kpis.leader_compliance", "assignments", "gaps", "persons", "schools", "wall_time",

@@ -155,6 +155,10 @@ def test_whatif_runs_baseline_and_variants_and_explains(tmp_path):
         for kpi in ("objective", "shortfall", "persons"):
             assert float(rows[kpi][f"{v} delta"]) == pytest.approx(float(rows[kpi][v]) - float(rows[kpi]["baseline"]))
     assert float(rows["persons"]["no-aux delta"]) == -7
+    for name in ("baseline", "no-aux", "rain"):  # as each variant's summary says; a flag has no delta
+        summary = json.loads((out / name / "summary.json").read_text())
+        assert rows["reproducible"][name] == str(summary["reproducible"])
+    assert rows["reproducible"]["rain delta"] == ""
     # one police officer and the two guards are left for four people at dismissal: s2 loses one
     # person a day at min, and the reason is given
     words = report["explanations"]["no-aux"]
