@@ -43,7 +43,7 @@ from typing import Any
 import click
 
 from models import InstanceError, instance_from_data, load_document
-from scheduler.commands import OUTPUTS_HELP, WORK_LIMIT_OPTION, parse_outputs
+from scheduler.commands import OUTPUTS_HELP, WORK_LIMIT_OPTION, clock_note, parse_outputs
 from scheduler.names import safe_name
 from scheduler.output import json_text, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
@@ -300,9 +300,9 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
                f"{summary['assignments']} assignments, valid {report.ok}, {time.monotonic() - started:.1f}s -> {outdir}")
     cut = [r["district"] for r in summary["per_district"] if not r["reproducible"]]
     if cut and work_limit is not None and not quiet:
-        click.echo(f"note: the clock ended the search of {len(cut)} district(s) before its work budget "
-                   f"({', '.join(cut[:5])}{', ...' if len(cut) > 5 else ''}), so another run may give another "
-                   "roster there; give a larger --time-limit or a fixed --work-limit", err=True)
+        names = f"{', '.join(cut[:5])}{', ...' if len(cut) > 5 else ''}"
+        click.echo(clock_note(f"the search of {len(cut)} district(s) ({names})", "may give another roster there"),
+                   err=True)
     if not report.ok:
         for v in report.violations[:20]:
             click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)

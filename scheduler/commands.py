@@ -175,6 +175,13 @@ def clock_cut_budget(result, work_limit) -> bool:
     return work_limit is not None and result.status == "time_limit" and not result.settings.get("reproducible", False)
 
 
+def clock_note(what: str, consequence: str) -> str:
+    """The ``note:`` line of ``solve``, ``batch`` and ``staffing`` when the clock ended ``what``
+    before its work budget."""
+    return (f"note: the clock ended {what} before its work budget (a slow or busy machine), so another run "
+            f"{consequence}; give a larger --time-limit or a fixed --work-limit")
+
+
 @click.command()
 @click.argument("instance", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the roster files.")
@@ -228,9 +235,7 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
             f"{time.monotonic() - started:.1f}s -> {out}"
         )
     if clock_cut_budget(result, work_limit) and not quiet:
-        click.echo("note: the clock ended the search before its work budget (a slow or busy machine), so another "
-                   "run may give another roster; for the same roster every time give a larger --time-limit or a "
-                   "fixed --work-limit (summary.json: \"reproducible\": false)", err=True)
+        click.echo(clock_note("the search", 'may give another roster (summary.json: "reproducible": false)'), err=True)
     if not report.ok:
         for v in report.violations[:20]:
             click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)

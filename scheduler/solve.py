@@ -21,6 +21,7 @@ from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, RawOutcome, run, r
 from scheduler.duties import Problem, expand
 from scheduler.greedy import greedy_roster
 from scheduler.interrupt import requested
+from scheduler.lns import COVER_PARAMETERS, SMALL_SUB_MODEL, SUB_PARAMETERS, improve
 
 log = logging.getLogger("schoolpost")
 
@@ -198,10 +199,8 @@ def solve(
         if on_progress is not None:
             on_progress(Progress(time.monotonic() - t0, objective, bound, stage))
 
-    from scheduler.lns import SMALL_SUB_MODEL
-
-    budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover,
-                            small=problem.pairs <= SMALL_SUB_MODEL)
+    small = problem.pairs <= SMALL_SUB_MODEL  # the coverage stage's default search proves these (as in scheduler.lns)
+    budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover, small=small)
     if strategy == "lns":
         result = _solve_lns(problem, greedy, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
                             emit=emit, work_limit=work_limit, budgets=budgets)
@@ -231,8 +230,6 @@ def solve(
     clock_cut = False  # a stage was ended by the wall clock: the run is not reproducible
     if not lexicographic and polish > 0:
         # primal first: neighbourhood search from the greedy roster, then the full model from there
-        from scheduler.lns import improve
-
         share = polish * max(0.0, time_limit - (time.monotonic() - t0))
         lns_deadline = t0 + time_limit if budgets else time.monotonic() + share
         pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed,
@@ -250,9 +247,6 @@ def solve(
     if not lexicographic and not interrupted and cover > 0:
         # with a budget: CP-SAT's local search, one worker (deterministic; ten schools: 48,508 in
         # 12.8 s against 49,020 from the clock-bound 2-worker search in 30 s)
-        from scheduler.lns import SMALL_SUB_MODEL
-
-        small = rm.xv.count <= SMALL_SUB_MODEL  # the default search proves these (as in scheduler.lns)
         staged, interrupted, _used, cut = _coverage_stage(
             rm, hint, t0, time_limit, cover, 1 if budgets else workers, seed,
             {**(solver_params or {}), **({} if small else LOCAL_SEARCH)} if budgets else solver_params,
@@ -463,7 +457,6 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, bound
     """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
     objective plus every accepted sub-model change (each exact); ``bound`` is the proven floor."""
     from scheduler.check import check_rows
-    from scheduler.lns import COVER_PARAMETERS, SUB_PARAMETERS, improve
     from scheduler.output import roster_rows
 
     start_obj = check_rows(problem.instance, roster_rows(problem, greedy)).objective

@@ -38,7 +38,7 @@ from pathlib import Path
 import click
 
 from models import ROLES, InstanceError, instance_from_data, load_document
-from scheduler.commands import WORK_LIMIT_OPTION
+from scheduler.commands import WORK_LIMIT_OPTION, clock_note
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
 COLUMNS = ("unit", "role", "have", "needed", "existing_used", "to_add", "proven", "lower_bound", "status",
@@ -373,8 +373,7 @@ def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, worker
                f"{total_add} to add at fill rate {fill_rate:.0%}; {time.monotonic() - started:.1f}s")
     reproducible = all(r["reproducible"] for r in results)
     if not reproducible and work_limit is not None and not quiet:
-        click.echo("note: the clock ended a unit's search before its work budget (a slow or busy machine), so "
-                   "another run may answer differently; give a larger --time-limit or a fixed --work-limit", err=True)
+        click.echo(clock_note("a unit's search", "may answer differently"), err=True)
     if outdir:
         write_files(outdir, {"staffing.csv": csv_text(rows, COLUMNS),
                              "staffing.json": json_text({"instance": str(instance), "role": role,
