@@ -171,8 +171,10 @@ OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, 
 
 
 def clock_cut_budget(result, work_limit) -> bool:
-    """A run with a work budget that the clock ended first: reproducible only by luck."""
-    return work_limit is not None and result.status == "time_limit" and not result.settings.get("reproducible", False)
+    """A run with a work budget that the clock ended first, in any stage (its last stage may still
+    end by its budget): reproducible only by luck. A run stopped by a signal is not one."""
+    return (work_limit is not None and result.status != "interrupted"
+            and not result.settings.get("reproducible", False))
 
 
 def clock_note(what: str, consequence: str) -> str:

@@ -92,6 +92,22 @@ def test_a_budget_the_clock_cuts_short_is_said_on_stderr(ten, tmp_path):
     assert CliRunner().invoke(main, ["check", str(ten), str(out)]).exit_code == 0
 
 
+@pytest.mark.parametrize("status, reproducible, work_limit, noted", [
+    ("time_limit", False, "auto", True),
+    ("work_limit", False, "auto", True),  # an earlier stage was cut by the clock, the last one was not
+    ("work_limit", True, "auto", False),
+    ("interrupted", False, "auto", False),  # the planner stopped it: no note about the clock
+    ("time_limit", False, None, False),  # --work-limit none: searching by the clock was asked for
+])
+def test_when_the_clock_cut_note_is_printed(status, reproducible, work_limit, noted):
+    from types import SimpleNamespace
+
+    from scheduler.commands import clock_cut_budget
+
+    result = SimpleNamespace(status=status, settings={"reproducible": reproducible})
+    assert clock_cut_budget(result, work_limit) is noted
+
+
 def test_bad_work_limit_is_one_line(ten, tmp_path):
     r = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(ten), "-o", str(tmp_path / "o"),
                         "--work-limit", "soon"], check=False, capture_output=True, text=True, timeout=60)
