@@ -37,14 +37,17 @@ def test_a_small_seconds_budget_is_not_overrun_by_one_large_sub_solve():
     import time
 
     from models import instance_from_data
+    from scheduler.check import check_rows
     from scheduler.cpsat.bound import RelaxationLP
     from scheduler.duties import expand
     from scheduler.greedy import greedy_roster
     from scheduler.lns import improve
+    from scheduler.output import roster_rows
 
     problem = expand(instance_from_data(generate("district", 7, schools=6)))
     _, plan = RelaxationLP(problem).plan()
     greedy = greedy_roster(problem, plan)
-    _pairs, stats = improve(problem, greedy, deadline=time.monotonic() + 120, workers=2, seed=0, seconds=1.0)
+    pairs, stats = improve(problem, greedy, deadline=time.monotonic() + 120, workers=2, seed=0, seconds=1.0)
+    assert check_rows(problem.instance, roster_rows(problem, pairs)).ok  # the validator's view of the roster
     assert stats.stopped_by == "work_limit" and stats.solved >= 1
     assert stats.seconds <= 1.25, stats.seconds  # CP-SAT's deterministic time advances in small steps
