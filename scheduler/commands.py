@@ -52,6 +52,10 @@ def build_summary(instance, result, report, gaps) -> dict:
         "solve_time": round(result.solve_time, 3),
         "first_solution_time": None if result.first_solution_time is None else round(result.first_solution_time, 3),
         "greedy_objective": result.greedy_objective,
+        # people missing below min: in the roster, and no fewer in any roster of these people (proven)
+        "shortfall": (result.terms or report.terms).get("shortfall", 0),
+        "shortfall_bound": result.shortfall_bound,
+        "coverage": result.settings.get("coverage"),
         "assignments": len(result.assignments),
         "gaps": len(gaps),
         # the model's own exact terms (full model); the validator's where the roster was built by
@@ -71,6 +75,17 @@ def build_summary(instance, result, report, gaps) -> dict:
         "ortools_version": result.settings["ortools_version"],
         "parameters": result.settings["parameters"],
     }
+
+
+def shortfall_line(summary: dict) -> str | None:
+    """What the planner reads about the seats left empty: proven unavoidable when the roster
+    meets the shortfall bound; otherwise how many more the bound allows to fill."""
+    short, bound = summary.get("shortfall"), summary.get("shortfall_bound")
+    if short is None or bound is None or short == 0:
+        return None
+    if short <= bound:
+        return f"the {short} remaining gaps cannot be filled with these people (proven)"
+    return f"{short} people missing below min; no roster of these people has fewer than {bound}"
 
 
 def solve_files(inst, outputs: tuple[str, ...] = (), **options):
@@ -236,6 +251,8 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
             f"gap {result.gap:.2%}, {summary['assignments']} assignments, {len(gaps)} gaps, "
             f"{time.monotonic() - started:.1f}s -> {out}"
         )
+    if not quiet and (line := shortfall_line(summary)):
+        click.echo(line)
     if clock_cut_budget(result, work_limit) and not quiet:
         click.echo(clock_note("the search", 'may give another roster (summary.json: "reproducible": false)'), err=True)
     if not report.ok:

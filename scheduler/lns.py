@@ -1,15 +1,21 @@
-"""Large-neighbourhood search over areas and dates, for instances too large for one model.
+"""Large-neighbourhood search, for instances too large for one model.
 
-Start from a valid roster (the greedy one); take each neighbourhood in turn (an area's schools on
-one date, see :mod:`scheduler.decompose`), build its exact sub-model with everything else fixed,
-hint it with the current roster and let CP-SAT improve it. A change is kept only when the
-sub-model's exact objective drops, which is the whole roster's objective dropping by the same
-amount. Rounds repeat until a round changes nothing or time runs out.
+Start from a valid roster; draw a neighbourhood (a set of duties) by an adaptive roulette wheel
+among three kinds: an area's schools on one date (:mod:`scheduler.decompose`), a school and its
+nearest schools over the whole week, and a duty left short with every duty of the people who
+could fill it (so a person's week can move from one day or school to another, which the first kind
+never allows). Build its exact sub-model with everything else fixed, hint it with the current
+roster and let CP-SAT improve it; the total of the ``hold`` rules (the shortfall, once the
+coverage stage has settled it) may not rise. A change is kept only when the sub-model's exact
+objective drops, which is the whole roster's objective dropping by the same amount. A kind's
+weight follows its recent success; its size grows after a sub-solve that proved its optimum and
+shrinks after one that found nothing.
 
-Determinism: neighbourhoods come in a fixed order and each sub-solve is single-threaded with a
-deterministic time limit, so a seed fully determines the roster when the search ends by itself
-(no improving round); a run cut short by the wall-clock limit returns the best roster so far.
-With two or more workers, two neighbourhoods with no person in common are solved at once.
+Determinism: the draws come from a generator seeded by ``seed`` and every sub-solve is
+single-threaded with a deterministic time limit, so a seed fully determines the roster when the
+search ends by itself or by its work budget; a run cut short by the wall-clock limit returns the
+best roster so far. With two or more workers, two neighbourhoods with no person in common are
+solved at once.
 """
 
 from __future__ import annotations
@@ -32,9 +38,9 @@ log = logging.getLogger("schoolpost")
 
 #: CP-SAT parameters of one sub-solve: its local search from the hint (measured far better than
 #: tree search on these sub-models, see benchmarks/README.md), for a fixed deterministic time
-SUB_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.75}
+SUB_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.4}
 #: the same for the first stage of a sub-solve, on the coverage rules alone
-COVER_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.75}
+COVER_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.4}
 #: sub-models up to this many free variables are solved by the default search instead, which
 #: usually proves them optimal well within the same deterministic time
 SMALL_SUB_MODEL = 2_000
@@ -58,6 +64,8 @@ class LnsStats:
     work: float = 0.0
     #: modelled seconds of the sub-solves (two at once count the longer)
     seconds: float = 0.0
+    #: per neighbourhood kind: [sub-solves, improving sub-solves]
+    kinds: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def reproducible(self) -> bool:
@@ -68,10 +76,12 @@ class LnsStats:
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
              time_left: float, work_left: float = math.inf, seconds_left: float = math.inf,
-             ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float, float] | None:
+             hold: tuple[str, ...] = (),
+             ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float, float, bool] | None:
     """Solve one neighbourhood within ``work_left`` deterministic seconds and ``seconds_left``
-    modelled seconds (and ``time_left`` wall seconds); returns (sub, new local pairs on free duties,
-    delta, interrupted, work used, modelled seconds)."""
+    modelled seconds (and ``time_left`` wall seconds), the total of the ``hold`` rules kept at most
+    what it is; returns (sub, new local pairs on free duties, delta, interrupted, work used,
+    modelled seconds, whether the sub-solve proved its optimum)."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
@@ -91,7 +101,9 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     local_d = {g: i for i, g in enumerate(sub.duties)}
     current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d]
     values = rm.values_of(current)
-    before, _ = rm.evaluate(list(values))
+    before, terms = rm.evaluate(list(values))
+    if hold:  # coverage, once settled, never gets worse (the hint meets it)
+        rm.hold(hold, sum(terms[r] for r in hold))
     rm.add_hint(values)
     if rm.xv.count > SMALL_SUB_MODEL:
         # two local searches: on the coverage rules alone, then on the full objective from the
@@ -99,7 +111,7 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
         values, status, used = rm.coverage_search(values, time_limit=max(0.05, time_left), workers=1, seed=seed,
                                                   extra=capped(COVER_PARAMETERS))
         if status == "interrupted":
-            return sub, [], 0.0, True, used, modelled(used)
+            return sub, [], 0.0, True, used, modelled(used), False
         work_left -= used
         rm.add_hint(values)
         params = SUB_PARAMETERS
@@ -110,10 +122,11 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     interrupted = raw.status == "interrupted"
     final = raw.values if raw.values is not None else values
     after, _ = rm.evaluate(list(final))
+    proved = raw.status == "optimal"
     if after >= before - 1e-9:
-        return sub, [], 0.0, interrupted, used, modelled(used)
+        return sub, [], 0.0, interrupted, used, modelled(used), proved
     pairs = [(p, d) for p, d in rm.assignments(final) if d in sub.free]
-    return sub, pairs, after - before, interrupted, used, modelled(used)
+    return sub, pairs, after - before, interrupted, used, modelled(used), proved
 
 
 def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[int]]) -> None:
@@ -125,84 +138,215 @@ def _apply(sub: SubProblem, pairs: list[tuple[int, int]], roster: dict[int, set[
         roster.setdefault(sub.persons[lp], set()).add(sub.duties[ld])
 
 
+#: the neighbourhood kinds (see :func:`improve`)
+KINDS = ("area_day", "schools_week", "gap_people")
+#: a week-spanning neighbourhood's first size, in free (person, duty) pairs; it grows by
+#: ``GROW`` after a sub-solve proved its optimum and shrinks by ``SHRINK`` after one that ran out
+#: of budget without a better roster, between ``MIN_PAIRS`` and ``MAX_PAIRS``
+FIRST_PAIRS, MIN_PAIRS, MAX_PAIRS, GROW, SHRINK = 3_000, 800, 30_000, 1.25, 0.85
+#: roulette wheel: a kind's weight moves to ``DECAY`` x weight + (1 - ``DECAY``) x reward, the
+#: reward being ``REWARD_BETTER`` when the sub-solve improved the roster, else ``REWARD_NONE``
+DECAY, REWARD_BETTER, REWARD_NONE, MIN_WEIGHT = 0.8, 1.0, 0.05, 0.05
+
+
+class _Chooser:
+    """Neighbourhoods of three kinds, drawn by an adaptive roulette wheel (Ropke & Pisinger's
+    adaptive large-neighbourhood search): ``area_day`` (an area's schools on one date, worst
+    first), ``schools_week`` (a school and its nearest schools over the whole week: a person's
+    days at them can trade places) and ``gap_people`` (a duty left short, and every duty of the
+    people who could fill it, so one of them can give up another duty for it). Every choice
+    depends on the roster and a seeded generator only."""
+
+    def __init__(self, problem: Problem, area_hoods: list[Neighbourhood], seed: int):
+        import random
+
+        self.problem = problem
+        self.rng = random.Random(seed)
+        self.area_hoods = area_hoods
+        self.area_queue: list[Neighbourhood] = []
+        self.weights = {k: 1.0 for k in KINDS}
+        self.size = {k: float(FIRST_PAIRS) for k in KINDS}
+        self.count = [0] * len(problem.duties)
+        self.eligible_on: list[list[int]] = [[] for _ in problem.duties]
+        for p, ds in enumerate(problem.eligible):
+            for d in ds:
+                self.count[d] += 1
+                self.eligible_on[d].append(p)
+        self.duties_of_school: dict[str, list[int]] = {}
+        where: dict[str, object] = {}
+        for d in problem.duties:
+            if d.kind == "post":
+                self.duties_of_school.setdefault(d.school_id, []).append(d.index)
+        for school in problem.instance.schools:
+            where[school.id] = school.location
+        self.schools = sorted(self.duties_of_school)
+        self.where = where
+        if not self.schools:
+            self.weights["schools_week"] = 0.0
+
+    def pick(self, roster: dict[int, set[int]], staff: dict[int, list[int]]) -> tuple[str, Neighbourhood] | None:
+        kinds = [k for k in KINDS if self.weights[k] > 0]
+        kind = self.rng.choices(kinds, weights=[self.weights[k] for k in kinds])[0]
+        hood = getattr(self, kind)(roster, staff)
+        if hood is None and kind != "area_day":
+            kind, hood = "area_day", self.area_day(roster, staff)
+        return (kind, hood) if hood is not None else None
+
+    def reward(self, kind: str, improved: bool, proved: bool) -> None:
+        r = REWARD_BETTER if improved else REWARD_NONE
+        self.weights[kind] = max(MIN_WEIGHT, DECAY * self.weights[kind] + (1 - DECAY) * r)
+        if proved:
+            self.size[kind] = min(MAX_PAIRS, self.size[kind] * GROW)
+        elif not improved:
+            self.size[kind] = max(MIN_PAIRS, self.size[kind] * SHRINK)
+
+    def area_day(self, roster, staff) -> Neighbourhood | None:
+        if not self.area_queue:
+            self.area_queue = _worst_first(self.problem, self.area_hoods, roster)
+        return self.area_queue.pop(0) if self.area_queue else None
+
+    def schools_week(self, roster, staff) -> Neighbourhood | None:
+        from models.instance import haversine_km
+
+        seed_school = self.schools[self.rng.randrange(len(self.schools))]
+        here = self.where[seed_school]
+        near = sorted(self.schools, key=lambda s: (haversine_km(here, self.where[s]), s))
+        duties: list[int] = []
+        pairs = 0
+        for s in near:
+            ds = self.duties_of_school[s]
+            duties += ds
+            pairs += sum(self.count[d] for d in ds)
+            if pairs >= self.size["schools_week"]:
+                break
+        return Neighbourhood(f"week of {len(duties)} duties near {seed_school}", tuple(sorted(duties)))
+
+    def gap_people(self, roster, staff) -> Neighbourhood | None:
+        short = [d.index for d in self.problem.duties if d.kind != "context" and _missing(self.problem, d, staff)]
+        if not short:
+            return None
+        gap = short[self.rng.randrange(len(short))]
+        people = [p for p in self.eligible_on[gap]]
+        self.rng.shuffle(people)
+        duties = {gap}
+        pairs = self.count[gap]
+        for p in people:
+            for d in sorted(roster.get(p, ())):
+                if d not in duties:
+                    duties.add(d)
+                    pairs += self.count[d]
+            if pairs >= self.size["gap_people"]:
+                break
+        return Neighbourhood(f"people who could serve duty {gap}", tuple(sorted(duties)))
+
+
+def _missing(problem: Problem, d, staff: dict[int, list[int]]) -> bool:
+    """The duty misses people, police or a skill below its demand."""
+    people = staff.get(d.index, [])
+    if len(people) < d.min:
+        return True
+    if d.min_police and sum(1 for p in people if problem.persons[p].role == "police") < d.min_police:
+        return True
+    return any(sum(1 for p in people if skill in problem.persons[p].skills) < k for skill, k in d.skills.items())
+
+
 def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, workers: int = 1, seed: int = 0,
-            max_rounds: int = 20, on_progress: Callable[[float, float], None] | None = None,
-            work: float = math.inf, seconds: float = math.inf) -> tuple[list[tuple[int, int]], LnsStats]:
-    """Improve a valid roster until no neighbourhood improves, ``max_rounds``, the ``work`` budget
+            on_progress: Callable[[float, float], None] | None = None,
+            work: float = math.inf, seconds: float = math.inf, hold: tuple[str, ...] = ("shortfall",),
+            kinds: tuple[str, ...] = KINDS) -> tuple[list[tuple[int, int]], LnsStats]:
+    """Improve a valid roster until no neighbourhood improves (as many attempts in a row as
+    there are area-by-date neighbourhoods, at least 30), the ``work`` budget
     (deterministic seconds of the sub-solves), the ``seconds`` budget (modelled seconds: see
     :data:`SECONDS_PER_WORK`; two sub-solves at once count the longer) or the wall-clock
-    ``deadline``, whichever comes first. Everything but the deadline is a function of the input,
+    ``deadline``, whichever comes first. ``hold``: rules whose total never rises (each sub-model
+    keeps its own total of them at most what it was: coverage, once settled, stays). ``kinds``:
+    the neighbourhood kinds to draw from. Everything but the deadline is a function of the input,
     the seed and ``workers``: a run that ends by a budget is reproducible (``LnsStats.reproducible``)."""
     start = time.monotonic()
     roster: dict[int, set[int]] = {}
     for p, d in pairs:
         roster.setdefault(p, set()).add(d)
-    hoods = neighbourhoods(problem)
-    persons_of: dict[str, set] = {}
-    for h in hoods:
-        people = {p for p, el in enumerate(problem.eligible) if not set(h.duties).isdisjoint(el)}
-        groups = {(problem.persons[p].unit, problem.persons[p].role) for p in people}
-        persons_of[h.name] = people | groups  # parallel neighbourhoods share no person and no fairness group
+    chooser = _Chooser(problem, neighbourhoods(problem), seed)
+    for k in KINDS:
+        if k not in kinds:
+            chooser.weights[k] = 0.0
+    patience = max(30, len(chooser.area_hoods))
     stats = LnsStats()
     pool = ThreadPoolExecutor(max_workers=2) if workers > 1 else None
     stop = threading.Event()
+    idle = 0  # attempts in a row that improved nothing
+
+    def people_of(hood: Neighbourhood) -> set:
+        people = {p for d in hood.duties for p in chooser.eligible_on[d]}
+        groups = {(problem.persons[p].unit, problem.persons[p].role) for p in people}
+        return people | groups  # parallel neighbourhoods share no person and no fairness group
+
     with on_signal(stop.set):  # Ctrl-C, SIGTERM: stop; the handler chains to the command's (scheduler.interrupt)
         try:
-            for rnd in range(max_rounds):
-                stats.rounds = rnd + 1
-                changed = 0
-                i = 0
-                hoods = _worst_first(problem, hoods, roster)
-                while i < len(hoods):
-                    if stop.is_set() or requested():
-                        stats.stopped_by = "interrupted"
-                        return _pairs(roster), stats
-                    if stats.work >= work or stats.seconds >= seconds:
-                        stats.stopped_by = "work_limit"
-                        return _pairs(roster), stats
-                    if time.monotonic() >= deadline:
-                        stats.stopped_by = "time_limit"
-                        return _pairs(roster), stats
-                    batch = [hoods[i]]
-                    if pool is not None and i + 1 < len(hoods) and persons_of[hoods[i].name].isdisjoint(
-                            persons_of[hoods[i + 1].name]):
-                        batch.append(hoods[i + 1])
-                    left = deadline - time.monotonic()
-                    seeds = [seed * 7919 + rnd * 104729 + i + k for k in range(len(batch))]
-                    budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
-                    seconds_left = seconds - stats.seconds  # two at once count the longer: not shared
-                    if len(batch) == 2:
-                        futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left)
-                                   for h, s in zip(batch, seeds)]
-                        outcomes = [f.result() for f in futures]
-                    else:
-                        outcomes = [_attempt(problem, batch[0], roster, seeds[0], left, budget, seconds_left)]
-                    stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
-                    for out in outcomes:
-                        if out is not None and out[3]:
-                            stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM
-                        if out is not None:
-                            stats.work += out[4]
-                        stats.solved += 1
-                        if out is not None and out[2] < 0:
-                            _apply(out[0], out[1], roster)
-                            stats.improved += 1
-                            stats.delta += out[2]
-                            changed += 1
-                    stats.history.append((time.monotonic() - start, stats.delta))
-                    if on_progress is not None:
-                        on_progress(time.monotonic() - start, stats.delta)
-                    i += len(batch)
-                log.info("LNS round %d: %d of %d neighbourhoods improved, delta %.1f", rnd + 1, changed, len(hoods),
-                         stats.delta)
-                if not changed:
+            while True:
+                if stop.is_set() or requested():
+                    stats.stopped_by = "interrupted"
+                    break
+                if stats.work >= work or stats.seconds >= seconds:
+                    stats.stopped_by = "work_limit"
+                    break
+                if time.monotonic() >= deadline:
+                    stats.stopped_by = "time_limit"
+                    break
+                if idle >= patience:
                     stats.stopped_by = "converged"
                     break
-            else:
-                stats.stopped_by = "max_rounds"
+                staff: dict[int, list[int]] = {}
+                for p, ds in roster.items():
+                    for d in ds:
+                        staff.setdefault(d, []).append(p)
+                first = chooser.pick(roster, staff)
+                if first is None:
+                    stats.stopped_by = "converged"
+                    break
+                batch = [first]
+                if pool is not None:
+                    second = chooser.pick(roster, staff)
+                    if second is not None and people_of(first[1]).isdisjoint(people_of(second[1])):
+                        batch.append(second)
+                left = deadline - time.monotonic()
+                n = stats.solved
+                seeds = [seed * 7919 + n * 104729 + k for k in range(len(batch))]
+                budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
+                seconds_left = seconds - stats.seconds  # two at once count the longer: not shared
+                if len(batch) == 2:
+                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left, hold)
+                               for (_, h), s in zip(batch, seeds)]
+                    outcomes = [f.result() for f in futures]
+                else:
+                    outcomes = [_attempt(problem, batch[0][1], roster, seeds[0], left, budget, seconds_left, hold)]
+                stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
+                better = False
+                for (kind, _), out in zip(batch, outcomes):
+                    if out is not None and out[3]:
+                        stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM
+                    if out is not None:
+                        stats.work += out[4]
+                    stats.solved += 1
+                    stats.kinds.setdefault(kind, [0, 0])[0] += 1
+                    improved = out is not None and out[2] < 0
+                    chooser.reward(kind, improved, out is not None and out[6])
+                    if improved:
+                        _apply(out[0], out[1], roster)
+                        stats.improved += 1
+                        stats.kinds[kind][1] += 1
+                        stats.delta += out[2]
+                        better = True
+                idle = 0 if better else idle + len(batch)
+                stats.history.append((time.monotonic() - start, stats.delta))
+                if on_progress is not None:
+                    on_progress(time.monotonic() - start, stats.delta)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+    stats.rounds = stats.solved
+    log.info("LNS: %d of %d neighbourhoods improved, delta %.1f, by kind %s", stats.improved, stats.solved,
+             stats.delta, stats.kinds)
     return _pairs(roster), stats
 
 

@@ -16,8 +16,11 @@ from fractions import Fraction
 
 from models import Instance
 from scheduler.cpsat import RosterModel
+from scheduler.cpsat.model import COVERAGE_RULES
 from scheduler.cpsat.bound import RelaxationLP
 from scheduler.cpsat.solver import ORTOOLS_VERSION, Progress, RawOutcome, run, run_parallel, sum_le
+from scheduler.coverage import COVERAGE_SEARCH, CoverageOutcome, shortfall_bound
+from scheduler.coverage import cover as cover_shortfall
 from scheduler.duties import Problem, expand
 from scheduler.greedy import greedy_roster
 from scheduler.interrupt import requested
@@ -42,6 +45,8 @@ class Result:
     problem: Problem
     source: str = "cp-sat"
     greedy_objective: float | None = None
+    #: a proven lower bound on the people missing below ``min`` (the ``shortfall`` term)
+    shortfall_bound: int | None = None
     settings: dict = field(default_factory=dict)
     trace: list[Progress] = field(default_factory=list)
 
@@ -76,8 +81,14 @@ CUTS_MAX_PAIRS = 10_000
 #: without the start-up allowance and the last sub-solve's cap in scheduler.lns) four of seven
 #: shipped and generated instances (1-20 schools) were cut by the clock at 10 s, now none
 #: (benchmarks/README.md)
-AUTO_WORK_RATE = {"lns_seconds": 0.75, "local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.65,
-                  "small_cover": 0.3}
+AUTO_WORK_RATE = {"lns_seconds": 0.5, "local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.65,
+                  "small_cover": 0.3, "coverage": 0.12}
+#: the share of the search time the whole-district coverage stage may take (``lns``); it ends
+#: sooner when its roster meets the shortfall bound. ``coverage``: deterministic seconds per
+#: second of its local search without presolve (two 150-school districts: 0.21-0.28)
+COVERAGE_SHARE = 0.7
+#: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
+COVERAGE_GUARD = 5.0
 #: seconds of a command's time limit taken before ``solve`` starts (Python, OR-Tools and reading
 #: the file; 0.5-1.5 s here), kept out of an ``"auto"`` budget as a constant, not as measured
 STARTUP_SECONDS = 1.0
@@ -188,7 +199,7 @@ def solve(
     greedy = greedy_roster(problem, plan)
     first_roster = time.monotonic() - t0  # the greedy roster is valid: the first roster to return
     if strategy == "auto":
-        strategy = "full" if lexicographic or problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
+        strategy = "full" if problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     if strategy != "lns":  # the full model's search uses the bound (progress, a floor to stop at)
         relaxed = lp.bound() or relaxed
         del lp
@@ -202,8 +213,15 @@ def solve(
     small = problem.pairs <= SMALL_SUB_MODEL  # the coverage stage's default search proves these (as in scheduler.lns)
     budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover, small=small)
     if strategy == "lns":
-        result = _solve_lns(problem, greedy, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
-                            emit=emit, work_limit=work_limit, budgets=budgets)
+        # coverage first: the fewest people missing the staff allows, over the whole week and district
+        short_bound = shortfall_bound(problem)
+        coverage = cover_shortfall(problem, greedy, short_bound, work=budgets["coverage"] if budgets else None,
+                                   time_limit=max(0.1, time_limit - (time.monotonic() - t0) - COVERAGE_GUARD), seed=seed,
+                         on_progress=(lambda p: emit("coverage", p.objective, p.bound)) if on_progress else None)
+        result = _solve_lns(problem, coverage.pairs, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
+                            emit=emit, work_limit=work_limit, budgets=budgets, lexicographic=lexicographic,
+                            greedy=greedy, coverage=coverage)
+        result.shortfall_bound = short_bound
         # the neighbourhood search has no use for the bound: the LP with its cuts is solved after it
         # (about 1 s on the district), for the report
         better = lp.bound() if result.status != "interrupted" else None
@@ -235,7 +253,10 @@ def solve(
         pairs, lns_stats = improve(problem, greedy, deadline=lns_deadline, workers=workers, seed=seed,
                                    on_progress=lambda _el, delta: emit("polish", greedy_objective + delta, floor),
                                    work=(budgets or {}).get("polish_work") or math.inf,
-                                   seconds=(budgets or {}).get("polish_seconds") or math.inf)
+                                   seconds=(budgets or {}).get("polish_seconds") or math.inf,
+                                   # the area-by-date kind alone: the week-spanning kinds' sub-models
+                                   # run slower than the modelled seconds that budget this stage
+                                   kinds=("area_day",))
         clock_cut |= lns_stats.stopped_by == "time_limit"
         better = rm.values_of(pairs)
         if rm.evaluate(list(better))[0] <= greedy_objective:
@@ -357,8 +378,10 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
         polish = cover = 0.0
     auto = work_limit == "auto"
     if strategy == "lns":
-        return {"lns_work": None if auto else float(work_limit),
-                "lns_seconds": round(AUTO_WORK_RATE["lns_seconds"] * time_limit, 3) if auto else None}
+        cov = COVERAGE_SHARE * (time_limit if auto else float(work_limit))
+        return {"coverage": round(AUTO_WORK_RATE["coverage"] * cov if auto else cov, 3),
+                "lns_work": None if auto else round(float(work_limit) - cov, 3),
+                "lns_seconds": round(AUTO_WORK_RATE["lns_seconds"] * (time_limit - cov), 3) if auto else None}
     if auto:
         last = (1 - cover) * (1 - polish) * time_limit
         cover_rate = AUTO_WORK_RATE["small_cover" if small else "local_search"]
@@ -451,28 +474,39 @@ def _coverage_stage(rm: RosterModel, hint: list[int], t0: float, time_limit: flo
     return values, status == "interrupted", used, cut
 
 
-def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, bound: float, *,
+def _solve_lns(problem: Problem, start: list[tuple[int, int]], t0: float, bound: float, *,
                time_limit: float, workers: int, seed: int, emit: Callable[[str, float, float], None],
-               work_limit: float | str | None = None, budgets: dict | None = None) -> Result:
-    """Neighbourhood search from the greedy roster; the objective is the greedy roster's exact
-    objective plus every accepted sub-model change (each exact); ``bound`` is the proven floor."""
+               work_limit: float | str | None = None, budgets: dict | None = None, lexicographic: bool = False,
+               greedy: list[tuple[int, int]] | None = None, coverage: CoverageOutcome | None = None) -> Result:
+    """Neighbourhood search from ``start`` (the coverage stage's roster) with its shortfall held
+    (``lexicographic``: every coverage rule's total held, so no later move trades one for the
+    rest); the objective is the start roster's exact objective plus every accepted sub-model
+    change (each exact); ``bound`` is the proven floor."""
     from scheduler.check import check_rows
     from scheduler.output import roster_rows
 
-    start_obj = check_rows(problem.instance, roster_rows(problem, greedy)).objective
+    start_obj = check_rows(problem.instance, roster_rows(problem, start)).objective
+    greedy_obj = (check_rows(problem.instance, roster_rows(problem, greedy)).objective
+                  if greedy is not None and greedy is not start else start_obj)
     build_time = time.monotonic() - t0
     t1 = time.monotonic()
 
     emit("greedy", start_obj, bound)
-    pairs, stats = improve(problem, greedy, deadline=t0 + time_limit, workers=workers, seed=seed,
+    interrupted = coverage is not None and coverage.status == "interrupted"
+    hold = tuple(COVERAGE_RULES) if lexicographic else ("shortfall",)
+    pairs, stats = improve(problem, start, deadline=t0 + time_limit, workers=workers, seed=seed,
                            on_progress=lambda _elapsed, delta: emit("lns", start_obj + delta, bound),
-                           work=(budgets or {}).get("lns_work") or math.inf,
-                           seconds=(budgets or {}).get("lns_seconds") or math.inf)
+                           work=0.0 if interrupted else (budgets or {}).get("lns_work") or math.inf,
+                           seconds=(budgets or {}).get("lns_seconds") or math.inf, hold=hold)
+    if interrupted:
+        stats.stopped_by = "interrupted"
     objective = start_obj + stats.delta
     solve_time = time.monotonic() - t1
+    clock_cut = coverage is not None and coverage.clock_cut
+    status = (stats.stopped_by if stats.stopped_by in ("time_limit", "interrupted")
+              else "time_limit" if clock_cut else "work_limit" if stats.stopped_by == "work_limit" else "feasible")
     return Result(
-        status=stats.stopped_by if stats.stopped_by in ("time_limit", "interrupted")
-        else "work_limit" if stats.stopped_by == "work_limit" else "feasible",
+        status=status,
         objective=objective,
         best_bound=bound,
         gap=relative_gap(objective, bound),
@@ -485,20 +519,24 @@ def _solve_lns(problem: Problem, greedy: list[tuple[int, int]], t0: float, bound
         size={"eligible_pairs": problem.pairs, "duties": len(problem.duties), "persons": len(problem.persons)},
         problem=problem,
         source="lns",
-        greedy_objective=start_obj,
+        greedy_objective=greedy_obj,
         settings={
             "time_limit": time_limit,
             "workers": workers,
             "seed": seed,
-            "lexicographic": False,
+            "lexicographic": lexicographic,
             "strategy": "lns",
             "ortools_version": ORTOOLS_VERSION,
-            "parameters": {"coverage_stage": COVER_PARAMETERS, "full_stage": SUB_PARAMETERS, "num_workers": 1},
+            "parameters": {"coverage_search": COVERAGE_SEARCH, "coverage_stage": COVER_PARAMETERS,
+                           "full_stage": SUB_PARAMETERS, "num_workers": 1},
+            "coverage": None if coverage is None else {
+                "start_shortfall": coverage.start_shortfall, "shortfall": coverage.shortfall,
+                "status": coverage.status, "work": round(coverage.work, 3)},
             "lns": {"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
                     "stopped_by": stats.stopped_by, "work": round(stats.work, 3),
-                    "modelled_seconds": round(stats.seconds, 3)},
+                    "modelled_seconds": round(stats.seconds, 3), "by_kind": stats.kinds},
             "work_limit": work_limit,
             "work_budgets": budgets,
-            "reproducible": stats.reproducible,
+            "reproducible": stats.reproducible and not clock_cut,
         },
     )

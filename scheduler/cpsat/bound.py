@@ -30,17 +30,20 @@ from scheduler.duties import Problem
 
 
 def relaxation(problem: Problem, counts: dict | None = None,
-               cuts: list[int] | None = None) -> tuple[cp_model.CpModel, int]:
+               cuts: list[int] | None = None, weights: dict[str, float] | None = None) -> tuple[cp_model.CpModel, int]:
     """The aggregated model; returns (model, the objective's divisor: the weight scale).
 
     ``cuts``, when given, is filled with the indices of the constraints that are valid
     inequalities (the share floor), not consequences of single rules.
     ``counts``, when given, is filled with ``{(class, slot): variable}`` where a class is
-    ``(unit, role)`` and a slot ``("post", school, date, peak)`` or ``("route", duty index)``."""
+    ``(unit, role)`` and a slot ``("post", school, date, peak)`` or ``("route", duty index)``.
+    ``weights``: the objective's weights (default: the policy's); ``{"shortfall": 1}`` bounds the
+    people missing below ``min`` alone."""
     from scheduler.cpsat.model import integer_weights
 
     inst = problem.instance
-    w, scale = integer_weights(inst.policy.weights.model_dump())
+    w, scale = integer_weights(inst.policy.weights.model_dump() if weights is None else
+                               {k: weights.get(k, 0) for k in inst.policy.weights.model_dump()})
     share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
     prof_roles = set(inst.policy.professional_roles)
     burden = set(inst.policy.burden_roles)
@@ -223,12 +226,12 @@ class RelaxationLP:
     (district-bincheng: 508,686 without, 655,372 with). Both values are valid lower bounds.
     """
 
-    def __init__(self, problem: Problem, *, time_limit: float = 30.0):
+    def __init__(self, problem: Problem, *, time_limit: float = 30.0, weights: dict[str, float] | None = None):
         from ortools.linear_solver import pywraplp
 
         self.counts: dict = {}
         self.cut_rows: list[int] = []
-        model, self.scale = relaxation(problem, self.counts, self.cut_rows)
+        model, self.scale = relaxation(problem, self.counts, self.cut_rows, weights)
         proto = model.proto
         self.lp = lp = pywraplp.Solver.CreateSolver("GLOP")
         if lp is None:

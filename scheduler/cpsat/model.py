@@ -118,6 +118,14 @@ class RosterModel:
                 return found, raw.status, raw.deterministic_time
         return hint, raw.status, raw.deterministic_time
 
+    def hold(self, rules: tuple[str, ...], at_most: int) -> None:
+        """Post: the raw total of ``rules`` (penalty rules, e.g. ``shortfall``) is at most
+        ``at_most``; a level of a lexicographic search, or coverage held once settled."""
+        pens = [pen for pen in self.book.penalties if pen.rule in rules]
+        if pens:
+            self.model.add(cp_model.LinearExpr.weighted_sum([pen.var for pen in pens], [pen.scale for pen in pens])
+                           <= at_most)
+
     # -- reading solutions ---------------------------------------------------------------
 
     def assignments(self, values: list[int]) -> list[tuple[int, int]]:

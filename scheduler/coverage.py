@@ -1,0 +1,130 @@
+"""Coverage first: the fewest people missing below ``min`` over the whole week and district.
+
+SPEC puts shortfall before every other soft term. This stage minimises the ``shortfall`` term
+alone on a model of every eligible pair (hard rules exact, one penalty per duty), from a valid
+roster, by CP-SAT's local search on one worker without presolve. On a model of 300,000 pairs
+presolve costs about 40 s before the search starts; without it the local search moves a person's
+duty from one day or school to another wherever the weekly and daily limits allow, which the
+area-by-day neighbourhoods never could (two generated 150-school districts: 468 and 432 missing
+after the greedy roster, 0 after 13-15 s of this stage; benchmarks/README.md).
+
+Its lower bound is the aggregated relaxation's LP with the shortfall alone as objective
+(:mod:`scheduler.cpsat.bound`): people counted per unit and role, within their daily and weekly
+caps; rounded up, since the shortfall is a whole number. A roster that meets it has the fewest
+gaps these people allow, and the stage stops there.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scheduler.cpsat import RosterModel
+from scheduler.cpsat.bound import RelaxationLP
+from scheduler.cpsat.solver import Progress, run
+from scheduler.duties import Problem
+
+#: CP-SAT parameters of the coverage stage: its violation local search alone, on one worker (a
+#: deterministic search), without presolve (see the module docstring)
+COVERAGE_SEARCH = {"use_ls_only": True, "cp_model_presolve": False}
+
+
+def shortfall_floor(problem: Problem) -> int:
+    """People missing below ``min`` that no roster can avoid, duty by duty: a duty with fewer
+    eligible people than its ``min`` misses at least the difference."""
+    count = [0] * len(problem.duties)
+    for ds in problem.eligible:
+        for d in ds:
+            count[d] += 1
+    return sum(max(0, d.min - count[d.index]) for d in problem.duties if d.kind != "context")
+
+
+def shortfall_bound(problem: Problem) -> int:
+    """A proven lower bound on the ``shortfall`` term of every roster of ``problem``: the larger
+    of the relaxation's LP optimum (rounded up) and :func:`shortfall_floor`."""
+    floor = shortfall_floor(problem)
+    lp = RelaxationLP(problem, weights={"shortfall": 1})
+    value = lp.bound()
+    if value is None:
+        return floor
+    return max(floor, math.ceil(value - 1e-6))
+
+
+@dataclass
+class CoverageOutcome:
+    pairs: list[tuple[int, int]]  # the roster: the search's if it has fewer people missing, else the start's
+    shortfall: int  # people missing below min in ``pairs``
+    start_shortfall: int
+    status: str  # optimal (the bound is met) | work_limit | time_limit | interrupted
+    work: float  # CP-SAT deterministic seconds used
+    clock_cut: bool  # the wall clock, not the work budget, ended the search
+
+
+#: the rules whose gaps are real (gaps.csv severity ``gap``) and that depend on single duties or
+#: school peaks: the coverage stage's second phase lowers them with the shortfall held
+GAP_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "leader_missing")
+#: the share of the coverage budget for the first phase (shortfall alone); the rest is the second
+FIRST_PHASE = 0.7
+
+
+def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *, work: float | None, time_limit: float,
+          seed: int = 0, on_progress: Callable[[Progress], None] | None = None) -> CoverageOutcome:
+    """From the valid roster ``pairs``: first minimise the people missing below ``min`` until
+    ``bound`` is met or ``FIRST_PHASE`` of the ``work`` budget (deterministic seconds; None: the
+    clock alone) is spent; then, with that shortfall held, the :data:`GAP_RULES` by their weights
+    (police, skills and leaders missing) for the rest of it. ``time_limit`` caps both phases in
+    seconds. ``on_progress`` gets the shortfall (people) of each better roster of the first phase."""
+    t0 = time.monotonic()
+    rm = RosterModel(problem, rules=GAP_RULES, with_cuts=False)
+    start = rm.values_of(pairs)
+    start_short = rm.evaluate(start)[1]["shortfall"]
+    scale = rm.weights["shortfall"] * rm.weight_scale  # the objective's units per person missing
+    report = None
+    if on_progress is not None:
+        def report(p: Progress) -> None:
+            on_progress(Progress(p.elapsed, p.objective / scale, bound, "coverage"))
+
+    def search(values: list[int], budget: float | None, seconds: float, **options):
+        rm.add_hint(values)
+        params = dict(COVERAGE_SEARCH)
+        if budget is not None:
+            params["max_deterministic_time"] = max(0.01, budget)
+        raw = run(rm.model, time_limit=max(0.1, seconds), workers=1, seed=seed, extra=params, **options)
+        cut = raw.status not in ("optimal", "interrupted", "infeasible") and (
+            budget is None or raw.deterministic_time < 0.99 * budget)
+        return raw, cut
+
+    short, values, used, clock_cut, status = start_short, start, 0.0, False, "optimal"
+    if start_short > bound:
+        rm.model.minimize(rm.coverage_expr(("shortfall",)))
+        raw, clock_cut = search(start, None if work is None else FIRST_PHASE * work, time_limit,
+                                on_progress=report, stop_at=bound * scale)
+        used += raw.deterministic_time
+        status = "interrupted" if raw.status == "interrupted" else "time_limit" if clock_cut else "work_limit"
+        if raw.values is not None:
+            found = rm.values_of(rm.assignments(raw.values))
+            if rm.evaluate(found)[1]["shortfall"] < short:
+                values, short = found, rm.evaluate(found)[1]["shortfall"]
+        if short <= bound:
+            status = "optimal"
+    if status != "interrupted" and not clock_cut:
+        # second phase: the other real gaps, the shortfall held where the first phase left it
+        rm.hold(("shortfall",), short)
+        rm.model.minimize(rm.coverage_expr(GAP_RULES))
+        before = rm.evaluate(values)[0]
+        raw, cut = search(values, None if work is None else work - FIRST_PHASE * work,
+                          time_limit - (time.monotonic() - t0))
+        used += raw.deterministic_time
+        clock_cut |= cut
+        if raw.status == "interrupted":
+            status = "interrupted"
+        elif cut:
+            status = "time_limit"
+        if raw.values is not None:
+            found = rm.values_of(rm.assignments(raw.values))
+            if rm.evaluate(found)[0] < before:
+                values = found
+    found = rm.assignments(values)
+    return CoverageOutcome(sorted(found), short, start_short, status, used, clock_cut)

@@ -1,0 +1,102 @@
+"""Coverage first (scheduler.coverage): the shortfall bound is a true lower bound, the coverage
+stage reaches the proven minimum on small instances, the neighbourhood search never gives back a
+settled shortfall, and the summary and the command line say when the gaps left are unavoidable."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import solve_checked
+
+from models import instance_from_data
+from scheduler.check import check_rows
+from scheduler.cpsat import RosterModel
+from scheduler.cpsat.solver import run
+from scheduler.duties import expand
+from scheduler.generate import generate
+from scheduler.greedy import greedy_roster
+from scheduler.output import roster_rows
+
+
+def _short_staffed(seed: int, schools: int, keep: float) -> dict:
+    """A generated district with only ``keep`` of its people: some gaps cannot be avoided."""
+    data = generate("district", seed, schools=schools)
+    people = data["persons"]
+    data["persons"] = [p for i, p in enumerate(people) if (i * 7919) % 100 < keep * 100]
+    return data
+
+
+def _proven_minimum(problem) -> int:
+    """The fewest people missing below min, proven by CP-SAT's tree search on the shortfall alone."""
+    rm = RosterModel(problem, rules=("shortfall",), with_cuts=False)
+    rm.model.minimize(rm.coverage_expr(("shortfall",)))
+    raw = run(rm.model, time_limit=120, workers=2, seed=0)
+    assert raw.status == "optimal", raw.status
+    return rm.evaluate(list(raw.values))[1]["shortfall"]
+
+
+@pytest.mark.parametrize("seed,schools,keep", [(11, 3, 0.5), (12, 4, 0.6), (13, 3, 0.4)])
+def test_bound_is_below_the_proven_minimum_and_the_stage_reaches_it(seed, schools, keep):
+    from scheduler.coverage import cover, shortfall_bound
+
+    problem = expand(instance_from_data(_short_staffed(seed, schools, keep)))
+    best = _proven_minimum(problem)
+    bound = shortfall_bound(problem)
+    assert 0 <= bound <= best
+    greedy = greedy_roster(problem)
+    out = cover(problem, greedy, bound, work=5.0, time_limit=60, seed=0)
+    report = check_rows(problem.instance, roster_rows(problem, out.pairs))
+    assert report.ok, [str(v) for v in report.violations]
+    assert report.terms["shortfall"] == out.shortfall
+    assert out.shortfall == best  # the stage finds the proven minimum on these small instances
+    assert out.shortfall <= out.start_shortfall
+    assert best > 0  # the instances are short of people: the test is not about zero gaps
+
+
+def test_neighbourhood_search_never_gives_back_a_settled_shortfall():
+    """Every sub-model holds its shortfall (``hold``): the weighted search may trade police,
+    share and the rest, never a seat below min."""
+    from scheduler.coverage import cover, shortfall_bound
+    from scheduler.lns import improve
+
+    problem = expand(instance_from_data(_short_staffed(14, 6, 0.55)))
+    greedy = greedy_roster(problem)
+    settled = cover(problem, greedy, shortfall_bound(problem), work=3.0, time_limit=60, seed=0)
+    before = check_rows(problem.instance, roster_rows(problem, settled.pairs))
+    pairs, stats = improve(problem, settled.pairs, deadline=time.monotonic() + 120, workers=2, seed=0, seconds=8.0)
+    after = check_rows(problem.instance, roster_rows(problem, pairs))
+    assert after.ok, [str(v) for v in after.violations]
+    assert stats.solved > 0
+    assert after.terms["shortfall"] <= before.terms["shortfall"]
+    assert after.objective == pytest.approx(before.objective + stats.delta)
+
+
+def test_summary_carries_the_bound_and_the_line_says_proven(tmp_path):
+    from scheduler.commands import shortfall_line
+
+    data = _short_staffed(15, 3, 0.45)
+    s = solve_checked(data, tmp_path, expect_optimal=False, strategy="lns", time_limit=30, workers=2)
+    bound, short = s.summary["shortfall_bound"], s.summary["shortfall"]
+    assert bound is not None and 0 < bound <= short
+    assert short == s.report.terms["shortfall"]
+    line = shortfall_line(s.summary)
+    if short == bound:
+        assert line == f"the {short} remaining gaps cannot be filled with these people (proven)"
+    else:
+        assert line is not None and f"fewer than {bound}" in line
+    assert shortfall_line({"shortfall": 0, "shortfall_bound": 0}) is None
+    assert "(proven)" in shortfall_line({"shortfall": 4, "shortfall_bound": 4})
+
+
+def test_lexicographic_on_the_neighbourhood_search_is_not_worse_on_coverage(tmp_path):
+    """--lexicographic runs through the same search at every size (strategy lns here) and keeps
+    at least the weighted run's coverage: both share the coverage stage, and it holds every
+    coverage rule where the weighted run holds the shortfall only."""
+    data = _short_staffed(16, 4, 0.5)
+    weighted = solve_checked(data, tmp_path / "w", expect_optimal=False, strategy="lns", time_limit=20, workers=2)
+    lex = solve_checked(data, tmp_path / "l", expect_optimal=False, strategy="lns", time_limit=20, workers=2,
+                        lexicographic=True)
+    assert lex.summary["lexicographic"] is True and lex.summary["strategy"] == "lns"
+    assert lex.summary["shortfall"] <= weighted.summary["shortfall"]
+    assert lex.summary["source"] == "lns"
