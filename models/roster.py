@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 #: Column order of roster.csv / roster.json rows.
 ASSIGNMENT_COLUMNS: tuple[str, ...] = (
@@ -30,7 +30,12 @@ GAP_COLUMNS: tuple[str, ...] = (
     "needed",
     "got",
     "reason",
+    "severity",
+    "avoidable",
 )
+#: rules whose gap leaves a seat, the police, a skill or the leader missing (``severity`` "gap");
+#: the others (below target, professional share) are "soft"
+REAL_GAP_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "leader_missing")
 
 
 class Assignment(BaseModel):
@@ -66,3 +71,16 @@ class Gap(BaseModel):
     needed: int
     got: int
     reason: str
+    #: "gap" (a seat below min, police, a skill or the leader missing) or "soft" (below target,
+    #: professional share); from ``rule`` when not given
+    severity: str = ""
+    #: "no": proven that no roster of these people fills it; "yes": a named move would (in
+    #: ``reason``); "unknown": neither
+    avoidable: str = "unknown"
+
+    @model_validator(mode="after")
+    def _severity_from_rule(self) -> "Gap":
+        if not self.severity:
+            real = self.rule.split(":", 1)[0] in REAL_GAP_RULES
+            object.__setattr__(self, "severity", "gap" if real else "soft")
+        return self

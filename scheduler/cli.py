@@ -34,7 +34,7 @@ def main() -> None:
 def _register() -> None:
     from scheduler.batch import batch_command
     from scheduler.check import check_command
-    from scheduler.commands import info_command, report_command, solve_command
+    from scheduler.commands import calibrate_command, info_command, report_command, solve_command
     from scheduler.generate import generate_command
     from scheduler.repair import repair_command
     from scheduler.staffing import staffing_command
@@ -51,6 +51,7 @@ def _register() -> None:
     main.add_command(repair_command, "repair")
     main.add_command(staffing_command, "staffing")
     main.add_command(template_command, "template")
+    main.add_command(calibrate_command, "calibrate")
 
 
 _register()

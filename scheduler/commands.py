@@ -71,10 +71,36 @@ def build_summary(instance, result, report, gaps) -> dict:
         "time_limit": result.settings["time_limit"],
         "lexicographic": result.settings["lexicographic"],
         "work_limit": result.settings.get("work_limit"),
+        "work_rate_factor": work_rate_factor(result.settings.get("work_limit")),
+        "ended_by": ended_by(result),
         "reproducible": result.settings.get("reproducible", False),
         "ortools_version": result.settings["ortools_version"],
         "parameters": result.settings["parameters"],
     }
+
+
+def work_rate_factor(work_limit) -> float | None:
+    """The calibrated factor an ``auto`` budget was scaled by (None for other budgets)."""
+    if work_limit != "auto":
+        return None
+    from scheduler.calibrate import factor
+
+    return factor()[0]
+
+
+def ended_by(result) -> str:
+    """What ended the search: ``optimum`` (proved, or the bound met), ``work`` (its work budget),
+    ``clock`` (the time limit), ``signal`` (Ctrl-C or SIGTERM) or ``converged`` (nothing improved)."""
+    status = result.status
+    if status == "optimal":
+        return "optimum"
+    if status == "interrupted":
+        return "signal"
+    if status == "time_limit" or not result.settings.get("reproducible", False):
+        return "clock"
+    if status == "work_limit":
+        return "work"
+    return "converged"
 
 
 def shortfall_line(summary: dict) -> str | None:
@@ -107,7 +133,7 @@ def solve_files(inst, outputs: tuple[str, ...] = (), **options):
     result = solve(inst, **options)
     rows = roster_rows(result.problem, result.assignments)
     report = check_rows(inst, rows)
-    gaps = gap_rows(result.problem, result.assignments, report)
+    gaps = gap_rows(result.problem, result.assignments, report, result.shortfall_bound)
     summary = build_summary(inst, result, report, gaps)
     files = roster_files(rows, gaps, summary)
     if outputs:
@@ -400,3 +426,29 @@ def info_command(instance, as_json):
             click.echo(f"  ... and {len(sd['short']) - 50} more (use --json)")
     else:
         click.echo("\nevery school peak has at least as many people (and police) who may serve as min demands")
+
+
+@click.command()
+@click.option("--runs", type=click.IntRange(1, 9), default=3, show_default=True,
+              help="Times the workload is run; the median counts.")
+@click.option("--show", is_flag=True, help="Print the stored calibration and change nothing.")
+@click.option("--reset", is_flag=True, help="Remove the stored calibration (auto budgets use the reference rates).")
+def calibrate_command(runs, show, reset):
+    """Measure this machine's speed once and store it, so that --work-limit auto gives budgets the
+    machine finishes before the clock (the same roster on a rerun). About 10 s."""
+    from scheduler.calibrate import calibrate, factor, path, store
+
+    where = path()
+    if show:
+        value, source = factor()
+        click.echo(f"factor {value:g} ({source})")
+        return
+    if reset:
+        if where.exists():
+            where.unlink()
+        click.echo(f"removed {where}; auto budgets use the reference machine's rates (factor 1)")
+        return
+    record = calibrate(runs)
+    store(record)
+    click.echo(f"speed {record['speed']:g} deterministic s/s (reference {record['reference_speed']:g}); "
+               f"factor {record['factor']:g} -> {where}")

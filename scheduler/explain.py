@@ -97,11 +97,16 @@ def _sentence(what: str, count: int, why: Counter, free: list[int], problem: Pro
     return f"of {count} {what}: " + "; ".join(parts)
 
 
-def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> list[Gap]:
-    """One row per duty or school peak not fully met, with its reason in words.
+def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
+             shortfall_bound: int | None = None) -> list[Gap]:
+    """One row per duty or school peak not fully met, with its reason in words, real gaps first.
 
     What is short (needed, got) comes from the validator's report on the written roster
     (:class:`scheduler.check.CheckReport`); why comes from each person who could have served.
+    ``avoidable`` (SPEC): ``no`` where fewer people may serve at all than needed, or, for a seat
+    below min, where the roster's total shortfall meets ``shortfall_bound`` (a proven lower bound:
+    no roster of these people leaves fewer seats empty, though another may leave other ones);
+    ``yes`` where someone free could simply be added (named in the reason); else ``unknown``.
     """
     ledger = Ledger(problem)
     for p, d in assignments:
@@ -115,9 +120,25 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> li
             slots.setdefault((d.school_id, d.date, d.peak), []).append(d)
     rows: list[Gap] = []
 
-    def gap(d: Duty, rule: str, needed: int, got: int, reason: str) -> Gap:
+    eligible_on: dict[int, list[int]] = {}
+    for p, ds in enumerate(problem.eligible):
+        for i in ds:
+            eligible_on.setdefault(i, []).append(p)
+    at_bound = shortfall_bound is not None and report.terms.get("shortfall", 0) <= shortfall_bound
+
+    def gap(d: Duty, rule: str, needed: int, got: int, reason: str, may: int = 0, free: list[int] = (),
+            proven: bool = False) -> Gap:
+        """``may``: how many of the people this rule counts may serve the duty at all."""
+        if proven or may < needed:
+            avoidable = "no"
+        elif free:
+            avoidable = "yes"
+            person = persons[free[0]]
+            reason += f"; move: add {person.id} ({person.name}, {person.role}), who is free"
+        else:
+            avoidable = "unknown"
         return Gap(date=d.date.isoformat(), peak=d.peak, school_id=d.school_id, post_id=d.post_id,
-                   route_id=d.route_id, rule=rule, needed=needed, got=got, reason=reason)
+                   route_id=d.route_id, rule=rule, needed=needed, got=got, reason=reason, avoidable=avoidable)
 
     for out in report.per_duty:
         d = by_key.get((out.date, out.peak, out.post_id, out.route_id))
@@ -128,18 +149,21 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> li
             why, free = _census(problem, ledger, d, people)
             text = f"{out.assigned} of {d.min} needed {d.window}; " + _sentence(
                 f"people of {where}", len(people), why, free, problem)
-            rows.append(gap(d, "shortfall", d.min, out.assigned, text))
+            rows.append(gap(d, "shortfall", d.min, out.assigned, text, len(eligible_on.get(d.index, [])), free,
+                            proven=at_bound))
         elif out.below_target:
             why, free = _census(problem, ledger, d, people)
             text = f"{out.assigned} of target {d.target}; " + _sentence(
                 f"people of {where}", len(people), why, free, problem)
-            rows.append(gap(d, "below_target", d.target, out.assigned, text))
+            rows.append(gap(d, "below_target", d.target, out.assigned, text, len(eligible_on.get(d.index, [])),
+                            free))
         if out.police_shortfall:
             police = [p for p in people if persons[p].role == "police"]
             why, free = _census(problem, ledger, d, police)
             text = f"{out.police} of {d.min_police} police {d.window}; " + _sentence(
                 f"police of {where}", len(police), why, free, problem)
-            rows.append(gap(d, "police_shortfall", d.min_police, out.police, text))
+            may = sum(1 for p in eligible_on.get(d.index, []) if persons[p].role == "police")
+            rows.append(gap(d, "police_shortfall", d.min_police, out.police, text, may, free))
         for skill, need in sorted(d.skills.items()):
             got = out.skills_got.get(skill, 0)
             if got < need:
@@ -147,10 +171,13 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> li
                 why, free = _census(problem, ledger, d, holders)
                 text = f"{got} of {need} with skill {skill}; " + _sentence(
                     f"people with {skill} of {where}", len(holders), why, free, problem)
-                rows.append(gap(d, f"skill_shortfall:{skill}", need, got, text))
+                may = sum(1 for p in eligible_on.get(d.index, []) if skill in persons[p].skills)
+                rows.append(gap(d, f"skill_shortfall:{skill}", need, got, text, may, free))
     for school, date, peak, rule, needed, got in report.slot_gaps:
+        free, avoidable = [], "unknown"
         if (school, date, peak) not in slots:
             text = "the school has no posts at this peak, so nobody can be put on duty"
+            avoidable = "no"
         elif rule == "share_shortfall":
             prof_roles = set(inst.policy.professional_roles)
             staff = sorted(set(problem.school_staff.get(school, [])))
@@ -164,7 +191,16 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report) -> li
                        if persons[p].role == "school_leader"]
             why, free = _slot_census(problem, ledger, slots[(school, date, peak)], leaders)
             text = "no school leader on duty; " + _sentence("school leaders", len(leaders), why, free, problem)
+            may = {p for d in slots[(school, date, peak)] for p in eligible_on.get(d.index, [])
+                   if persons[p].role == "school_leader"}
+            if not may:
+                avoidable = "no"
+        if free and avoidable == "unknown":
+            avoidable = "yes"
+            person = persons[free[0]]
+            text += f"; move: add {person.id} ({person.name}, {person.role}), who is free"
         rows.append(Gap(date=date.isoformat(), peak=peak, school_id=school, rule=rule, needed=needed, got=got,
-                        reason=text))
-    rows.sort(key=lambda g: (g.date, g.school_id or "~", g.post_id, g.route_id, g.peak, g.rule))
+                        reason=text, avoidable=avoidable))
+    # real gaps first (SPEC), then by date, school, post, route, peak and rule
+    rows.sort(key=lambda g: (g.severity != "gap", g.date, g.school_id or "~", g.post_id, g.route_id, g.peak, g.rule))
     return rows

@@ -293,7 +293,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
 
     from scheduler.cpsat import RosterModel
     from scheduler.decompose import restrict
-    from scheduler.solve import AUTO_WORK_RATE, search_on_budget
+    from scheduler.solve import auto_rate, search_on_budget
 
     roster: dict[int, set[int]] = {}
     for p, d in standing:
@@ -358,8 +358,8 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
         rm.model.minimize(expr)
         limit = max(0.2, share * (deadline - time.monotonic()))
         seconds = share * work_seconds
-        raw, clock_cut = search_on_budget(rm, limit, workers, seed, None, AUTO_WORK_RATE["local_search"] * seconds,
-                                          AUTO_WORK_RATE["tree_search"] * seconds, None)
+        raw, clock_cut = search_on_budget(rm, limit, workers, seed, None, auto_rate("local_search") * seconds,
+                                          auto_rate("tree_search") * seconds, None)
         if raw.values is not None:  # else no roster in time: the hint (valid) stands for this stage
             found = rm.values_of(rm.assignments(raw.values))[:len(hint)]
             if key(name, found) <= key(name, hint):

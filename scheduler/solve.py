@@ -89,6 +89,16 @@ AUTO_WORK_RATE = {"lns_seconds": 0.5, "local_search": 0.7, "tree_search": 0.3, "
 COVERAGE_SHARE = 0.7
 #: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
 COVERAGE_GUARD = 5.0
+
+
+def auto_rate(name: str) -> float:
+    """An ``auto`` budget's rate on this machine: :data:`AUTO_WORK_RATE` times the factor that
+    ``schoolpost calibrate`` stored (1 without one; :mod:`scheduler.calibrate`)."""
+    from scheduler.calibrate import factor
+
+    return AUTO_WORK_RATE[name] * factor()[0]
+
+
 #: seconds of a command's time limit taken before ``solve`` starts (Python, OR-Tools and reading
 #: the file; 0.5-1.5 s here), kept out of an ``"auto"`` budget as a constant, not as measured
 STARTUP_SECONDS = 1.0
@@ -341,6 +351,7 @@ def solve(
         build_time=build_time,
         solve_time=solve_time,
         first_solution_time=first_roster,
+        shortfall_bound=shortfall_bound(problem),
         assignments=assignments,
         terms=terms,
         size={**rm.size, "eligible_pairs": problem.pairs, "duties": len(problem.duties),
@@ -379,15 +390,15 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
     auto = work_limit == "auto"
     if strategy == "lns":
         cov = COVERAGE_SHARE * (time_limit if auto else float(work_limit))
-        return {"coverage": round(AUTO_WORK_RATE["coverage"] * cov if auto else cov, 3),
+        return {"coverage": round(auto_rate("coverage") * cov if auto else cov, 3),
                 "lns_work": None if auto else round(float(work_limit) - cov, 3),
-                "lns_seconds": round(AUTO_WORK_RATE["lns_seconds"] * (time_limit - cov), 3) if auto else None}
+                "lns_seconds": round(auto_rate("lns_seconds") * (time_limit - cov), 3) if auto else None}
     if auto:
         last = (1 - cover) * (1 - polish) * time_limit
-        cover_rate = AUTO_WORK_RATE["small_cover" if small else "local_search"]
-        budgets = {"polish_work": None, "polish_seconds": AUTO_WORK_RATE["polish_seconds"] * polish * time_limit,
+        cover_rate = auto_rate("small_cover" if small else "local_search")
+        budgets = {"polish_work": None, "polish_seconds": auto_rate("polish_seconds") * polish * time_limit,
                    "cover": cover_rate * cover * (1 - polish) * time_limit,
-                   "full": AUTO_WORK_RATE["local_search"] * last, "tree": AUTO_WORK_RATE["tree_search"] * last}
+                   "full": auto_rate("local_search") * last, "tree": auto_rate("tree_search") * last}
     else:
         w = float(work_limit)
         p = polish * w

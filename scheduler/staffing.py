@@ -150,7 +150,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     """Solve the question for one unit (runs in a worker process)."""
     from scheduler.cpsat import RosterModel
     from scheduler.cpsat.solver import run
-    from scheduler.solve import AUTO_WORK_RATE, LOCAL_SEARCH, cut_by_clock, search_on_budget
+    from scheduler.solve import AUTO_WORK_RATE, LOCAL_SEARCH, auto_rate, cut_by_clock, search_on_budget
 
     have = [p["id"] for p in doc.get("persons", []) if p.get("role") == role and p.get("unit") == unit]
     problem, greedy, extra = _with_new_people(doc, unit, role, fill_rate)
@@ -198,7 +198,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     time_limit, seed = options.get("time_limit", 20.0), options.get("seed", 0)
     work = options.get("work_limit", "auto")
     if work == "auto":  # as solve's: the rates of the reference machine, so the budget ends the search
-        work = AUTO_WORK_RATE["local_search"] * time_limit
+        work = auto_rate("local_search") * time_limit
     cut = False
     if work is None:
         raw = run(m, time_limit=time_limit, workers=workers, seed=seed,

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from models import instance_from_data, load_instance
+
+# The tests' auto budgets use the reference machine's rates, whatever a developer's `schoolpost
+# calibrate` stored (child processes inherit this too).
+os.environ["SCHOOLPOST_CALIBRATION"] = os.devnull
 
 # Two schools 1.1 km apart (about 3 minutes at 30 km/h x 1.3), and one 9 km away.
 NEAR = {"lat": 37.3800, "lon": 117.9700}

@@ -1,0 +1,57 @@
+"""schoolpost calibrate: a measured speed factor, stored per user, scales every auto budget; no
+file, a bad file or an absurd factor means the reference machine's rates (factor 1)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from scheduler.cli import main
+
+
+def test_auto_budgets_scale_with_the_stored_factor(tmp_path, monkeypatch):
+    from scheduler.solve import _work_budgets
+
+    target = tmp_path / "calibration.json"
+    monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(target))
+    base = {k: _work_budgets("auto", 60.0, s, False, 1 / 3, 0.5) for k, s in (("full", "full"), ("lns", "lns"))}
+    target.write_text(json.dumps({"factor": 0.5}))
+    half = {k: _work_budgets("auto", 60.0, s, False, 1 / 3, 0.5) for k, s in (("full", "full"), ("lns", "lns"))}
+    for kind in base:
+        for stage, value in base[kind].items():
+            if value is not None:
+                assert abs(half[kind][stage] - value / 2) <= 0.002, (kind, stage)
+    # a fixed --work-limit is not scaled
+    fixed = [_work_budgets(30.0, 60.0, s, False, 1 / 3, 0.5) for s in ("full", "lns")]
+    target.unlink()
+    assert fixed == [_work_budgets(30.0, 60.0, s, False, 1 / 3, 0.5) for s in ("full", "lns")]
+
+
+def test_a_missing_broken_or_absurd_file_means_factor_one(tmp_path, monkeypatch):
+    from scheduler.calibrate import factor
+
+    target = tmp_path / "c.json"
+    monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(target))
+    assert factor() == (1.0, "default")
+    for text in ("not json", json.dumps({"speed": 1}), json.dumps({"factor": "fast"}), json.dumps({"factor": 50}),
+                 json.dumps({"factor": -1}), json.dumps([1, 2])):
+        target.write_text(text)
+        assert factor() == (1.0, "default"), text
+    target.write_text(json.dumps({"factor": 0.7}))
+    assert factor() == (0.7, str(target))
+
+
+def test_the_command_measures_stores_shows_and_resets(tmp_path, monkeypatch):
+    target = tmp_path / "sub" / "calibration.json"
+    monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(target))
+    runner = CliRunner()
+    out = runner.invoke(main, ["calibrate", "--runs", "1"])
+    assert out.exit_code == 0, out.output
+    record = json.loads(target.read_text())
+    assert 0 < record["factor"] <= 2.0 and record["speed"] > 0
+    shown = runner.invoke(main, ["calibrate", "--show"])
+    assert shown.exit_code == 0 and f"factor {record['factor']:g}" in shown.output
+    gone = runner.invoke(main, ["calibrate", "--reset"])
+    assert gone.exit_code == 0 and not target.exists()
+    assert "factor 1 (default)" in runner.invoke(main, ["calibrate", "--show"]).output
