@@ -25,6 +25,7 @@ from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
 from scheduler.cpsat.solver import Progress, run
 from scheduler.duties import Problem
+from scheduler.greedy import fill_free_seats
 
 #: CP-SAT parameters of the coverage stage: its violation local search alone, on one worker (a
 #: deterministic search), without presolve (see the module docstring)
@@ -65,16 +66,16 @@ class CoverageOutcome:
 #: the rules whose gaps are real (gaps.csv severity ``gap``) and that depend on single duties or
 #: school peaks: the coverage stage's second phase lowers them with the shortfall held
 GAP_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "leader_missing")
-#: the share of the coverage budget for the first phase (shortfall alone); the rest is the second
-FIRST_PHASE = 0.7
 
 
-def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *, work: float | None, time_limit: float,
-          seed: int = 0, on_progress: Callable[[Progress], None] | None = None) -> CoverageOutcome:
+def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
+          work: tuple[float, float, float] | None, time_limit: float, seed: int = 0, workers: int = 1,
+          on_progress: Callable[[Progress], None] | None = None) -> CoverageOutcome:
     """From the valid roster ``pairs``: first minimise the people missing below ``min`` until
-    ``bound`` is met or ``FIRST_PHASE`` of the ``work`` budget (deterministic seconds; None: the
-    clock alone) is spent; then, with that shortfall held, the :data:`GAP_RULES` by their weights
-    (police, skills and leaders missing) for the rest of it. ``time_limit`` caps both phases in
+    ``bound`` is met or the first phase's ``work`` budget (``work[0]`` deterministic seconds;
+    None: the clock alone) is spent; where the bound is not met, neighbourhoods on the shortfall
+    alone for ``work[2]`` modelled seconds (:mod:`scheduler.lns`); then, with that shortfall held,
+    the :data:`GAP_RULES` by their weights (police, skills and leaders missing) for ``work[1]``. ``time_limit`` caps both phases in
     seconds. ``on_progress`` gets the shortfall (people) of each better roster of the first phase."""
     t0 = time.monotonic()
     rm = RosterModel(problem, rules=GAP_RULES, with_cuts=False)
@@ -99,7 +100,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *, work: f
     short, values, used, clock_cut, status = start_short, start, 0.0, False, "optimal"
     if start_short > bound:
         rm.model.minimize(rm.coverage_expr(("shortfall",)))
-        raw, clock_cut = search(start, None if work is None else FIRST_PHASE * work, time_limit,
+        raw, clock_cut = search(start, None if work is None else work[0], time_limit,
                                 on_progress=report, stop_at=bound * scale)
         used += raw.deterministic_time
         status = "interrupted" if raw.status == "interrupted" else "time_limit" if clock_cut else "work_limit"
@@ -109,12 +110,29 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *, work: f
                 values, short = found, rm.evaluate(found)[1]["shortfall"]
         if short <= bound:
             status = "optimal"
+    if short > bound and status != "interrupted" and not clock_cut and (work is None or work[2] > 0):
+        # the local search has stalled short of the bound: neighbourhoods on the shortfall alone
+        # (the people who could fill a gap with all their duties; schools over the whole week)
+        from scheduler.lns import improve
+
+        moved, stats = improve(problem, rm.assignments(values), deadline=t0 + time_limit, workers=workers,
+                               seed=seed, seconds=math.inf if work is None else work[2], hold=(),
+                               kinds=("gap_people", "schools_week"), rules=("shortfall",))
+        if stats.improved:
+            values = rm.values_of(moved)
+            short = rm.evaluate(values)[1]["shortfall"]
+        if stats.stopped_by == "interrupted":
+            status = "interrupted"
+        elif stats.stopped_by == "time_limit":
+            status, clock_cut = "time_limit", True
+        if short <= bound:
+            status = "optimal"
     if status != "interrupted" and not clock_cut:
         # second phase: the other real gaps, the shortfall held where the first phase left it
         rm.hold(("shortfall",), short)
         rm.model.minimize(rm.coverage_expr(GAP_RULES))
         before = rm.evaluate(values)[0]
-        raw, cut = search(values, None if work is None else work - FIRST_PHASE * work,
+        raw, cut = search(values, None if work is None else work[1],
                           time_limit - (time.monotonic() - t0))
         used += raw.deterministic_time
         clock_cut |= cut
@@ -127,4 +145,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *, work: f
             if rm.evaluate(found)[0] < before:
                 values = found
     found = rm.assignments(values)
+    if short > bound:  # a search ended by its budget may leave a seat that someone free could take
+        found = fill_free_seats(problem, found)
+        short = rm.evaluate(rm.values_of(found))[1]["shortfall"]
     return CoverageOutcome(sorted(found), short, start_short, status, used, clock_cut)

@@ -7,6 +7,8 @@ on leave, busy elsewhere, at a limit, could only come instead of someone, or fre
 
 from __future__ import annotations
 
+import math
+
 from collections import Counter
 from fractions import Fraction
 
@@ -95,6 +97,37 @@ def _sentence(what: str, count: int, why: Counter, free: list[int], problem: Pro
     if not parts:
         return f"all {count} {what} are already on duty here"
     return f"of {count} {what}: " + "; ".join(parts)
+
+
+def _slot_move(problem: Problem, ledger: Ledger, duties: list[Duty], rule: str, free: list[int],
+               missing: int) -> str | None:
+    """One move that lowers a school peak's share or leader gap, in words, or None: add a free
+    person to a post (the leader; a professional where adding lowers the share gap), or put a
+    free professional in a non-professional's place."""
+    persons = problem.persons
+    prof = set(problem.instance.policy.professional_roles)
+    share = Fraction(problem.instance.policy.min_professional_share).limit_denominator(1000)
+    on = [p for d in duties for p in ledger.staff[d.index]]
+    total, pros = len(on), sum(1 for p in on if persons[p].role in prof)
+    for p in free:
+        who = f"{persons[p].id} ({persons[p].name}, {persons[p].role})"
+        for d in duties:
+            if ledger.blocker(p, d) is not None:
+                continue
+            if rule != "share_shortfall" or math.ceil(share * (total + 1)) - (pros + 1) < missing:
+                return f"add {who} to {d.post_id}, who is free"
+        if rule != "share_shortfall":
+            continue
+        for d in duties:
+            for q in list(ledger.staff[d.index]):
+                if persons[q].role in prof:
+                    continue
+                ledger.remove(q, d)
+                ok = ledger.blocker(p, d) is None
+                ledger.add(q, d)
+                if ok:
+                    return f"put {who} in place of {persons[q].id} at {d.post_id}"
+    return None
 
 
 def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
@@ -196,9 +229,10 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
             if not may:
                 avoidable = "no"
         if free and avoidable == "unknown":
-            avoidable = "yes"
-            person = persons[free[0]]
-            text += f"; move: add {person.id} ({person.name}, {person.role}), who is free"
+            move = _slot_move(problem, ledger, slots[(school, date, peak)], rule, free, needed - got)
+            if move is not None:
+                avoidable = "yes"
+                text += "; move: " + move
         rows.append(Gap(date=date.isoformat(), peak=peak, school_id=school, rule=rule, needed=needed, got=got,
                         reason=text, avoidable=avoidable))
     # real gaps first (SPEC), then by date, school, post, route, peak and rule

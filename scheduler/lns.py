@@ -76,12 +76,13 @@ class LnsStats:
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
              time_left: float, work_left: float = math.inf, seconds_left: float = math.inf,
-             hold: tuple[str, ...] = (),
+             hold: tuple[str, ...] = (), rules: tuple[str, ...] | None = None,
              ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float, float, bool] | None:
     """Solve one neighbourhood within ``work_left`` deterministic seconds and ``seconds_left``
     modelled seconds (and ``time_left`` wall seconds), the total of the ``hold`` rules kept at most
     what it is; returns (sub, new local pairs on free duties, delta, interrupted, work used,
-    modelled seconds, whether the sub-solve proved its optimum)."""
+    modelled seconds, whether the sub-solve proved its optimum). ``rules``: the soft rules of the
+    sub-model's objective (None: all of them)."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
@@ -89,7 +90,7 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     def capped(params: dict) -> dict:
         return {**params, "max_deterministic_time": max(0.01, min(params["max_deterministic_time"], work_left))}
 
-    rm = RosterModel(sub.problem, with_cuts=False)  # a local search: the bound is not its job
+    rm = RosterModel(sub.problem, rules=rules, with_cuts=False)  # a local search: the bound is not its job
     size = len(rm.model.proto.variables)
 
     def modelled(work: float) -> float:
@@ -157,10 +158,11 @@ class _Chooser:
     people who could fill it, so one of them can give up another duty for it). Every choice
     depends on the roster and a seeded generator only."""
 
-    def __init__(self, problem: Problem, area_hoods: list[Neighbourhood], seed: int):
+    def __init__(self, problem: Problem, area_hoods: list[Neighbourhood], seed: int, shortfall_only: bool = False):
         import random
 
         self.problem = problem
+        self.shortfall_only = shortfall_only  # gaps are seats below min only (the coverage stage)
         self.rng = random.Random(seed)
         self.area_hoods = area_hoods
         self.area_queue: list[Neighbourhood] = []
@@ -222,7 +224,8 @@ class _Chooser:
         return Neighbourhood(f"week of {len(duties)} duties near {seed_school}", tuple(sorted(duties)))
 
     def gap_people(self, roster, staff) -> Neighbourhood | None:
-        short = [d.index for d in self.problem.duties if d.kind != "context" and _missing(self.problem, d, staff)]
+        short = [d.index for d in self.problem.duties if d.kind != "context" and (
+            len(staff.get(d.index, [])) < d.min if self.shortfall_only else _missing(self.problem, d, staff))]
         if not short:
             return None
         gap = short[self.rng.randrange(len(short))]
@@ -253,20 +256,22 @@ def _missing(problem: Problem, d, staff: dict[int, list[int]]) -> bool:
 def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, workers: int = 1, seed: int = 0,
             on_progress: Callable[[float, float], None] | None = None,
             work: float = math.inf, seconds: float = math.inf, hold: tuple[str, ...] = ("shortfall",),
-            kinds: tuple[str, ...] = KINDS) -> tuple[list[tuple[int, int]], LnsStats]:
+            kinds: tuple[str, ...] = KINDS, rules: tuple[str, ...] | None = None,
+            ) -> tuple[list[tuple[int, int]], LnsStats]:
     """Improve a valid roster until no neighbourhood improves (as many attempts in a row as
     there are area-by-date neighbourhoods, at least 30), the ``work`` budget
     (deterministic seconds of the sub-solves), the ``seconds`` budget (modelled seconds: see
     :data:`SECONDS_PER_WORK`; two sub-solves at once count the longer) or the wall-clock
     ``deadline``, whichever comes first. ``hold``: rules whose total never rises (each sub-model
     keeps its own total of them at most what it was: coverage, once settled, stays). ``kinds``:
-    the neighbourhood kinds to draw from. Everything but the deadline is a function of the input,
+    the neighbourhood kinds to draw from; ``rules``: the soft rules of the objective (None: all;
+    ``("shortfall",)`` in the coverage stage). Everything but the deadline is a function of the input,
     the seed and ``workers``: a run that ends by a budget is reproducible (``LnsStats.reproducible``)."""
     start = time.monotonic()
     roster: dict[int, set[int]] = {}
     for p, d in pairs:
         roster.setdefault(p, set()).add(d)
-    chooser = _Chooser(problem, neighbourhoods(problem), seed)
+    chooser = _Chooser(problem, neighbourhoods(problem), seed, shortfall_only=rules == ("shortfall",))
     for k in KINDS:
         if k not in kinds:
             chooser.weights[k] = 0.0
@@ -315,11 +320,11 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                 budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
                 seconds_left = seconds - stats.seconds  # two at once count the longer: not shared
                 if len(batch) == 2:
-                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left, hold)
+                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left, hold, rules)
                                for (_, h), s in zip(batch, seeds)]
                     outcomes = [f.result() for f in futures]
                 else:
-                    outcomes = [_attempt(problem, batch[0][1], roster, seeds[0], left, budget, seconds_left, hold)]
+                    outcomes = [_attempt(problem, batch[0][1], roster, seeds[0], left, budget, seconds_left, hold, rules)]
                 stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
                 better = False
                 for (kind, _), out in zip(batch, outcomes):

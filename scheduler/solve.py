@@ -81,12 +81,21 @@ CUTS_MAX_PAIRS = 10_000
 #: without the start-up allowance and the last sub-solve's cap in scheduler.lns) four of seven
 #: shipped and generated instances (1-20 schools) were cut by the clock at 10 s, now none
 #: (benchmarks/README.md)
-AUTO_WORK_RATE = {"lns_seconds": 0.5, "local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.65,
-                  "small_cover": 0.3, "coverage": 0.12}
-#: the share of the search time the whole-district coverage stage may take (``lns``); it ends
-#: sooner when its roster meets the shortfall bound. ``coverage``: deterministic seconds per
-#: second of its local search without presolve (two 150-school districts: 0.21-0.28)
-COVERAGE_SHARE = 0.7
+AUTO_WORK_RATE = {"local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.65,
+                  "small_cover": 0.3, "coverage_first": 0.3, "coverage_second": 0.18, "district_lns": 0.55}
+#: ``lns`` strategy (a district), ``work_limit="auto"``: the search time is the time limit less
+#: an estimate of the set-up before the coverage search starts (reading, relaxation, greedy
+#: roster, the coverage model and CP-SAT loading it: about 50 us per eligible pair here, 16 s on
+#: 315,000 pairs), a function of the instance's size only so the budget is the same on every run.
+#: Of it the coverage stage's first phase (shortfall alone) gets ``COVERAGE_SHARES[0]``, its
+#: second (police, skills, leaders) ``[1]``, its neighbourhoods on the shortfall alone (only
+#: where the first phase ends short of the bound) ``[2]``, the neighbourhood search the rest. Rates:
+#: ``coverage_first``/``coverage_second``, deterministic seconds per second of the local search
+#: without presolve on the shortfall (0.27 on a short-staffed district) and on the gap rules
+#: (0.18); ``district_lns``, modelled seconds per second of the neighbourhood search there (0.62
+#: measured: the sub-models of the week-spanning kinds build slower than the model assumes)
+SETUP_PER_PAIR = 6e-5
+COVERAGE_SHARES = (0.55, 0.1, 0.0)
 #: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
 COVERAGE_GUARD = 5.0
 
@@ -221,11 +230,14 @@ def solve(
             on_progress(Progress(time.monotonic() - t0, objective, bound, stage))
 
     small = problem.pairs <= SMALL_SUB_MODEL  # the coverage stage's default search proves these (as in scheduler.lns)
-    budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover, small=small)
+    budgets = _work_budgets(work_limit, work_time, strategy, lexicographic, polish, cover, small=small,
+                            pairs=problem.pairs)
     if strategy == "lns":
         # coverage first: the fewest people missing the staff allows, over the whole week and district
         short_bound = shortfall_bound(problem)
-        coverage = cover_shortfall(problem, greedy, short_bound, work=budgets["coverage"] if budgets else None,
+        coverage = cover_shortfall(problem, greedy, short_bound,
+                                   work=(budgets["coverage_first"], budgets["coverage_second"],
+                                         budgets["coverage_lns"]) if budgets else None, workers=workers,
                                    time_limit=max(0.1, time_limit - (time.monotonic() - t0) - COVERAGE_GUARD), seed=seed,
                          on_progress=(lambda p: emit("coverage", p.objective, p.bound)) if on_progress else None)
         result = _solve_lns(problem, coverage.pairs, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
@@ -377,7 +389,7 @@ def solve(
 
 
 def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: str, lexicographic: bool,
-                  polish: float, cover: float, small: bool = False) -> dict[str, float | None] | None:
+                  polish: float, cover: float, small: bool = False, pairs: int = 0) -> dict[str, float | None] | None:
     """The budget of each stage (None: the clock alone). A number: deterministic seconds, split in
     the stages' shares. ``"auto"``: the neighbourhood search by modelled seconds
     (``scheduler.lns.SECONDS_PER_WORK``), the CP-SAT stages by deterministic seconds, each its rate
@@ -389,10 +401,18 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
         polish = cover = 0.0
     auto = work_limit == "auto"
     if strategy == "lns":
-        cov = COVERAGE_SHARE * (time_limit if auto else float(work_limit))
-        return {"coverage": round(auto_rate("coverage") * cov if auto else cov, 3),
-                "lns_work": None if auto else round(float(work_limit) - cov, 3),
-                "lns_seconds": round(auto_rate("lns_seconds") * (time_limit - cov), 3) if auto else None}
+        first, second, hoods = COVERAGE_SHARES
+        rest = 1 - first - second - hoods
+        if not auto:
+            w = float(work_limit)
+            return {"coverage_first": round(first * w, 3), "coverage_second": round(second * w, 3),
+                    "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None}
+        search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs)
+        return {"coverage_first": round(auto_rate("coverage_first") * first * search, 3),
+                "coverage_second": round(auto_rate("coverage_second") * second * search, 3),
+                "coverage_lns": round(auto_rate("district_lns") * hoods * search, 3),
+                "lns_work": None,
+                "lns_seconds": round(auto_rate("district_lns") * rest * search, 3)}
     if auto:
         last = (1 - cover) * (1 - polish) * time_limit
         cover_rate = auto_rate("small_cover" if small else "local_search")

@@ -45,7 +45,7 @@ def test_bound_is_below_the_proven_minimum_and_the_stage_reaches_it(seed, school
     bound = shortfall_bound(problem)
     assert 0 <= bound <= best
     greedy = greedy_roster(problem)
-    out = cover(problem, greedy, bound, work=5.0, time_limit=60, seed=0)
+    out = cover(problem, greedy, bound, work=(4.0, 1.0, 4.0), time_limit=60, seed=0)
     report = check_rows(problem.instance, roster_rows(problem, out.pairs))
     assert report.ok, [str(v) for v in report.violations]
     assert report.terms["shortfall"] == out.shortfall
@@ -62,7 +62,7 @@ def test_neighbourhood_search_never_gives_back_a_settled_shortfall():
 
     problem = expand(instance_from_data(_short_staffed(14, 6, 0.55)))
     greedy = greedy_roster(problem)
-    settled = cover(problem, greedy, shortfall_bound(problem), work=3.0, time_limit=60, seed=0)
+    settled = cover(problem, greedy, shortfall_bound(problem), work=(2.0, 1.0, 2.0), time_limit=60, seed=0)
     before = check_rows(problem.instance, roster_rows(problem, settled.pairs))
     pairs, stats = improve(problem, settled.pairs, deadline=time.monotonic() + 120, workers=2, seed=0, seconds=8.0)
     after = check_rows(problem.instance, roster_rows(problem, pairs))
@@ -100,3 +100,55 @@ def test_lexicographic_on_the_neighbourhood_search_is_not_worse_on_coverage(tmp_
     assert lex.summary["lexicographic"] is True and lex.summary["strategy"] == "lns"
     assert lex.summary["shortfall"] <= weighted.summary["shortfall"]
     assert lex.summary["source"] == "lns"
+
+
+def _apply_move(rows: list[dict], gap: dict, inst) -> list[dict]:
+    """The roster rows after the move a gaps.csv row names (``add P ... [to POST]`` or
+    ``put P ... in place of Q at POST``)."""
+    import re
+
+    persons = {p.id: p for p in inst.persons}
+    text = gap["reason"].split("; move: ", 1)[1]
+    put = re.match(r"put (\S+) .* in place of (\S+) at (\S+)$", text)
+    add = re.match(r"add (\S+) \(.*\)(?: to (\S+))?, who is free$", text)
+    assert put or add, text
+    pid = (put or add).group(1)
+    post = put.group(3) if put else (add.group(2) or gap["post_id"])
+    like = [r for r in rows if r["date"] == gap["date"] and r["peak"] == gap["peak"]
+            and (r["post_id"] == post if post else r["route_id"] == gap["route_id"])]
+    assert like, gap
+    new = {**like[0], "person_id": pid, "person_name": persons[pid].name, "role": persons[pid].role}
+    kept = rows
+    if put:
+        gone = next(r for r in like if r["person_id"] == put.group(2))
+        kept = [r for r in rows if r is not gone]
+    return kept + [new]
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_avoidable_yes_names_a_move_that_is_valid_and_lowers_its_rule(seed):
+    """Every gaps.csv row marked avoidable ``yes`` names one move; made on the roster it keeps
+    every hard rule (the validator) and lowers the row's own rule; ``no`` rows are below the
+    proven bound or have fewer people who may serve than needed."""
+    from scheduler.coverage import shortfall_bound
+    from scheduler.explain import gap_rows
+
+    problem = expand(instance_from_data(_short_staffed(seed, 4, 0.7)))
+    greedy = greedy_roster(problem)
+    thinned = [pair for i, pair in enumerate(greedy) if i % 3]  # a roster with seats someone could take
+    rows = roster_rows(problem, thinned)
+    report = check_rows(problem.instance, rows)
+    assert report.ok
+    gaps = [g.model_dump() for g in gap_rows(problem, thinned, report, shortfall_bound(problem))]
+    severities = [g["severity"] for g in gaps]
+    assert severities == sorted(severities, key=lambda s: s != "gap")  # real gaps first
+    yes = [g for g in gaps if g["avoidable"] == "yes"]
+    assert len(yes) >= 5 and {g["rule"].split(":")[0] for g in yes} >= {"shortfall", "below_target"}
+    for g in yes:
+        after = check_rows(problem.instance, _apply_move(rows, g, problem.instance))
+        assert after.ok, (g, [str(v) for v in after.violations])
+        rule = g["rule"].split(":")[0]
+        assert after.terms[rule] < report.terms[rule], g
+    for g in gaps:
+        if g["avoidable"] == "no":
+            assert g["severity"] == "gap"
