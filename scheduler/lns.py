@@ -182,6 +182,15 @@ class _Chooser:
         for school in problem.instance.schools:
             where[school.id] = school.location
         self.schools = sorted(self.duties_of_school)
+        #: a post duty -> every duty of its school peak: a neighbourhood takes whole school peaks,
+        #: so its sub-model's share and leader terms are the roster's own (exact deltas)
+        self.peak_of: dict[int, tuple] = {}
+        self.peak_duties: dict[tuple, list[int]] = {}
+        for d in problem.duties:
+            if d.kind == "post":
+                key = (d.school_id, d.date, d.peak)
+                self.peak_of[d.index] = key
+                self.peak_duties.setdefault(key, []).append(d.index)
         self.where = where
         if not self.schools:
             self.weights["schools_week"] = 0.0
@@ -223,6 +232,14 @@ class _Chooser:
                 break
         return Neighbourhood(f"week of {len(duties)} duties near {seed_school}", tuple(sorted(duties)))
 
+    def whole_peaks(self, duties: list[int]) -> list[int]:
+        """``duties`` with every other post duty of their school peaks, in order."""
+        out: list[int] = []
+        for d in duties:
+            key = self.peak_of.get(d)
+            out.extend(self.peak_duties[key] if key is not None else [d])
+        return out
+
     def gap_people(self, roster, staff) -> Neighbourhood | None:
         short = [d.index for d in self.problem.duties if d.kind != "context" and (
             len(staff.get(d.index, [])) < d.min if self.shortfall_only else _missing(self.problem, d, staff))]
@@ -231,10 +248,13 @@ class _Chooser:
         gap = short[self.rng.randrange(len(short))]
         people = [p for p in self.eligible_on[gap]]
         self.rng.shuffle(people)
-        duties = {gap}
-        pairs = self.count[gap]
+        duties: set[int] = set()
+        pairs = 0
+        for d in self.whole_peaks([gap]):
+            duties.add(d)
+            pairs += self.count[d]
         for p in people:
-            for d in sorted(roster.get(p, ())):
+            for d in self.whole_peaks(sorted(roster.get(p, ()))):
                 if d not in duties:
                     duties.add(d)
                     pairs += self.count[d]

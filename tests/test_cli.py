@@ -39,7 +39,7 @@ def test_solve_then_check(instance_file, tmp_path):
         assert key in summary
     assert summary["valid"] is True
     header = (out / "gaps.csv").read_text().splitlines()[0]
-    assert header == "date,peak,school_id,post_id,route_id,rule,needed,got,reason"
+    assert header == "date,peak,school_id,post_id,route_id,rule,needed,got,reason,severity,avoidable"
     c = CliRunner().invoke(main, ["check", str(instance_file), str(out)])
     assert c.exit_code == 0, c.output
 
