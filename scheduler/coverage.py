@@ -66,6 +66,8 @@ class CoverageOutcome:
 #: the rules whose gaps are real (gaps.csv severity ``gap``) and that depend on single duties or
 #: school peaks: the coverage stage's second phase lowers them with the shortfall held
 GAP_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "leader_missing")
+#: without a work budget: the first phase's share of the stage's time limit
+FIRST_OF_CLOCK = 0.8
 
 
 def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
@@ -100,7 +102,9 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
     short, values, used, clock_cut, status = start_short, start, 0.0, False, "optimal"
     if start_short > bound:
         rm.model.minimize(rm.coverage_expr(("shortfall",)))
-        raw, clock_cut = search(start, None if work is None else work[0], time_limit,
+        # with no work budget (the clock alone) the first phase keeps a part of the time for the second
+        raw, clock_cut = search(start, None if work is None else work[0],
+                                time_limit * (FIRST_OF_CLOCK if work is None else 1.0),
                                 on_progress=report, stop_at=bound * scale)
         used += raw.deterministic_time
         status = "interrupted" if raw.status == "interrupted" else "time_limit" if clock_cut else "work_limit"
@@ -110,7 +114,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
                 values, short = found, rm.evaluate(found)[1]["shortfall"]
         if short <= bound:
             status = "optimal"
-    if short > bound and status != "interrupted" and not clock_cut and (work is None or work[2] > 0):
+    if short > bound and status != "interrupted" and not clock_cut and work is not None and work[2] > 0:
         # the local search has stalled short of the bound: neighbourhoods on the shortfall alone
         # (the people who could fill a gap with all their duties; schools over the whole week)
         from scheduler.lns import improve
@@ -127,7 +131,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             status, clock_cut = "time_limit", True
         if short <= bound:
             status = "optimal"
-    if status != "interrupted" and not clock_cut:
+    if status != "interrupted" and (work is None or not clock_cut):
         # second phase: the other real gaps, the shortfall held where the first phase left it
         rm.hold(("shortfall",), short)
         rm.model.minimize(rm.coverage_expr(GAP_RULES))

@@ -38,9 +38,9 @@ log = logging.getLogger("schoolpost")
 
 #: CP-SAT parameters of one sub-solve: its local search from the hint (measured far better than
 #: tree search on these sub-models, see benchmarks/README.md), for a fixed deterministic time
-SUB_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.4}
+SUB_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.75}
 #: the same for the first stage of a sub-solve, on the coverage rules alone
-COVER_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.4}
+COVER_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.75}
 #: sub-models up to this many free variables are solved by the default search instead, which
 #: usually proves them optimal well within the same deterministic time
 SMALL_SUB_MODEL = 2_000
@@ -76,19 +76,21 @@ class LnsStats:
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
              time_left: float, work_left: float = math.inf, seconds_left: float = math.inf,
-             hold: tuple[str, ...] = (), rules: tuple[str, ...] | None = None,
+             hold: tuple[str, ...] = (), rules: tuple[str, ...] | None = None, sub_work: float | None = None,
              ) -> tuple[SubProblem, list[tuple[int, int]], float, bool, float, float, bool] | None:
     """Solve one neighbourhood within ``work_left`` deterministic seconds and ``seconds_left``
     modelled seconds (and ``time_left`` wall seconds), the total of the ``hold`` rules kept at most
     what it is; returns (sub, new local pairs on free duties, delta, interrupted, work used,
     modelled seconds, whether the sub-solve proved its optimum). ``rules``: the soft rules of the
-    sub-model's objective (None: all of them)."""
+    sub-model's objective (None: all of them); ``sub_work``: each of the two local searches' budget
+    on a large sub-model (None: :data:`SUB_PARAMETERS`')."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
 
     def capped(params: dict) -> dict:
-        return {**params, "max_deterministic_time": max(0.01, min(params["max_deterministic_time"], work_left))}
+        limit = params["max_deterministic_time"] if sub_work is None else sub_work
+        return {**params, "max_deterministic_time": max(0.01, min(limit, work_left))}
 
     rm = RosterModel(sub.problem, rules=rules, with_cuts=False)  # a local search: the bound is not its job
     size = len(rm.model.proto.variables)
@@ -276,7 +278,7 @@ def _missing(problem: Problem, d, staff: dict[int, list[int]]) -> bool:
 def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, workers: int = 1, seed: int = 0,
             on_progress: Callable[[float, float], None] | None = None,
             work: float = math.inf, seconds: float = math.inf, hold: tuple[str, ...] = ("shortfall",),
-            kinds: tuple[str, ...] = KINDS, rules: tuple[str, ...] | None = None,
+            kinds: tuple[str, ...] = KINDS, rules: tuple[str, ...] | None = None, sub_work: float | None = None,
             ) -> tuple[list[tuple[int, int]], LnsStats]:
     """Improve a valid roster until no neighbourhood improves (as many attempts in a row as
     there are area-by-date neighbourhoods, at least 30), the ``work`` budget
@@ -285,7 +287,7 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
     ``deadline``, whichever comes first. ``hold``: rules whose total never rises (each sub-model
     keeps its own total of them at most what it was: coverage, once settled, stays). ``kinds``:
     the neighbourhood kinds to draw from; ``rules``: the soft rules of the objective (None: all;
-    ``("shortfall",)`` in the coverage stage). Everything but the deadline is a function of the input,
+    ``("shortfall",)`` in the coverage stage); ``sub_work``: see :func:`_attempt`. Everything but the deadline is a function of the input,
     the seed and ``workers``: a run that ends by a budget is reproducible (``LnsStats.reproducible``)."""
     start = time.monotonic()
     roster: dict[int, set[int]] = {}
@@ -334,17 +336,21 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                     second = chooser.pick(roster, staff)
                     if second is not None and people_of(first[1]).isdisjoint(people_of(second[1])):
                         batch.append(second)
+                    elif second is not None and second[0] == "area_day":
+                        chooser.area_queue.insert(0, second[1])  # its turn comes next, not never
                 left = deadline - time.monotonic()
                 n = stats.solved
                 seeds = [seed * 7919 + n * 104729 + k for k in range(len(batch))]
                 budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
                 seconds_left = seconds - stats.seconds  # two at once count the longer: not shared
                 if len(batch) == 2:
-                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left, hold, rules)
+                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left, hold, rules,
+                                           sub_work)
                                for (_, h), s in zip(batch, seeds)]
                     outcomes = [f.result() for f in futures]
                 else:
-                    outcomes = [_attempt(problem, batch[0][1], roster, seeds[0], left, budget, seconds_left, hold, rules)]
+                    outcomes = [_attempt(problem, batch[0][1], roster, seeds[0], left, budget, seconds_left, hold, rules,
+                                         sub_work)]
                 stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
                 better = False
                 for (kind, _), out in zip(batch, outcomes):

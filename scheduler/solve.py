@@ -1,5 +1,11 @@
 """From an instance to a solved roster: expand, greedy hint, build, solve, read back.
 
+Two paths. ``full`` (up to :data:`FULL_MODEL_MAX_PAIRS` eligible pairs): neighbourhood polish,
+a CP-SAT stage on the coverage rules, then the full model. ``lns`` (a district): coverage first
+(:mod:`scheduler.coverage`: the fewest people missing below ``min`` over the whole week, up to a
+proven bound, then police, skills and leaders with that held), then the adaptive neighbourhood
+search (:mod:`scheduler.lns`) with the shortfall held in every step.
+
 ``time_limit`` is the whole budget, model building included. When the solver returns no roster
 (time too short) the greedy roster, which keeps every hard rule, is returned instead and the
 result says so (``source = "greedy"``).
@@ -82,7 +88,7 @@ CUTS_MAX_PAIRS = 10_000
 #: shipped and generated instances (1-20 schools) were cut by the clock at 10 s, now none
 #: (benchmarks/README.md)
 AUTO_WORK_RATE = {"local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.65,
-                  "small_cover": 0.3, "coverage_first": 0.3, "coverage_second": 0.18, "district_lns": 0.55}
+                  "small_cover": 0.3, "coverage_first": 0.3, "coverage_second": 0.18, "district_lns": 0.5}
 #: ``lns`` strategy (a district), ``work_limit="auto"``: the search time is the time limit less
 #: an estimate of the set-up before the coverage search starts (reading, relaxation, greedy
 #: roster, the coverage model and CP-SAT loading it: about 50 us per eligible pair here, 16 s on
@@ -95,6 +101,9 @@ AUTO_WORK_RATE = {"local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.6
 #: (0.18); ``district_lns``, modelled seconds per second of the neighbourhood search there (0.62
 #: measured: the sub-models of the week-spanning kinds build slower than the model assumes)
 SETUP_PER_PAIR = 6e-5
+#: a district's sub-solves: each local search's deterministic budget (0.75 in the full model's
+#: polish; on the districts 0.4 gave 1,199,480 and 1,493 missing where 0.75 gave 1,205,965 and 1,509)
+DISTRICT_SUB_WORK = 0.4
 COVERAGE_SHARES = (0.55, 0.1, 0.0)
 #: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
 COVERAGE_GUARD = 5.0
@@ -238,7 +247,8 @@ def solve(
         coverage = cover_shortfall(problem, greedy, short_bound,
                                    work=(budgets["coverage_first"], budgets["coverage_second"],
                                          budgets["coverage_lns"]) if budgets else None, workers=workers,
-                                   time_limit=max(0.1, time_limit - (time.monotonic() - t0) - COVERAGE_GUARD), seed=seed,
+                                   time_limit=max(0.1, (time_limit - (time.monotonic() - t0) - COVERAGE_GUARD)
+                                                  * (1.0 if budgets else sum(COVERAGE_SHARES))), seed=seed,
                          on_progress=(lambda p: emit("coverage", p.objective, p.bound)) if on_progress else None)
         result = _solve_lns(problem, coverage.pairs, t0, floor, time_limit=time_limit, workers=workers, seed=seed,
                             emit=emit, work_limit=work_limit, budgets=budgets, lexicographic=lexicographic,
@@ -528,7 +538,8 @@ def _solve_lns(problem: Problem, start: list[tuple[int, int]], t0: float, bound:
     pairs, stats = improve(problem, start, deadline=t0 + time_limit, workers=workers, seed=seed,
                            on_progress=lambda _elapsed, delta: emit("lns", start_obj + delta, bound),
                            work=0.0 if interrupted else (budgets or {}).get("lns_work") or math.inf,
-                           seconds=(budgets or {}).get("lns_seconds") or math.inf, hold=hold)
+                           seconds=(budgets or {}).get("lns_seconds") or math.inf, hold=hold,
+                           sub_work=DISTRICT_SUB_WORK)
     if interrupted:
         stats.stopped_by = "interrupted"
     objective = start_obj + stats.delta
@@ -558,8 +569,10 @@ def _solve_lns(problem: Problem, start: list[tuple[int, int]], t0: float, bound:
             "lexicographic": lexicographic,
             "strategy": "lns",
             "ortools_version": ORTOOLS_VERSION,
-            "parameters": {"coverage_search": COVERAGE_SEARCH, "coverage_stage": COVER_PARAMETERS,
-                           "full_stage": SUB_PARAMETERS, "num_workers": 1},
+            "parameters": {"coverage_search": COVERAGE_SEARCH,
+                           "coverage_stage": {**COVER_PARAMETERS, "max_deterministic_time": DISTRICT_SUB_WORK},
+                           "full_stage": {**SUB_PARAMETERS, "max_deterministic_time": DISTRICT_SUB_WORK},
+                           "num_workers": 1},
             "coverage": None if coverage is None else {
                 "start_shortfall": coverage.start_shortfall, "shortfall": coverage.shortfall,
                 "status": coverage.status, "work": round(coverage.work, 3)},

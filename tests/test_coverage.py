@@ -85,6 +85,11 @@ def test_summary_carries_the_bound_and_the_line_says_proven(tmp_path):
         assert line == f"the {short} remaining gaps cannot be filled with these people (proven)"
     else:
         assert line is not None and f"fewer than {bound}" in line
+    from scheduler.human.report import _kpi_section
+
+    html = _kpi_section(instance_from_data(data), s.rows, s.report, s.gaps, s.summary)
+    assert "Seats below min" in html and (f"the {short:,} remaining gaps cannot be filled" in html if short == bound
+                                          else f"fewer than {bound:,}" in html)
     assert shortfall_line({"shortfall": 0, "shortfall_bound": 0}) is None
     assert "(proven)" in shortfall_line({"shortfall": 4, "shortfall_bound": 4})
 

@@ -184,6 +184,14 @@ def _kpi_section(inst: Instance, rows: list, report, gaps: list, summary: Mappin
         _card("Wall time", f"{_num(summary.get('wall_time'), 1)} s" if summary.get("wall_time") is not None else "–"),
         _card("Fill rate", _pct(kpis.get("fill_rate")), "people at min / people demanded", _grade(kpis.get("fill_rate"))),
     ]
+    short, floor = summary.get("shortfall"), summary.get("shortfall_bound")
+    if short is not None and floor is not None:
+        proven = short <= floor
+        cards.append(_card("Seats below min", f"{short:,}", _e(
+                           f"the {short:,} remaining gaps cannot be filled with these people (proven)" if proven and short
+                            else "none left empty" if proven
+                            else f"no roster of these people has fewer than {floor:,}"),
+                           "good" if short == 0 else "fair" if proven else "bad"))
     total, met = kpis.get("duties_total"), kpis.get("duties_fully_met")
     if total and met is not None:
         cards.append(_card("Duties fully met", f"{met:,} / {total:,}", _pct(met / total), _grade(met / total)))
