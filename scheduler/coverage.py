@@ -77,8 +77,9 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
     ``bound`` is met or the first phase's ``work`` budget (``work[0]`` deterministic seconds;
     None: the clock alone) is spent; where the bound is not met, neighbourhoods on the shortfall
     alone for ``work[2]`` modelled seconds (:mod:`scheduler.lns`); then, with that shortfall held,
-    the :data:`GAP_RULES` by their weights (police, skills and leaders missing) for ``work[1]``. ``time_limit`` caps both phases in
-    seconds. ``on_progress`` gets the shortfall (people) of each better roster of the first phase."""
+    the :data:`GAP_RULES` by their weights (police, skills and leaders missing) for ``work[1]``.
+    ``time_limit`` caps both phases in seconds (without a work budget the first phase takes
+    :data:`FIRST_OF_CLOCK` of it). ``on_progress`` gets the shortfall (people) of each better roster of the first phase."""
     t0 = time.monotonic()
     rm = RosterModel(problem, rules=GAP_RULES, with_cuts=False)
     start = rm.values_of(pairs)
@@ -120,7 +121,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         from scheduler.lns import improve
 
         moved, stats = improve(problem, rm.assignments(values), deadline=t0 + time_limit, workers=workers,
-                               seed=seed, seconds=math.inf if work is None else work[2], hold=(),
+                               seed=seed, seconds=work[2], hold=(),
                                kinds=("gap_people", "schools_week"), rules=("shortfall",))
         if stats.improved:
             values = rm.values_of(moved)
@@ -152,4 +153,6 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
     if short > bound:  # a search ended by its budget may leave a seat that someone free could take
         found = fill_free_seats(problem, found)
         short = rm.evaluate(rm.values_of(found))[1]["shortfall"]
+        if short <= bound and status != "interrupted":
+            status = "optimal"
     return CoverageOutcome(sorted(found), short, start_short, status, used, clock_cut)
