@@ -443,12 +443,16 @@ def calibrate_command(runs, show, reset):
         value, source = factor()
         click.echo(f"factor {value:g} ({source})")
         return
-    if reset:
-        if where.exists():
-            where.unlink()
-        click.echo(f"removed {where}; auto budgets use the reference machine's rates (factor 1)")
-        return
-    record = calibrate(runs)
-    store(record)
+    try:
+        if reset:
+            if where.exists():
+                where.unlink()
+            click.echo(f"removed {where}; auto budgets use the reference machine's rates (factor 1)")
+            return
+        record = calibrate(runs)
+        store(record)
+    except OSError as exc:  # an unwritable config folder: one line, not a traceback
+        click.echo(f"error: {where}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
     click.echo(f"speed {record['speed']:g} deterministic s/s (reference {record['reference_speed']:g}); "
                f"factor {record['factor']:g} -> {where}")

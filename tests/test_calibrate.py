@@ -55,3 +55,13 @@ def test_the_command_measures_stores_shows_and_resets(tmp_path, monkeypatch):
     gone = runner.invoke(main, ["calibrate", "--reset"])
     assert gone.exit_code == 0 and not target.exists()
     assert "factor 1 (default)" in runner.invoke(main, ["calibrate", "--show"]).output
+
+
+def test_an_unwritable_place_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(blocker / "calibration.json"))
+    out = CliRunner().invoke(main, ["calibrate", "--runs", "1"])
+    assert out.exit_code == 2
+    lines = [line for line in out.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "calibration.json" in lines[0], out.output
