@@ -35,11 +35,8 @@ COVERAGE_SEARCH = {"use_ls_only": True, "cp_model_presolve": False}
 def shortfall_floor(problem: Problem) -> int:
     """People missing below ``min`` that no roster can avoid, duty by duty: a duty with fewer
     eligible people than its ``min`` misses at least the difference."""
-    count = [0] * len(problem.duties)
-    for ds in problem.eligible:
-        for d in ds:
-            count[d] += 1
-    return sum(max(0, d.min - count[d.index]) for d in problem.duties if d.kind != "context")
+    may = problem.candidates
+    return sum(max(0, d.min - len(may[d.index])) for d in problem.duties if d.kind != "context")
 
 
 def shortfall_bound(problem: Problem) -> int:
@@ -111,8 +108,9 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         status = "interrupted" if raw.status == "interrupted" else "time_limit" if clock_cut else "work_limit"
         if raw.values is not None:
             found = rm.values_of(rm.assignments(raw.values))
-            if rm.evaluate(found)[1]["shortfall"] < short:
-                values, short = found, rm.evaluate(found)[1]["shortfall"]
+            found_short = rm.evaluate(found)[1]["shortfall"]
+            if found_short < short:
+                values, short = found, found_short
         if short <= bound:
             status = "optimal"
     if short > bound and status != "interrupted" and not clock_cut and work is not None and work[2] > 0:

@@ -115,6 +115,15 @@ class Problem:
         return sum(len(e) for e in self.eligible)
 
     @cached_property
+    def candidates(self) -> list[list[int]]:
+        """Per duty index: the persons eligible for it, in person order (``eligible`` turned round)."""
+        out: list[list[int]] = [[] for _ in self.duties]
+        for p, ds in enumerate(self.eligible):
+            for d in ds:
+                out[d].append(p)
+        return out
+
+    @cached_property
     def dates(self) -> list[dt.date]:
         return sorted({d.date for d in self.duties})
 

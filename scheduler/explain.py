@@ -153,10 +153,7 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
             slots.setdefault((d.school_id, d.date, d.peak), []).append(d)
     rows: list[Gap] = []
 
-    eligible_on: dict[int, list[int]] = {}
-    for p, ds in enumerate(problem.eligible):
-        for i in ds:
-            eligible_on.setdefault(i, []).append(p)
+    eligible_on = problem.candidates
     at_bound = shortfall_bound is not None and report.terms.get("shortfall", 0) <= shortfall_bound
 
     def gap(d: Duty, rule: str, needed: int, got: int, reason: str, may: int = 0, free: list[int] = (),
@@ -182,20 +179,20 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
             why, free = _census(problem, ledger, d, people)
             text = f"{out.assigned} of {d.min} needed {d.window}; " + _sentence(
                 f"people of {where}", len(people), why, free, problem)
-            rows.append(gap(d, "shortfall", d.min, out.assigned, text, len(eligible_on.get(d.index, [])), free,
+            rows.append(gap(d, "shortfall", d.min, out.assigned, text, len(eligible_on[d.index]), free,
                             proven=at_bound))
         elif out.below_target:
             why, free = _census(problem, ledger, d, people)
             text = f"{out.assigned} of target {d.target}; " + _sentence(
                 f"people of {where}", len(people), why, free, problem)
-            rows.append(gap(d, "below_target", d.target, out.assigned, text, len(eligible_on.get(d.index, [])),
+            rows.append(gap(d, "below_target", d.target, out.assigned, text, len(eligible_on[d.index]),
                             free))
         if out.police_shortfall:
             police = [p for p in people if persons[p].role == "police"]
             why, free = _census(problem, ledger, d, police)
             text = f"{out.police} of {d.min_police} police {d.window}; " + _sentence(
                 f"police of {where}", len(police), why, free, problem)
-            may = sum(1 for p in eligible_on.get(d.index, []) if persons[p].role == "police")
+            may = sum(1 for p in eligible_on[d.index] if persons[p].role == "police")
             rows.append(gap(d, "police_shortfall", d.min_police, out.police, text, may, free))
         for skill, need in sorted(d.skills.items()):
             got = out.skills_got.get(skill, 0)
@@ -204,7 +201,7 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
                 why, free = _census(problem, ledger, d, holders)
                 text = f"{got} of {need} with skill {skill}; " + _sentence(
                     f"people with {skill} of {where}", len(holders), why, free, problem)
-                may = sum(1 for p in eligible_on.get(d.index, []) if skill in persons[p].skills)
+                may = sum(1 for p in eligible_on[d.index] if skill in persons[p].skills)
                 rows.append(gap(d, f"skill_shortfall:{skill}", need, got, text, may, free))
     for school, date, peak, rule, needed, got in report.slot_gaps:
         free, avoidable = [], "unknown"
@@ -224,7 +221,7 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
                        if persons[p].role == "school_leader"]
             why, free = _slot_census(problem, ledger, slots[(school, date, peak)], leaders)
             text = "no school leader on duty; " + _sentence("school leaders", len(leaders), why, free, problem)
-            may = {p for d in slots[(school, date, peak)] for p in eligible_on.get(d.index, [])
+            may = {p for d in slots[(school, date, peak)] for p in eligible_on[d.index]
                    if persons[p].role == "school_leader"}
             if not may:
                 avoidable = "no"

@@ -181,17 +181,13 @@ def fill_free_seats(problem: Problem, pairs: list[tuple[int, int]]) -> list[tupl
     ledger = Ledger(problem)
     for p, d in pairs:
         ledger.add(p, problem.duties[d])
-    on_duty: dict[int, list[int]] = defaultdict(list)
-    for p, ds in enumerate(problem.eligible):
-        for d in ds:
-            on_duty[d].append(p)
     prof = set(problem.instance.policy.professional_roles)
     persons = problem.persons
     for d in problem.duties:
         if d.kind == "context" or len(ledger.staff[d.index]) >= d.min:
             continue
         police = sum(1 for p in ledger.staff[d.index] if persons[p].role == "police")
-        order = sorted(on_duty.get(d.index, ()), key=lambda p: (
+        order = sorted(problem.candidates[d.index], key=lambda p: (
             not (police < d.min_police and persons[p].role == "police"), persons[p].role not in prof,
             ledger.week[p], p))
         for p in order:

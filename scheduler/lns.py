@@ -170,19 +170,13 @@ class _Chooser:
         self.area_queue: list[Neighbourhood] = []
         self.weights = {k: 1.0 for k in KINDS}
         self.size = {k: float(FIRST_PAIRS) for k in KINDS}
-        self.count = [0] * len(problem.duties)
-        self.eligible_on: list[list[int]] = [[] for _ in problem.duties]
-        for p, ds in enumerate(problem.eligible):
-            for d in ds:
-                self.count[d] += 1
-                self.eligible_on[d].append(p)
+        self.eligible_on = problem.candidates
+        self.count = [len(people) for people in self.eligible_on]
         self.duties_of_school: dict[str, list[int]] = {}
-        where: dict[str, object] = {}
         for d in problem.duties:
             if d.kind == "post":
                 self.duties_of_school.setdefault(d.school_id, []).append(d.index)
-        for school in problem.instance.schools:
-            where[school.id] = school.location
+        self.where = {school.id: school.location for school in problem.instance.schools}
         self.schools = sorted(self.duties_of_school)
         #: a post duty -> every duty of its school peak: a neighbourhood takes whole school peaks,
         #: so its sub-model's share and leader terms are the roster's own (exact deltas)
@@ -193,7 +187,6 @@ class _Chooser:
                 key = (d.school_id, d.date, d.peak)
                 self.peak_of[d.index] = key
                 self.peak_duties.setdefault(key, []).append(d.index)
-        self.where = where
         if not self.schools:
             self.weights["schools_week"] = 0.0
 
