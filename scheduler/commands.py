@@ -37,6 +37,8 @@ def _outdir(path: str) -> Path:
 
 def build_summary(instance, result, report, gaps) -> dict:
     """summary.json: solver status and figures, model size, per-rule costs, validator KPIs."""
+    from scheduler.cpsat.solver import ORTOOLS_VERSION
+
     weights = instance.policy.weights.model_dump()
     return {
         "instance": instance.name,
@@ -55,27 +57,29 @@ def build_summary(instance, result, report, gaps) -> dict:
         # people missing below min: in the roster, and no fewer in any roster of these people (proven)
         "shortfall": (result.terms or report.terms).get("shortfall", 0),
         "shortfall_bound": result.shortfall_bound,
-        "coverage": result.settings.get("coverage"),
+        "coverage": result.coverage,
         "assignments": len(result.assignments),
         "gaps": len(gaps),
         # the model's own exact terms (full model); the validator's where the roster was built by
         # neighbourhoods (its objective is tracked from exact sub-model changes instead)
         "terms": result.terms or report.terms,
         "costs": {rule: round(weights.get(rule, 0) * value, 6) for rule, value in (result.terms or report.terms).items()},
-        "strategy": result.settings.get("strategy"),
-        "lns": result.settings.get("lns"),
+        "strategy": result.strategy,
+        "lns": result.lns,
         "model": result.size,
         "kpis": report.kpis,
-        "seed": result.settings["seed"],
-        "workers": result.settings["workers"],
-        "time_limit": result.settings["time_limit"],
-        "lexicographic": result.settings["lexicographic"],
-        "work_limit": result.settings.get("work_limit"),
-        "work_rate_factor": work_rate_factor(result.settings.get("work_limit")),
+        "seed": result.options.seed,
+        "workers": result.options.workers,
+        # the user's limit, not what was left of it once the instance was read
+        "time_limit": result.options.user_time_limit,
+        "lexicographic": result.options.lexicographic,
+        "work_limit": result.options.work_limit,
+        "work_budgets": result.work_budgets,
+        "work_rate_factor": work_rate_factor(result.options.work_limit),
         "ended_by": ended_by(result),
-        "reproducible": result.settings.get("reproducible", False),
-        "ortools_version": result.settings["ortools_version"],
-        "parameters": result.settings["parameters"],
+        "reproducible": result.reproducible,
+        "ortools_version": ORTOOLS_VERSION,
+        "parameters": result.parameters,
     }
 
 
@@ -96,7 +100,7 @@ def ended_by(result) -> str:
         return "optimum"
     if status == "interrupted":
         return "signal"
-    if status == "time_limit" or not result.settings.get("reproducible", False):
+    if status == "time_limit" or not result.reproducible:
         return "clock"
     if status == "work_limit":
         return "work"
@@ -126,11 +130,12 @@ def solve_files(inst, outputs: tuple[str, ...] = (), **options):
     from scheduler.explain import gap_rows
     from scheduler.human import human_files
     from scheduler.output import roster_files, roster_rows
-    from scheduler.solve import solve
+    from scheduler.solve import SolveOptions, solve
 
+    on_progress = options.pop("on_progress", None)
     if outputs and "time_limit" in options:
         options["reserve"] = human_reserve(inst, outputs)
-    result = solve(inst, **options)
+    result = solve(inst, SolveOptions(**options), on_progress=on_progress)
     rows = roster_rows(result.problem, result.assignments)
     report = check_rows(inst, rows)
     gaps = gap_rows(result.problem, result.assignments, report, result.shortfall_bound)
@@ -215,7 +220,7 @@ def clock_cut_budget(result, work_limit) -> bool:
     """A run with a work budget that the clock ended first, in any stage (its last stage may still
     end by its budget): reproducible only by luck. A run stopped by a signal is not one."""
     return (work_limit is not None and result.status != "interrupted"
-            and not result.settings.get("reproducible", False))
+            and not result.reproducible)
 
 
 def clock_note(what: str, consequence: str) -> str:

@@ -104,7 +104,7 @@ def test_when_the_clock_cut_note_is_printed(status, reproducible, work_limit, no
 
     from scheduler.commands import clock_cut_budget
 
-    result = SimpleNamespace(status=status, settings={"reproducible": reproducible})
+    result = SimpleNamespace(status=status, reproducible=reproducible)
     assert clock_cut_budget(result, work_limit) is noted
 
 

@@ -6,11 +6,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import ortools
 from ortools.sat.python import cp_model
 
 from scheduler.interrupt import on_signal, requested
+
+
+class Status(StrEnum):
+    """How a search ended: a CP-SAT run's, a stage's, a whole solve's (``status`` in summary.json).
+    A ``str``: compares equal to its value and is written as it."""
+
+    OPTIMAL = "optimal"  # the roster meets a proven lower bound (CP-SAT's own, or the caller's floor)
+    FEASIBLE = "feasible"  # the search stopped by itself: nothing more improved it (converged)
+    WORK_LIMIT = "work_limit"  # its work budget ended it: reproducible
+    TIME_LIMIT = "time_limit"  # the clock ended it: another run may differ
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM; the best roster so far is kept
+    INFEASIBLE = "infeasible"
+    MODEL_INVALID = "model_invalid"
+    UNKNOWN = "unknown"  # no roster found before the clock
 
 
 @dataclass
@@ -29,7 +44,7 @@ class Progress:
 
 @dataclass
 class RawOutcome:
-    status: str  # optimal | time_limit | work_limit | interrupted | infeasible | unknown | model_invalid
+    status: Status
     values: list[int] | None
     objective: float | None
     bound: float
@@ -152,20 +167,20 @@ def _outcome(solver: cp_model.CpSolver, status, callback: _Callback, extra: dict
              time_limit: float, interrupted: bool) -> RawOutcome:
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     if status == cp_model.OPTIMAL or (has_solution and callback.reached):
-        name = "optimal"
+        name = Status.OPTIMAL
     elif status == cp_model.INFEASIBLE:
-        name = "infeasible"
+        name = Status.INFEASIBLE
     elif status == cp_model.MODEL_INVALID:
-        name = "model_invalid"
+        name = Status.MODEL_INVALID
     elif interrupted:
-        name = "interrupted"
+        name = Status.INTERRUPTED
     elif has_solution and "max_deterministic_time" in (extra or {}) and (
             solver.response_proto.deterministic_time >= 0.99 * extra["max_deterministic_time"]):
-        name = "work_limit"  # ended by its deterministic budget: reproducible
+        name = Status.WORK_LIMIT  # ended by its deterministic budget: reproducible
     elif has_solution or wall >= time_limit * 0.98:
-        name = "time_limit"
+        name = Status.TIME_LIMIT
     else:
-        name = "unknown"
+        name = Status.UNKNOWN
     prm = solver.parameters
     return RawOutcome(
         status=name,

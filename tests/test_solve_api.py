@@ -1,0 +1,54 @@
+"""solve()'s surface (issue 15 item 6): one typed options object, statuses as an enum that reads
+and writes as its text, the user's time limit in summary.json, and the stages in order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from models import instance_from_data
+from scheduler.check import check_rows
+from scheduler.cpsat.solver import Status
+from scheduler.generate import generate
+from scheduler.output import roster_rows
+from scheduler.solve import SolveOptions, solve
+
+
+@pytest.mark.parametrize("bad", [{"strategy": "greedy"}, {"workers": 0}, {"work_limit": "soon"},
+                                 {"work_limit": -1.0}, {"polish": 2.0}, {"time_limit": float("nan")}])
+def test_a_wrong_option_is_refused_by_name(bad):
+    with pytest.raises(ValueError) as err:
+        SolveOptions(**bad)
+    assert next(iter(bad)) in str(err.value)
+
+
+def test_an_unknown_option_is_refused():
+    with pytest.raises(TypeError):
+        SolveOptions(time_limt=5)  # type: ignore[call-arg]
+
+
+def test_status_is_its_text():
+    assert Status.WORK_LIMIT == "work_limit" and f"{Status.OPTIMAL}" == "optimal"
+    assert json.dumps({"status": Status.TIME_LIMIT}) == '{"status": "time_limit"}'
+
+
+def test_stages_report_in_order_and_result_is_typed(tmp_path):
+    """A district by the lns strategy: the greedy roster, then coverage, then the neighbourhood
+    search, each on the progress feed in that order; the result carries its options."""
+    inst = instance_from_data(generate("district", 11, schools=6))
+    seen: list[str] = []
+    options = SolveOptions(time_limit=8, workers=1, seed=3, strategy="lns", nominal_time=9)
+    result = solve(inst, options, on_progress=lambda p: seen.append(p.stage))
+    assert isinstance(result.status, Status) and result.options is options and result.strategy == "lns"
+    assert result.options.user_time_limit == 9
+    order = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s]
+    assert set(order) <= {"coverage", "greedy", "lns"}
+    assert order.index("greedy") < (order.index("lns") if "lns" in order else len(order))
+    if "coverage" in order:
+        assert order.index("coverage") < order.index("greedy")  # coverage reports before the search starts
+    assert result.coverage is not None and result.coverage["shortfall"] <= result.coverage["start_shortfall"]
+    assert result.lns is not None and result.work_budgets is not None
+    report = check_rows(inst, roster_rows(result.problem, result.assignments))
+    assert report.ok, [str(v) for v in report.violations]
+    assert report.objective == pytest.approx(result.objective)
