@@ -19,17 +19,23 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
-from scheduler.cpsat.solver import Progress, run
+from scheduler.cpsat.solver import Progress, Status, run
 from scheduler.duties import Problem
 from scheduler.greedy import fill_free_seats
 
 #: CP-SAT parameters of the coverage stage: its violation local search alone, on one worker (a
 #: deterministic search), without presolve (see the module docstring)
-COVERAGE_SEARCH = {"use_ls_only": True, "cp_model_presolve": False}
+COVERAGE_SEARCH = {"use_ls_only": True, "cp_model_presolve": False, "solution_pool_size": 1}
+#: CP-SAT's local search holds memory for every solution it finds until its run ends (about 5 bytes
+#: per model variable each: 1.6 MB on 315,000 pairs, 0.75 GB over a district's 468, on top of
+#: the 0.45 GB the loaded model takes). A coverage search therefore runs CP-SAT in runs of at most
+#: this many bytes of solutions (and at least ``MIN_SOLUTIONS_PER_RUN``), each run from the last
+#: one's roster; each new run costs a load of the model (about 1.7 s on 315,000 pairs)
+SOLUTION_MEMORY, BYTES_PER_VARIABLE, MIN_SOLUTIONS_PER_RUN = 300e6, 5, 50
 
 
 def shortfall_floor(problem: Problem) -> int:
@@ -88,13 +94,32 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             on_progress(Progress(p.elapsed, p.objective / scale, bound, "coverage"))
 
     def search(values: list[int], budget: float | None, seconds: float, **options):
-        rm.add_hint(values)
-        params = dict(COVERAGE_SEARCH)
-        if budget is not None:
-            params["max_deterministic_time"] = max(0.01, budget)
-        raw = run(rm.model, time_limit=max(0.1, seconds), workers=1, seed=seed, extra=params, **options)
-        cut = raw.status not in ("optimal", "interrupted", "infeasible") and (
-            budget is None or raw.deterministic_time < 0.99 * budget)
+        """CP-SAT's local search from ``values`` (a complete solution vector) in runs of at most
+        :data:`SOLUTION_MEMORY` of solutions, each going on from the last one's roster with what
+        is left of ``budget`` (deterministic seconds) and ``seconds``."""
+        began, used, raw = time.monotonic(), 0.0, None
+        per_run = max(MIN_SOLUTIONS_PER_RUN, int(SOLUTION_MEMORY / (BYTES_PER_VARIABLE * len(values))))
+        best, best_objective, trace = None, None, []
+        while True:
+            rm.add_hint(values)
+            params = dict(COVERAGE_SEARCH)
+            if budget is not None:
+                params["max_deterministic_time"] = max(0.01, budget - used)
+            raw = run(rm.model, time_limit=max(0.1, seconds - (time.monotonic() - began)), workers=1, seed=seed,
+                      extra=params, max_solutions=per_run, **options)
+            used += raw.deterministic_time
+            trace += raw.trace
+            if raw.values is not None:
+                values, best, best_objective = raw.values, raw.values, raw.objective
+            if raw.status != Status.PAUSED:
+                break
+            if (budget is not None and used >= 0.99 * budget) or time.monotonic() - began >= seconds - 0.1:
+                raw = replace(raw, status=Status.WORK_LIMIT if budget is not None and used >= 0.99 * budget
+                              else Status.TIME_LIMIT)
+                break
+        raw = replace(raw, values=best, objective=best_objective, deterministic_time=used, trace=trace)
+        cut = raw.status not in (Status.OPTIMAL, Status.INTERRUPTED, Status.INFEASIBLE) and (
+            budget is None or used < 0.99 * budget)
         return raw, cut
 
     short, values, used, clock_cut, status = start_short, start, 0.0, False, "optimal"
@@ -135,8 +160,11 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         rm.hold(("shortfall",), short)
         rm.model.minimize(rm.coverage_expr(GAP_RULES))
         before = rm.evaluate(values)[0]
+        left = time_limit - (time.monotonic() - t0)
+        # without a work budget it takes its share of the clock, not all that is left: the local
+        # search on these rules levels off within seconds, and the neighbourhood search gets the rest
         raw, cut = search(values, None if work is None else work[1],
-                          time_limit - (time.monotonic() - t0))
+                          left if work is not None else min(left, (1 - FIRST_OF_CLOCK) * time_limit))
         used += raw.deterministic_time
         clock_cut |= cut
         if raw.status == "interrupted":

@@ -152,3 +152,35 @@ def test_avoidable_yes_names_a_move_that_is_valid_and_lowers_its_rule(seed):
     for g in gaps:
         if g["avoidable"] == "no":
             assert g["severity"] == "gap"
+
+
+def test_a_search_split_in_runs_goes_on_where_the_last_run_stopped(monkeypatch):
+    """On a large model the coverage search runs CP-SAT in several runs of a few solutions each
+    (``SOLUTION_MEMORY``), each from the last one's roster: forced here on a small one, the runs
+    go on to the same minimum as one run would, twice the same roster, every roster valid."""
+    import scheduler.coverage as coverage
+
+    problem = expand(instance_from_data(_short_staffed(21, 4, 0.55)))
+    bound = coverage.shortfall_bound(problem)
+    greedy = greedy_roster(problem)
+    whole = coverage.cover(problem, greedy, bound, work=(4.0, 1.0, 0.0), time_limit=60, seed=0)
+    runs: list[str] = []
+
+    def counted(*args, **kwargs):
+        raw = run(*args, **kwargs)
+        runs.append(raw.status)
+        return raw
+
+    monkeypatch.setattr(coverage, "run", counted)
+    monkeypatch.setattr(coverage, "SOLUTION_MEMORY", 1.0)
+    monkeypatch.setattr(coverage, "MIN_SOLUTIONS_PER_RUN", 2)
+    split = [coverage.cover(problem, greedy, bound, work=(4.0, 1.0, 0.0), time_limit=60, seed=0) for _ in range(2)]
+    assert runs.count("paused") >= 2, runs  # the first phase went on over several runs
+    assert split[0].pairs == split[1].pairs and split[0].shortfall == split[1].shortfall
+    for out in (whole, *split):
+        report = check_rows(problem.instance, roster_rows(problem, out.pairs))
+        assert report.ok, [str(v) for v in report.violations]
+        assert report.terms["shortfall"] == out.shortfall
+    assert split[0].start_shortfall > split[0].shortfall >= bound
+    best = _proven_minimum(problem)
+    assert split[0].shortfall == whole.shortfall == best  # both reach the proven minimum here
