@@ -577,11 +577,10 @@ def polish(ctx: _Context, rm: RosterModel, greedy: list[tuple[int, int]], hint: 
 
 def coverage_model(ctx: _Context, rm: RosterModel, hint: list[int], source: str) -> tuple[list[int], str]:
     """CP-SAT on the coverage rules alone (``COVERAGE_RULES``) from ``hint``, for ``cover`` of
-    the time left (with a budget: its work; CP-SAT's local search on one worker, deterministic;
-    ten schools: 48,508 in 12.8 s against 49,020 from the clock-bound 2-worker search in 30 s).
-    Its sparse objective lets local moves cross the plateaus the secondary terms wall off (one
-    school: 5,844 -> 2,567 at 10 s). Returns the better roster of the two by the full objective
-    (the full objective restored) and its source."""
+    the time left (with a budget: its work, CP-SAT's local search on one worker, deterministic).
+    Its sparse objective lets local moves cross the plateaus the secondary terms wall off
+    (benchmarks/README.md has the figures). Returns the better roster of the two by the full
+    objective (the full objective restored) and its source."""
     b, o = ctx.budget, ctx.options
     work = b.of("cover")
     params = o.solver_params

@@ -35,8 +35,10 @@ def test_status_is_its_text():
 
 def test_stages_report_in_order_and_result_is_typed(tmp_path):
     """A district by the lns strategy: the greedy roster, then coverage, then the neighbourhood
-    search, each on the progress feed in that order; the result carries its options."""
-    inst = instance_from_data(generate("district", 11, schools=6))
+    search, each on the progress feed in that order; the result carries its options and budgets."""
+    data = generate("district", 12, schools=6)
+    data["persons"] = [p for i, p in enumerate(data["persons"]) if (i * 7919) % 100 < 75]  # gaps to fill
+    inst = instance_from_data(data)
     seen: list[str] = []
     options = SolveOptions(time_limit=8, workers=1, seed=3, strategy="lns", nominal_time=9)
     result = solve(inst, options, on_progress=lambda p: seen.append(p.stage))
@@ -49,6 +51,13 @@ def test_stages_report_in_order_and_result_is_typed(tmp_path):
         assert order.index("coverage") < order.index("greedy")  # coverage reports before the search starts
     assert result.coverage is not None and result.coverage["shortfall"] <= result.coverage["start_shortfall"]
     assert result.lns is not None and result.work_budgets is not None
+    # the coverage stage filled the greedy roster's gaps down to its bound early: the work it left
+    # went to the neighbourhood search
+    assert result.coverage["start_shortfall"] > result.coverage["shortfall"] == result.shortfall_bound
+    assert result.coverage["status"] == "optimal"
+    budgets = result.work_budgets
+    left = budgets["coverage_first"] + budgets["coverage_second"] - result.coverage["work"]
+    assert left > 0 and budgets["from_coverage"] == pytest.approx(left, abs=2e-3)
     report = check_rows(inst, roster_rows(result.problem, result.assignments))
     assert report.ok, [str(v) for v in report.violations]
     assert report.objective == pytest.approx(result.objective)
