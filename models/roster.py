@@ -79,7 +79,7 @@ class Gap(BaseModel):
     avoidable: str = "unknown"
 
     @model_validator(mode="after")
-    def _severity_from_rule(self) -> "Gap":
+    def _severity_from_rule(self) -> Gap:
         if not self.severity:
             real = self.rule.split(":", 1)[0] in REAL_GAP_RULES
             object.__setattr__(self, "severity", "gap" if real else "soft")

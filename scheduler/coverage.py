@@ -61,7 +61,7 @@ class CoverageOutcome:
     pairs: list[tuple[int, int]]  # the roster: the search's if it has fewer people missing, else the start's
     shortfall: int  # people missing below min in ``pairs``
     start_shortfall: int
-    status: str  # optimal (the bound is met) | work_limit | time_limit | interrupted
+    status: Status  # OPTIMAL (the bound is met) | WORK_LIMIT | TIME_LIMIT | INTERRUPTED
     work: float  # CP-SAT deterministic seconds used
     clock_cut: bool  # the wall clock, not the work budget, ended the search
 
@@ -122,7 +122,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             budget is None or used < 0.99 * budget)
         return raw, cut
 
-    short, values, used, clock_cut, status = start_short, start, 0.0, False, "optimal"
+    short, values, used, clock_cut, status = start_short, start, 0.0, False, Status.OPTIMAL
     if start_short > bound:
         rm.model.minimize(rm.coverage_expr(("shortfall",)))
         # with no work budget (the clock alone) the first phase keeps a part of the time for the second
@@ -130,15 +130,16 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
                                 time_limit * (FIRST_OF_CLOCK if work is None else 1.0),
                                 on_progress=report, stop_at=bound * scale)
         used += raw.deterministic_time
-        status = "interrupted" if raw.status == "interrupted" else "time_limit" if clock_cut else "work_limit"
+        status = (Status.INTERRUPTED if raw.status == Status.INTERRUPTED else Status.TIME_LIMIT if clock_cut
+                  else Status.WORK_LIMIT)
         if raw.values is not None:
             found = rm.values_of(rm.assignments(raw.values))
             found_short = rm.evaluate(found)[1]["shortfall"]
             if found_short < short:
                 values, short = found, found_short
         if short <= bound:
-            status = "optimal"
-    if short > bound and status != "interrupted" and not clock_cut and work is not None and work[2] > 0:
+            status = Status.OPTIMAL
+    if short > bound and status != Status.INTERRUPTED and not clock_cut and work is not None and work[2] > 0:
         # the local search has stalled short of the bound: neighbourhoods on the shortfall alone
         # (the people who could fill a gap with all their duties; schools over the whole week)
         from scheduler.lns import improve
@@ -150,12 +151,12 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             values = rm.values_of(moved)
             short = rm.evaluate(values)[1]["shortfall"]
         if stats.stopped_by == "interrupted":
-            status = "interrupted"
+            status = Status.INTERRUPTED
         elif stats.stopped_by == "time_limit":
-            status, clock_cut = "time_limit", True
+            status, clock_cut = Status.TIME_LIMIT, True
         if short <= bound:
-            status = "optimal"
-    if status != "interrupted" and (work is None or not clock_cut):
+            status = Status.OPTIMAL
+    if status != Status.INTERRUPTED and (work is None or not clock_cut):
         # second phase: the other real gaps, the shortfall held where the first phase left it
         rm.hold(("shortfall",), short)
         rm.model.minimize(rm.coverage_expr(GAP_RULES))
@@ -167,10 +168,10 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
                           left if work is not None else min(left, (1 - FIRST_OF_CLOCK) * time_limit))
         used += raw.deterministic_time
         clock_cut |= cut
-        if raw.status == "interrupted":
-            status = "interrupted"
+        if raw.status == Status.INTERRUPTED:
+            status = Status.INTERRUPTED
         elif cut:
-            status = "time_limit"
+            status = Status.TIME_LIMIT
         if raw.values is not None:
             found = rm.values_of(rm.assignments(raw.values))
             if rm.evaluate(found)[0] < before:
@@ -179,6 +180,6 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
     if short > bound:  # a search ended by its budget may leave a seat that someone free could take
         found = fill_free_seats(problem, found)
         short = rm.evaluate(rm.values_of(found))[1]["shortfall"]
-        if short <= bound and status != "interrupted":
-            status = "optimal"
+        if short <= bound and status != Status.INTERRUPTED:
+            status = Status.OPTIMAL
     return CoverageOutcome(sorted(found), short, start_short, status, used, clock_cut)

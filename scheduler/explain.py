@@ -8,7 +8,6 @@ on leave, busy elsewhere, at a limit, could only come instead of someone, or fre
 from __future__ import annotations
 
 import math
-
 from collections import Counter
 from fractions import Fraction
 

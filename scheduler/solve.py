@@ -32,18 +32,17 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
 from models import Instance
+from scheduler.coverage import COVERAGE_SEARCH, CoverageOutcome, shortfall_bound
+from scheduler.coverage import cover as cover_shortfall
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
 from scheduler.cpsat.model import COVERAGE_RULES
-from scheduler.cpsat.solver import (ORTOOLS_VERSION, Progress, RawOutcome, Status, run, run_parallel,
-                                    sum_le)
-from scheduler.coverage import COVERAGE_SEARCH, CoverageOutcome, shortfall_bound
-from scheduler.coverage import cover as cover_shortfall
+from scheduler.cpsat.solver import Progress, RawOutcome, Status, run, run_parallel, sum_le
 from scheduler.duties import Problem, expand
 from scheduler.greedy import greedy_roster
 from scheduler.interrupt import requested

@@ -18,8 +18,8 @@ def test_auto_budgets_scale_with_the_stored_factor(tmp_path, monkeypatch):
     base = {k: _work_budgets("auto", 60.0, s, False, 1 / 3, 0.5) for k, s in (("full", "full"), ("lns", "lns"))}
     target.write_text(json.dumps({"factor": 0.5}))
     half = {k: _work_budgets("auto", 60.0, s, False, 1 / 3, 0.5) for k, s in (("full", "full"), ("lns", "lns"))}
-    for kind in base:
-        for stage, value in base[kind].items():
+    for kind, budgets in base.items():
+        for stage, value in budgets.items():
             if value is not None:
                 assert abs(half[kind][stage] - value / 2) <= 0.002, (kind, stage)
     # a fixed --work-limit is not scaled

@@ -158,7 +158,7 @@ def test_a_search_split_in_runs_goes_on_where_the_last_run_stopped(monkeypatch):
     """On a large model the coverage search runs CP-SAT in several runs of a few solutions each
     (``SOLUTION_MEMORY``), each from the last one's roster: forced here on a small one, the runs
     go on to the same minimum as one run would, twice the same roster, every roster valid."""
-    import scheduler.coverage as coverage
+    from scheduler import coverage
 
     problem = expand(instance_from_data(_short_staffed(21, 4, 0.55)))
     bound = coverage.shortfall_bound(problem)
