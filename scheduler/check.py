@@ -976,7 +976,8 @@ def format_report(report: CheckReport) -> list[str]:
 def check_command(instance: Path, outdir: Path, as_json: bool) -> None:
     """Check OUTDIR/roster.csv against INSTANCE: hard rules, soft terms, objective and KPIs.
 
-    Exits 1 when a hard rule is broken, 0 otherwise (2 on bad input, via the command group).
+    Exits 1 when a hard rule is broken or the objective recomputed differs from summary.json's
+    (files of two runs mixed, or edited by hand), 0 otherwise (2 on bad input, via the command group).
     """
     inst = load_instance(instance)
     report = check_roster(inst, outdir)
@@ -1000,5 +1001,7 @@ def check_command(instance: Path, outdir: Path, as_json: bool) -> None:
         else:
             counts = ", ".join(f"{rule} {n}" for rule, n in report.violations_by_rule().items())
             click.echo(f"FAIL: {len(report.violations)} hard violation(s) ({counts})")
-    if not report.ok:
+        if matches is False:
+            click.echo("FAIL: roster.csv and summary.json do not belong to the same roster")
+    if not report.ok or matches is False:
         raise SystemExit(1)

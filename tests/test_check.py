@@ -843,7 +843,8 @@ def test_cli_exit_1_and_one_line_per_violation(tmp_path):
 
 
 def test_cli_json_and_summary_objective_comparison(tmp_path):
-    """--json prints the report; summary.json's objective is compared, a mismatch printed but not fatal."""
+    """--json prints the report; summary.json's objective is compared, and a mismatch (files of two
+    runs mixed) fails the check (issue 16), in both forms."""
     data = base_data()
     inst = build(data)
     instance_file, out = _files(tmp_path, data, [post_row(inst, "P1", "pri/gate", "arrival")])
@@ -859,8 +860,10 @@ def test_cli_json_and_summary_objective_comparison(tmp_path):
 
     (Path(out) / "summary.json").write_text(json.dumps({"objective": objective + 1}), encoding="utf-8")
     result = CliRunner().invoke(check_command, [instance_file, out])
-    assert result.exit_code == 0
-    assert "MISMATCH objective" in result.output
+    assert result.exit_code == 1
+    assert "MISMATCH objective" in result.output and "FAIL: roster.csv and summary.json" in result.output
+    result = CliRunner().invoke(check_command, [instance_file, out, "--json"])
+    assert result.exit_code == 1 and json.loads(result.output)["objective_matches_summary"] is False
 
 
 def test_cli_missing_roster_raises_instance_error(tmp_path):
