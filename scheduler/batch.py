@@ -32,10 +32,7 @@ import csv
 import hashlib
 import io
 import json
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -45,7 +42,7 @@ import click
 from models import InstanceError, instance_from_data, load_document
 from scheduler.commands import OUTPUTS_HELP, WORK_LIMIT_OPTION, clock_note, parse_outputs
 from scheduler.names import safe_name
-from scheduler.output import json_text, write_files
+from scheduler.output import ROSTER_OUTPUTS, json_text, output_folder, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 from scheduler.split import cross_district, split_by_district
 
@@ -78,19 +75,10 @@ def solve_part(name: str, doc: dict, options: dict) -> dict:
 
 
 def _write_part(root: Path, folder: str, key: str, out: dict) -> None:
-    """Write a district folder complete under a temporary name, then rename it into place."""
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder}-", dir=root))
-    try:
-        files = dict(out["files"])
-        files["batch.json"] = json_text({"district": out["name"], "key": key, "sizes": out["sizes"]})
-        write_files(tmp, files)
-        final = root / folder
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    """Publish a district folder whole (:func:`scheduler.output.write_files`)."""
+    files = dict(out["files"])
+    files["batch.json"] = json_text({"district": out["name"], "key": key, "sizes": out["sizes"]})
+    write_files(root / folder, files, replaces="all")
 
 
 def _reusable(folder: Path, key: str) -> dict | None:
@@ -197,9 +185,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
         raise InstanceError("--by", f"unknown split {by!r}; this version splits by district")
     doc = load_document(instance)
     inst = instance_from_data(doc)  # the whole city must be valid before anything is solved
-    out = Path(outdir)
-    if out.exists() and not out.is_dir():
-        raise InstanceError("-o/--output", f"{out} exists and is not a folder")
+    out = output_folder(outdir)
     spanning = cross_district(doc)
     for line in fix_text(spanning):
         (echo or (lambda _: None))("warning: " + line)
@@ -237,7 +223,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
             progress(1, len(parts))
     rows = [_district_row(name, done[name], name in reused) for name in parts]
     summary, files, report = merge(inst, root, {n: folders[n] for n in parts}, rows, spanning, outputs)
-    write_files(out, files)
+    write_files(out, files, replaces=ROSTER_OUTPUTS)  # districts/ stays: it lets a later run go on
     return summary, report
 
 

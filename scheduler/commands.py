@@ -29,10 +29,9 @@ def process_age() -> float:
 
 
 def _outdir(path: str) -> Path:
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise InstanceError("-o/--output", f"{out} exists and is not a folder")
-    return out
+    from scheduler.output import output_folder
+
+    return output_folder(path)
 
 
 def build_summary(instance, result, report, gaps) -> dict:
@@ -160,10 +159,10 @@ def solve_to_folder(inst, outdir: str | Path, **options):
     """:func:`solve_files`, then write the files atomically into ``outdir``.
 
     Returns (result, summary, check report, gaps)."""
-    from scheduler.output import write_files
+    from scheduler.output import ROSTER_OUTPUTS, write_files
 
     result, summary, report, gaps, files = solve_files(inst, **options)
-    write_files(outdir, files)
+    write_files(outdir, files, replaces=ROSTER_OUTPUTS)  # an earlier roster's outputs go with it
     return result, summary, report, gaps
 
 

@@ -1,17 +1,21 @@
 """Writing the roster files: roster.csv, roster.json, gaps.csv, summary.json.
 
-All files of one run are written into a hidden temporary folder beside the output and then
-moved into place one by one with ``os.replace``; an error or an interruption leaves no
-half-written file behind.
+All files of one run are written into a hidden folder beside the output folder, which is then
+swapped in for it in one step (:func:`write_files`): a reader, an error, a crash or ``kill -9``
+sees the old files or the new ones, never half a file and never a mix of two runs.
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
+import errno
+import functools
 import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,43 +83,209 @@ def write_file(path: str | Path, data: bytes) -> None:
         raise
 
 
-def write_files(outdir: str | Path, files: dict[str, str | bytes]) -> None:
-    """Write ``{name: content}`` into ``outdir`` so that no file is ever seen half-written.
+#: what a roster run writes at the top of its folder; ``write_files(replaces=ROSTER_OUTPUTS)`` drops
+#: these when the new set lacks them (an earlier roster's calendars, sheets and report)
+ROSTER_OUTPUTS = frozenset({"roster.csv", "roster.json", "gaps.csv", "summary.json", "changes.csv",
+                            "roster.xlsx", "duty-sheets.html", "report.html", "calendars"})
+#: the hidden folder a publish is built in, beside the output folder: ``.<name>.schoolpost-<pid>-...``
+STAGING = ".schoolpost-"
 
-    A name is a plain file name, or ``folder/file`` for a folder of files (``calendars/P1.ics``):
-    such a folder is written whole and swapped in for the previous one, so it never mixes files
-    of two runs."""
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".schoolpost-", dir=outdir))
-    folders: set[str] = set()
+
+def output_folder(path: str | Path, option: str = "-o/--output") -> Path:
+    """The output folder a command was given, checked before any work is done: one error naming
+    ``option`` for an empty name, a file in the way, a folder that cannot be made under a file,
+    a link that points nowhere, or the current folder (or one holding it), whose swap would pull
+    the folder from under the planner's shell."""
+    from models import InstanceError
+
+    text = os.fspath(path)
+    if not text.strip():
+        raise InstanceError(option, "is empty; name a folder for the files")
+    out = Path(text)
+    if out.is_symlink() and not out.exists():
+        raise InstanceError(option, f"{out} is a link to nothing ({os.readlink(out)})")
+    if out.exists() and not out.is_dir():
+        raise InstanceError(option, f"{out} exists and is not a folder")
+    for above in Path(os.path.abspath(out)).parents:
+        if above.exists():
+            if not above.is_dir():
+                raise InstanceError(option, f"{out} cannot be made: {above} is a file")
+            break
+    real = Path(os.path.realpath(out))
+    here = Path(os.path.realpath(os.getcwd()))
+    if real == here or real in here.parents:
+        raise InstanceError(option, f"{out} is the current folder or holds it; give the files a folder of their own")
+    return out
+
+
+def write_files(outdir: str | Path, files: dict[str, str | bytes], *,
+                replaces: frozenset[str] | set[str] | str = frozenset()) -> Path:
+    """Publish ``{name: content}`` in the folder ``outdir``, all files or none.
+
+    A name is a file name or a path of them (``calendars/P1.ics``). The new contents are built in a
+    hidden folder beside ``outdir`` (with every entry of ``outdir`` that stays: hard links, or
+    copies where links cannot be made), then swapped in for ``outdir`` in one step (Linux's
+    ``renameat2`` exchange; elsewhere two renames), so a reader, a crash or ``kill -9`` sees the old
+    folder whole or the new one whole, never a mix. Entries of ``outdir`` named in ``files`` (their
+    first part) are replaced, those in ``replaces`` removed (``"all"``: every other entry, for a
+    folder that is wholly the program's), the rest kept. Staging folders that a
+    dead process left are removed. Returns the folder written (a link given as ``outdir`` is
+    followed: the folder it points to is the one published)."""
+    for name in files:
+        parts = name.split("/")
+        if any(not p or p.startswith(".") or Path(p).name != p or "\\" in p for p in parts):
+            raise ValueError(f"unsafe output file name {name!r}")
+    outdir = Path(os.path.realpath(outdir) if Path(outdir).is_symlink() else os.path.abspath(outdir))
+    if outdir.exists() and not outdir.is_dir():
+        raise ValueError(f"{outdir} exists and is not a folder")
+    parent = outdir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(parent, outdir.name)
+    _remove_stale(outdir, "")  # staging folders of versions that built inside the output folder
     try:
-        for name, content in files.items():
-            parts = name.split("/")
-            if len(parts) > 2 or any(not p or p.startswith(".") or Path(p).name != p or "\\" in p for p in parts):
-                raise ValueError(f"unsafe output file name {name!r}")
-            if len(parts) == 2:
-                folders.add(parts[0])
-                (tmp / parts[0]).mkdir(exist_ok=True)
-            mode = "wb" if isinstance(content, bytes) else "w"
-            with open(tmp / name, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
-                fh.write(content)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for name in files:
-            if "/" not in name:
-                os.replace(tmp / name, outdir / name)
-        for folder in sorted(folders):
-            target = outdir / folder
-            if target.is_symlink():  # a link in the folder's place is replaced, never written through
-                os.unlink(target)
-            elif target.is_dir():
-                os.replace(target, tmp / (".old-" + folder))
-            elif target.exists():
-                raise ValueError(f"{target} exists and is not a folder")
-            os.replace(tmp / folder, target)
+        stage = Path(tempfile.mkdtemp(prefix=f".{outdir.name}{STAGING}{os.getpid()}-", dir=parent))
+    except PermissionError:  # no right to write beside it: file by file inside it (never half a file)
+        return _write_inside(outdir, files, replaces)
+    try:
+        _fill(stage, files)
+        if outdir.is_dir():
+            top = {name.split("/")[0] for name in files}
+            for entry in os.scandir(outdir):
+                if entry.name not in top and replaces != "all" and entry.name not in replaces \
+                        and STAGING not in entry.name:
+                    _carry(Path(entry.path), stage / entry.name)
+            os.chmod(stage, stat.S_IMODE(outdir.stat().st_mode))
+            if not _exchange(stage, outdir):
+                old = stage.with_name(stage.name + "-old")
+                os.rename(outdir, old)
+                os.rename(stage, outdir)
+                stage = old
+        else:
+            os.chmod(stage, 0o777 & ~_umask())
+            os.rename(stage, outdir)
+        _sync(parent)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if stage.is_symlink():
+            stage.unlink()
+        else:
+            shutil.rmtree(stage, ignore_errors=True)
+    return outdir
+
+
+def _fill(folder: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(path, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def _carry(src: Path, dst: Path) -> None:
+    """An entry of the old folder into the new one: links as links (never followed), files as
+    hard links (copies where the file system has none), folders entry by entry."""
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+    elif src.is_dir():
+        shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(src, dst)
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries in one step (``renameat2(RENAME_EXCHANGE)``); False where the
+    system or file system cannot."""
+    fn = getattr(_libc(), "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+@functools.cache
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _remove_stale(folder: Path, name: str) -> None:
+    """Staging folders for ``name`` in ``folder`` whose process is gone (a crash or ``kill -9``)."""
+    prefix = f".{name}{STAGING}" if name else STAGING
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name[len(prefix):].split("-")[0]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            continue  # not one of ours
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sync(folder: Path) -> None:
+    """Make the swap itself durable (the folder's entry list on disk)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_inside(outdir: Path, files: dict[str, str | bytes], replaces) -> Path:
+    """Where nothing may be written beside the output folder: build inside it, then move each
+    entry into place (no half-written file, but a crash in the moves can mix two runs)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=outdir))
+    try:
+        _fill(stage, files)
+        top = sorted({name.split("/")[0] for name in files})
+        gone = {e.name for e in os.scandir(outdir) if STAGING not in e.name} if replaces == "all" else set(replaces)
+        for name in sorted(gone - set(top)):
+            target = outdir / name
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+            elif target.is_dir():
+                shutil.rmtree(target)
+        for name in top:
+            target = outdir / name
+            if target.is_symlink():
+                target.unlink()
+            elif target.is_dir():
+                os.replace(target, stage / (".old-" + name))
+            os.replace(stage / name, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return outdir
 
 
 def gap_dicts(gaps: list[Gap]) -> list[dict]:

@@ -92,9 +92,10 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     """Repair; writes the roster files, ``changes.csv`` and ``summary.json``; returns the summary."""
     from scheduler.check import check_rows, read_roster
     from scheduler.explain import gap_rows
-    from scheduler.output import csv_text, roster_files, roster_rows, write_files
+    from scheduler.output import ROSTER_OUTPUTS, csv_text, output_folder, roster_files, roster_rows, write_files
 
     t0 = time.monotonic()
+    output_folder(outdir)  # refused before any work
     doc = load_document(instance)
     inst0 = instance_from_data(doc)
     rows0 = read_roster(roster)
@@ -221,7 +222,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     }
     files = roster_files(rows, gaps, summary)
     files["changes.csv"] = csv_text(changes, CHANGE_COLUMNS)
-    write_files(outdir, files)
+    write_files(outdir, files, replaces=ROSTER_OUTPUTS)  # the old roster's calendars and sheets go with it
     return summary
 
 

@@ -192,7 +192,7 @@ CUTS_MAX_PAIRS = 10_000
 #: ``coverage_first``/``coverage_second``: the district coverage stage's local search without
 #: presolve on the shortfall and on the gap rules; ``district_lns``: modelled seconds per second
 #: of a district's neighbourhood search
-AUTO_WORK_RATE = {"local_search": 0.7, "tree_search": 0.3, "polish_seconds": 0.65,
+AUTO_WORK_RATE = {"local_search": 0.6, "tree_search": 0.3, "polish_seconds": 0.6,
                   "small_cover": 0.3, "coverage_first": 0.3, "coverage_second": 0.18, "district_lns": 0.5}
 #: a district's ``auto`` budget counts from the time limit less this estimate per eligible pair of
 #: the set-up before the coverage search (relaxation, greedy roster, the coverage model and CP-SAT

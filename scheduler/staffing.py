@@ -350,9 +350,11 @@ def run_staffing(instance: str | Path, role: str, *, unit: str | None = None, fi
 @click.option("--quiet", is_flag=True)
 def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, workers, seed, work_limit, quiet):
     """The smallest number of people of ROLE per unit with which every duty is met at min."""
-    from scheduler.output import csv_text, json_text, write_files
+    from scheduler.output import csv_text, json_text, output_folder, write_files
 
     started = time.monotonic()
+    if outdir:
+        output_folder(outdir)  # refused before any work
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "work_limit": work_limit}
     try:
         with stop_on_signals() as stop:

@@ -40,7 +40,7 @@ from models import InstanceError, instance_from_data, load_document
 from models.instance import WEEKDAYS, Id, SchoolType, Weekday, weekday_date
 from models.loader import format_loc
 from scheduler.commands import WORK_LIMIT_OPTION
-from scheduler.output import csv_text, json_text, write_files
+from scheduler.output import csv_text, json_text, output_folder, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
 
@@ -486,9 +486,7 @@ def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | P
     doc = load_document(instance)
     instance_from_data(doc)
     spec = load_scenarios(scenarios_path)
-    out = Path(outdir)
-    if out.exists() and not out.is_dir():
-        raise InstanceError("-o/--output", f"{out} exists and is not a folder")
+    out = output_folder(outdir)
     docs = {"baseline": doc}
     for i, sc in enumerate(spec.scenarios):
         variant = apply_operations(doc, sc, i)
@@ -504,8 +502,6 @@ def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | P
         if echo:
             echo(f"  {name}: {res['summary']['status']}, objective {res['summary']['objective']:.1f}")
     results = {name: results[name] for name in docs}  # baseline first, then the file's order
-    for name, res in results.items():
-        write_files(out / name, res["files"])
     table = kpi_table(results)
     words = explain(results)
     report = {
@@ -517,7 +513,13 @@ def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | P
         "valid": {name: res["summary"]["valid"] for name, res in results.items()},
     }
     columns = tuple(table[0].keys())
-    write_files(out, {"whatif.csv": csv_text(table, columns), "whatif.json": json_text(report)})
+    files = {"whatif.csv": csv_text(table, columns), "whatif.json": json_text(report)}
+    for name, res in results.items():
+        files.update({f"{name}/{file}": content for file, content in res["files"].items()})
+    # one publish: the comparison and every variant's folder together; an earlier run's variant
+    # folders (any folder with a roster) go, other entries stay
+    earlier = {e.name for e in out.iterdir() if (e / "roster.csv").is_file()} if out.is_dir() else set()
+    write_files(out, files, replaces=earlier | {"whatif.csv", "whatif.json"})
     return report
 
 

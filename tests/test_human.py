@@ -156,10 +156,13 @@ def test_write_files_swaps_a_folder_whole(tmp_path):
     assert sorted(p.name for p in (tmp_path / "calendars").iterdir()) == ["p3.ics"]
     assert (tmp_path / "a.txt").read_text() == "2"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    for bad in ("../x", "calendars/../x", ".hidden", "a/b/c", "calendars/.x"):
+    for bad in ("../x", "calendars/../x", ".hidden", "calendars/.x", "a//b", "a\\b"):
         with pytest.raises(ValueError):
             write_files(tmp_path / "o", {bad: "no"})
-    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "x").exists() and not (tmp_path / "o").exists()
+    # a variant's folder with its calendars (whatif publishes every variant at once)
+    write_files(tmp_path / "o", {"baseline/calendars/p1.ics": "x"})
+    assert (tmp_path / "o" / "baseline" / "calendars" / "p1.ics").read_text() == "x"
 
 
 def test_progress_log_and_quiet_when_not_a_terminal(tmp_path):

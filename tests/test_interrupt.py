@@ -88,11 +88,11 @@ def _signal_while_writing(monkeypatch, signals: int):
 
     real = output.write_files
 
-    def write_files(outdir, files):
+    def write_files(outdir, files, **options):
         for _ in range(signals):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(0.05)  # the handler runs in the main thread at the next bytecode
-        return real(outdir, files)
+        return real(outdir, files, **options)
 
     monkeypatch.setattr(output, "write_files", write_files)
 

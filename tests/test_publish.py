@@ -1,0 +1,138 @@
+"""Publishing an output folder whole (issue 16, item 1): a run's files appear all together or not
+at all, a crash or kill -9 at any moment leaves the old folder whole, staging folders a dead
+process left are cleaned up, an earlier roster's outputs go with it, other files stay."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from scheduler import output
+from scheduler.output import ROSTER_OUTPUTS, write_files
+
+OLD = {"roster.csv": "old roster\n", "summary.json": '{"objective": 1}\n', "calendars/P1.ics": "old cal\n",
+       "report.html": "old report\n"}
+NEW = {"roster.csv": "new roster\n", "summary.json": '{"objective": 2}\n'}
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _staging(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if output.STAGING in p.name)
+
+
+def test_a_publish_replaces_the_roster_keeps_other_files_and_drops_the_old_rosters_outputs(tmp_path):
+    out = tmp_path / "out"
+    write_files(out, OLD)
+    (out / "notes.txt").write_text("the planner's own notes\n", encoding="utf-8")
+    write_files(out, NEW, replaces=ROSTER_OUTPUTS)
+    assert _tree(out) == {**NEW, "notes.txt": "the planner's own notes\n"}  # no old calendars or report
+    assert _staging(tmp_path) == [] and _staging(out) == []
+    # without ``replaces`` (the report command adding human outputs) the roster files stay
+    write_files(out, {"report.html": "new report\n"})
+    assert _tree(out) == {**NEW, "notes.txt": "the planner's own notes\n", "report.html": "new report\n"}
+
+
+def test_an_error_while_building_leaves_the_old_folder_whole(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write_files(out, OLD)
+
+    def broken(a, b):
+        raise KeyboardInterrupt  # Ctrl-C at the worst moment: everything built, nothing swapped yet
+
+    monkeypatch.setattr(output, "_exchange", broken)
+    with pytest.raises(KeyboardInterrupt):
+        write_files(out, NEW, replaces=ROSTER_OUTPUTS)
+    assert _tree(out) == OLD and _staging(tmp_path) == []
+
+
+@pytest.mark.parametrize("moment", ["before_swap", "after_swap"])
+def test_kill_9_leaves_one_whole_folder_and_the_next_run_cleans_up(tmp_path, moment):
+    """A process killed with SIGKILL just before or just after the swap: the folder holds one run's
+    files whole (the old or the new), ``check`` would see a consistent roster; the staging folder
+    it left is removed by the next publish."""
+    out = tmp_path / "out"
+    write_files(out, OLD)
+    script = textwrap.dedent(f"""
+        import os, signal, json
+        from scheduler import output
+        real = output._exchange
+        def exchange(a, b):
+            if {moment!r} == "after_swap":
+                real(a, b)
+            os.kill(os.getpid(), signal.SIGKILL)
+        output._exchange = exchange
+        output.write_files({str(out)!r}, json.loads({json.dumps(json.dumps(NEW))}),
+                           replaces=output.ROSTER_OUTPUTS)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], check=False, cwd=Path(__file__).resolve().parents[1],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == -9, r.stderr
+    assert _tree(out) == (OLD if moment == "before_swap" else NEW)
+    assert len(_staging(tmp_path)) == 1  # what the killed process left
+    write_files(out, {"roster.csv": "third\n"}, replaces=ROSTER_OUTPUTS)
+    assert _tree(out) == {"roster.csv": "third\n"} and _staging(tmp_path) == []
+
+
+def test_a_staging_folder_of_a_live_process_is_left_alone(tmp_path):
+    out = tmp_path / "out"
+    live = tmp_path / f".out{output.STAGING}{os.getpid()}-busy"
+    live.mkdir()
+    write_files(out, NEW)
+    assert live.is_dir()
+
+
+def test_a_link_given_as_the_output_folder_publishes_the_folder_it_points_to(tmp_path):
+    real = tmp_path / "real"
+    write_files(real, OLD)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    write_files(link, NEW, replaces=ROSTER_OUTPUTS)
+    assert link.is_symlink() and _tree(real) == NEW
+
+
+def test_the_folder_keeps_its_permissions(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir(mode=0o750)
+    os.chmod(out, 0o750)
+    write_files(out, NEW)
+    assert (out.stat().st_mode & 0o777) == 0o750
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("command", [
+    ["solve", str(ROOT / "instances" / "small-school.yaml"), "--time-limit", "5"],
+    ["batch", str(ROOT / "instances" / "small-school.yaml"), "--time-limit", "5"],
+])
+@pytest.mark.parametrize("where, words", [
+    ("", "is empty"),
+    (".", "current folder"),
+    ("file/under", "is a file"),
+    ("dangling", "link to nothing"),
+])
+def test_an_output_folder_that_cannot_be_is_refused_before_any_work(tmp_path, monkeypatch, command, where, words):
+    """One line naming -o/--output and exit 2, before anything is solved (issue 16)."""
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("a file\n", encoding="utf-8")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = CliRunner().invoke(main, [*command, "-o", where])
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: -o/--output: ") and words in lines[0], r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing made
