@@ -204,11 +204,11 @@ DISTRICT_SUB_WORK = 0.4
 #: shares of a district's search time: the coverage stage's first phase (shortfall alone), its
 #: second (police, skills, leaders), its shortfall neighbourhoods (where the first phase ends
 #: short of the bound); the weighted neighbourhood search gets the rest
-COVERAGE_SHARES = (0.65, 0.1, 0.0)
+COVERAGE_SHARES = (0.55, 0.1, 0.0)
 #: of the seconds the coverage stage's unused work stands for, the share the neighbourhood search
 #: gets (its wall time is more than its work at the measured rate: loading the model, and a
 #: fixed cost per roster found; the rest is the margin against a busy machine)
-UNUSED_SHARE = 0.7
+UNUSED_SHARE = 0.35
 #: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
 COVERAGE_GUARD = 5.0
 
