@@ -64,6 +64,8 @@ class CoverageOutcome:
     status: Status  # OPTIMAL (the bound is met) | WORK_LIMIT | TIME_LIMIT | INTERRUPTED
     work: float  # CP-SAT deterministic seconds used
     clock_cut: bool  # the wall clock, not the work budget, ended the search
+    runs: int = 0  # CP-SAT runs (each loads the model)
+    rosters: int = 0  # rosters the runs found (each costs a pass over the model)
 
 
 #: the rules whose gaps are real (gaps.csv severity ``gap``) and that depend on single duties or
@@ -97,6 +99,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         """CP-SAT's local search from ``values`` (a complete solution vector) in runs of at most
         :data:`SOLUTION_MEMORY` of solutions, each going on from the last one's roster with what
         is left of ``budget`` (deterministic seconds) and ``seconds``."""
+        nonlocal runs, rosters
         began, used, raw = time.monotonic(), 0.0, None
         per_run = max(MIN_SOLUTIONS_PER_RUN, int(SOLUTION_MEMORY / (BYTES_PER_VARIABLE * len(values))))
         best, best_objective, trace = None, None, []
@@ -109,6 +112,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
                       extra=params, max_solutions=per_run, **options)
             used += raw.deterministic_time
             trace += raw.trace
+            runs, rosters = runs + 1, rosters + len(raw.trace)
             if raw.values is not None:
                 values, best, best_objective = raw.values, raw.values, raw.objective
             if raw.status != Status.PAUSED:
@@ -123,6 +127,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         return raw, cut
 
     short, values, used, clock_cut, status = start_short, start, 0.0, False, Status.OPTIMAL
+    runs = rosters = 0
     if start_short > bound:
         rm.model.minimize(rm.coverage_expr(("shortfall",)))
         # with no work budget (the clock alone) the first phase keeps a part of the time for the second
@@ -182,4 +187,4 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         short = rm.evaluate(rm.values_of(found))[1]["shortfall"]
         if short <= bound and status != Status.INTERRUPTED:
             status = Status.OPTIMAL
-    return CoverageOutcome(sorted(found), short, start_short, status, used, clock_cut)
+    return CoverageOutcome(sorted(found), short, start_short, status, used, clock_cut, runs, rosters)

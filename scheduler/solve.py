@@ -390,22 +390,40 @@ def coverage_stage(ctx: _Context, pairs: list[tuple[int, int]], bound: int) -> C
 
 
 def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
-    """The work the coverage stage did not use (it met its bound early, as it does wherever the
-    staff suffices) goes to the neighbourhood search, in its units: deterministic seconds as they
-    are, modelled seconds by the two stages' rates (the seconds the coverage stage did not take).
-    The amount is a function of deterministic counts only, so a run stays reproducible."""
+    """Settle the neighbourhood search's budget once the coverage stage is over. A third of the
+    work the coverage stage did not use (it met its bound early, as it does wherever the staff
+    suffices) goes to it, in its units: deterministic seconds as they are, modelled seconds by the
+    two stages' rates. With ``auto`` budgets it never gets more than the search time that the
+    coverage stage's own wall time leaves (:func:`coverage_seconds`: most of that time is loading
+    the model and a pass over it per roster found, which its work does not measure), so a tight
+    limit, as with all human outputs, still ends by the budget. Every amount is a function of
+    deterministic counts only, so a run stays reproducible."""
     b = ctx.budget
     if not b.work or coverage.clock_cut or coverage.status == Status.INTERRUPTED:
         return
-    unused = (b.of("coverage_first") or 0.0) + (b.of("coverage_second") or 0.0) - coverage.work
-    if unused <= 0:
-        return
+    unused = max(0.0, (b.of("coverage_first") or 0.0) + (b.of("coverage_second") or 0.0) - coverage.work)
     if b.work.get("lns_work") is not None:
         b.work["lns_work"] = round(b.work["lns_work"] + unused, 3)
     elif b.work.get("lns_seconds") is not None:
         more = UNUSED_SHARE * unused / AUTO_WORK_RATE["coverage_first"] * AUTO_WORK_RATE["district_lns"]
-        b.work["lns_seconds"] = round(b.work["lns_seconds"] + more, 3)
-    b.work["from_coverage"] = round(unused, 3)
+        cap = auto_rate("district_lns") * max(0.0, b.work["search_seconds"] - coverage_seconds(ctx.problem, coverage))
+        b.work["lns_seconds"] = round(max(0.0, min(b.work["lns_seconds"] + more, cap)), 3)
+    if unused > 0:
+        b.work["from_coverage"] = round(unused, 3)
+
+
+#: the coverage stage's wall time beyond the set-up (SETUP_PER_PAIR counts its first load): seconds
+#: per eligible pair for each further CP-SAT run's load and for each roster found (district,
+#: 315,000 pairs: 1.7 s a load, 18-24 ms a roster; benchmarks/README.md), and a margin
+LOAD_PER_PAIR, ROSTER_PER_PAIR, COVERAGE_MARGIN = 5.5e-6, 7.6e-8, 1.1
+
+
+def coverage_seconds(problem: Problem, coverage: CoverageOutcome) -> float:
+    """A model of the coverage stage's wall time from its counts (deterministic): its work at its
+    budget's rate, or a pass over the model per roster found where that is longer (a search that
+    finds many small improvements, as on a well-staffed district), plus the loads of its runs."""
+    search = max(coverage.work / AUTO_WORK_RATE["coverage_first"], coverage.rosters * ROSTER_PER_PAIR * problem.pairs)
+    return COVERAGE_MARGIN * (search + max(0, coverage.runs - 1) * LOAD_PER_PAIR * problem.pairs)
 
 
 def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome, floor: float) -> Result:
@@ -426,8 +444,8 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     hold = tuple(COVERAGE_RULES) if o.lexicographic else ("shortfall",)
     pairs, stats = improve(problem, start, deadline=b.deadline, workers=o.workers, seed=o.seed,
                            on_progress=lambda _elapsed, delta: ctx.emit("lns", start_obj + delta, floor),
-                           work=0.0 if ctx.interrupted else b.of("lns_work") or math.inf,
-                           seconds=b.of("lns_seconds") or math.inf, hold=hold, sub_work=DISTRICT_SUB_WORK)
+                           work=0.0 if ctx.interrupted else _or_unlimited(b.of("lns_work")),
+                           seconds=_or_unlimited(b.of("lns_seconds")), hold=hold, sub_work=DISTRICT_SUB_WORK)
     if ctx.interrupted:
         stats.stopped_by = "interrupted"
     objective = start_obj + stats.delta
@@ -460,6 +478,11 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
              "stopped_by": stats.stopped_by, "work": round(stats.work, 3),
              "modelled_seconds": round(stats.seconds, 3), "by_kind": stats.kinds},
     )
+
+
+def _or_unlimited(budget: float | None) -> float:
+    """A stage's budget for the neighbourhood search: None (the clock alone) is no limit; 0 is 0."""
+    return math.inf if budget is None else budget
 
 
 def _lns_status(stats: LnsStats, clock_cut: bool) -> Status:
@@ -564,7 +587,7 @@ def polish(ctx: _Context, rm: RosterModel, greedy: list[tuple[int, int]], hint: 
     pairs, stats = improve(ctx.problem, greedy, deadline=b.deadline if b.work else time.monotonic() + share,
                            workers=o.workers, seed=o.seed,
                            on_progress=lambda _el, delta: ctx.emit("polish", greedy_objective + delta, floor),
-                           work=b.of("polish_work") or math.inf, seconds=b.of("polish_seconds") or math.inf,
+                           work=_or_unlimited(b.of("polish_work")), seconds=_or_unlimited(b.of("polish_seconds")),
                            kinds=("area_day",))
     b.cut(stats.stopped_by == "time_limit")
     ctx.interrupted = stats.stopped_by == "interrupted"  # Ctrl-C or SIGTERM: return what we have
@@ -665,7 +688,8 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
             return {"coverage_first": round(first * w, 3), "coverage_second": round(second * w, 3),
                     "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None}
         search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs)
-        return {"coverage_first": round(auto_rate("coverage_first") * first * search, 3),
+        return {"search_seconds": round(search, 3),
+                "coverage_first": round(auto_rate("coverage_first") * first * search, 3),
                 "coverage_second": round(auto_rate("coverage_second") * second * search, 3),
                 "coverage_lns": round(auto_rate("district_lns") * hoods * search, 3),
                 "lns_work": None,

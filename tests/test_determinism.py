@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 
@@ -29,11 +30,11 @@ def ten(tmp_path_factory):
     return path
 
 
-def _solve(path, out, *extra: str) -> dict:
+def _solve(path, out, *extra: str, env: dict | None = None) -> dict:
     # a process of its own: --time-limit counts from the process's start, as for a planner
     cmd = [sys.executable, "-m", "scheduler", "solve", str(path), "-o", str(out), "--seed", "5", "--workers", "2",
            "--outputs", "xlsx,sheets,calendars", "--quiet", *extra]
-    r = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stderr
     assert CliRunner().invoke(main, ["check", str(path), str(out)]).exit_code == 0
     return json.loads((out / "summary.json").read_text())
@@ -55,13 +56,26 @@ def test_same_seed_workers_and_work_budget_same_files(ten, tmp_path, strategy):
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(*cals, strict=True))
 
 
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    """``schoolpost calibrate`` run once, as the README asks on a new machine: this shared machine's
+    speed drifts (0.85, 0.76, then 0.60 deterministic s/s in one session), and the reference
+    rates alone left a 20-s run of ten schools cut by the clock when it ran 30 % slow."""
+    path = tmp_path_factory.mktemp("cal") / "calibration.json"
+    env = {**os.environ, "SCHOOLPOST_CALIBRATION": str(path)}
+    r = subprocess.run([sys.executable, "-m", "scheduler", "calibrate", "--runs", "1"], check=False,
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0 and path.is_file(), r.stderr
+    return env
+
+
 @pytest.mark.parametrize("strategy", ["full", "lns"])
-def test_by_default_same_seed_and_workers_same_files(ten, tmp_path, strategy):
-    """No option: the budget is derived from --time-limit (not from the clock's reading). On this
-    machine, idle, the budget ends the run at about 78 % of 20 s (at 12 s, 90 %: too little margin
-    when another job shares the two cores)."""
+def test_by_default_same_seed_and_workers_same_files(ten, tmp_path, strategy, calibrated):
+    """No option: the budget is derived from --time-limit (not from the clock's reading), scaled by
+    the machine's calibration. On this machine, idle and at its reference speed, the budget ends
+    the run at about 78 % of 20 s."""
     outs = [tmp_path / "a", tmp_path / "b"]
-    summaries = [_solve(ten, out, "--strategy", strategy, "--time-limit", "20") for out in outs]
+    summaries = [_solve(ten, out, "--strategy", strategy, "--time-limit", "20", env=calibrated) for out in outs]
     for s in summaries:
         assert s["reproducible"] is True and s["work_limit"] == "auto", s
         assert s["status"] in ("work_limit", "optimal", "feasible"), s["status"]
