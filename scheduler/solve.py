@@ -406,7 +406,9 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
         b.work["lns_work"] = round(b.work["lns_work"] + unused, 3)
     elif b.work.get("lns_seconds") is not None:
         more = UNUSED_SHARE * unused / AUTO_WORK_RATE["coverage_first"] * AUTO_WORK_RATE["district_lns"]
-        cap = auto_rate("district_lns") * max(0.0, b.work["search_seconds"] - coverage_seconds(ctx.problem, coverage))
+        speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]  # the calibrated factor (1: reference)
+        left = b.work["search_seconds"] - coverage_seconds(ctx.problem, coverage) / speed
+        cap = auto_rate("district_lns") * max(0.0, left)
         b.work["lns_seconds"] = round(max(0.0, min(b.work["lns_seconds"] + more, cap)), 3)
     if unused > 0:
         b.work["from_coverage"] = round(unused, 3)
