@@ -14,11 +14,9 @@ a gap is the bound's.
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
+from benchmarks import instance_run
 from models import load_instance
 from scheduler.cpsat.bound import RelaxationLP, relaxation
 from scheduler.cpsat.solver import ORTOOLS_VERSION, run
@@ -46,17 +44,7 @@ def integer_bound(path: str, time_limit: float, workers: int, seed: int = 0) -> 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance")
-    ap.add_argument("--time-limit", type=float, default=600.0)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", default=None)
-    args = ap.parse_args()
-    result = integer_bound(args.instance, args.time_limit, args.workers)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    instance_run.main(__doc__.splitlines()[0], integer_bound, workers=2)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,9 @@ shortfall found and CP-SAT's proven bound, next to the project's own shortfall b
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
+from benchmarks import instance_run
 from models import load_instance
 from scheduler.coverage import shortfall_bound
 from scheduler.cpsat import RosterModel
@@ -44,17 +42,7 @@ def reference(path: str, time_limit: float, workers: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance")
-    ap.add_argument("--time-limit", type=float, default=600.0)
-    ap.add_argument("--workers", type=int, default=8)
-    ap.add_argument("--out", default=None)
-    args = ap.parse_args()
-    result = reference(args.instance, args.time_limit, args.workers)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    instance_run.main(__doc__.splitlines()[0], reference, workers=8)
 
 
 if __name__ == "__main__":
