@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
@@ -28,14 +28,12 @@ from scheduler.duties import Problem
 from scheduler.greedy import fill_free_seats
 
 #: CP-SAT parameters of the coverage stage: its violation local search alone, on one worker (a
-#: deterministic search), without presolve (see the module docstring)
-COVERAGE_SEARCH = {"use_ls_only": True, "cp_model_presolve": False, "solution_pool_size": 1}
-#: CP-SAT's local search holds memory for every solution it finds until its run ends (about 5 bytes
-#: per model variable each: 1.6 MB on 315,000 pairs, 0.75 GB over a district's 468, on top of
-#: the 0.45 GB the loaded model takes). A coverage search therefore runs CP-SAT in runs of at most
-#: this many bytes of solutions (and at least ``MIN_SOLUTIONS_PER_RUN``), each run from the last
-#: one's roster; each new run costs a load of the model (about 1.7 s on 315,000 pairs)
-SOLUTION_MEMORY, BYTES_PER_VARIABLE, MIN_SOLUTIONS_PER_RUN = 300e6, 5, 50
+#: deterministic search), without presolve (see the module docstring). CP-SAT keeps every roster its
+#: local search finds in its "alternative" pool unless that pool is empty: 2.5 MB a roster on a
+#: model of 315,000 pairs, 1.5 GB after the 430 rosters a district's search finds (0.76 GB with
+#: the pool empty; benchmarks/README.md, session 9)
+COVERAGE_SEARCH = {"use_ls_only": True, "cp_model_presolve": False, "solution_pool_size": 1,
+                   "alternative_pool_size": 0}
 
 
 def shortfall_floor(problem: Problem) -> int:
@@ -64,7 +62,7 @@ class CoverageOutcome:
     status: Status  # OPTIMAL (the bound is met) | WORK_LIMIT | TIME_LIMIT | INTERRUPTED
     work: float  # CP-SAT deterministic seconds used
     clock_cut: bool  # the wall clock, not the work budget, ended the search
-    runs: int = 0  # CP-SAT runs (each loads the model)
+    runs: int = 0  # CP-SAT runs (each loads the model): one a phase
     rosters: int = 0  # rosters the runs found (each costs a pass over the model)
 
 
@@ -96,34 +94,17 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             on_progress(Progress(p.elapsed, p.objective / scale, bound, "coverage"))
 
     def search(values: list[int], budget: float | None, seconds: float, **options):
-        """CP-SAT's local search from ``values`` (a complete solution vector) in runs of at most
-        :data:`SOLUTION_MEMORY` of solutions, each going on from the last one's roster with what
-        is left of ``budget`` (deterministic seconds) and ``seconds``."""
+        """CP-SAT's local search from ``values`` (a complete solution vector) for ``budget``
+        deterministic seconds (None: the clock alone) and at most ``seconds``."""
         nonlocal runs, rosters
-        began, used, raw = time.monotonic(), 0.0, None
-        per_run = max(MIN_SOLUTIONS_PER_RUN, int(SOLUTION_MEMORY / (BYTES_PER_VARIABLE * len(values))))
-        best, best_objective, trace = None, None, []
-        while True:
-            rm.add_hint(values)
-            params = dict(COVERAGE_SEARCH)
-            if budget is not None:
-                params["max_deterministic_time"] = max(0.01, budget - used)
-            raw = run(rm.model, time_limit=max(0.1, seconds - (time.monotonic() - began)), workers=1, seed=seed,
-                      extra=params, max_solutions=per_run, **options)
-            used += raw.deterministic_time
-            trace += raw.trace
-            runs, rosters = runs + 1, rosters + len(raw.trace)
-            if raw.values is not None:
-                values, best, best_objective = raw.values, raw.values, raw.objective
-            if raw.status != Status.PAUSED:
-                break
-            if (budget is not None and used >= 0.99 * budget) or time.monotonic() - began >= seconds - 0.1:
-                raw = replace(raw, status=Status.WORK_LIMIT if budget is not None and used >= 0.99 * budget
-                              else Status.TIME_LIMIT)
-                break
-        raw = replace(raw, values=best, objective=best_objective, deterministic_time=used, trace=trace)
+        rm.add_hint(values)
+        params = dict(COVERAGE_SEARCH)
+        if budget is not None:
+            params["max_deterministic_time"] = max(0.01, budget)
+        raw = run(rm.model, time_limit=max(0.1, seconds), workers=1, seed=seed, extra=params, **options)
+        runs, rosters = runs + 1, rosters + len(raw.trace)
         cut = raw.status not in (Status.OPTIMAL, Status.INTERRUPTED, Status.INFEASIBLE) and (
-            budget is None or used < 0.99 * budget)
+            budget is None or raw.deterministic_time < 0.99 * budget)
         return raw, cut
 
     short, values, used, clock_cut, status = start_short, start, 0.0, False, Status.OPTIMAL

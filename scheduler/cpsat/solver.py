@@ -26,7 +26,6 @@ class Status(StrEnum):
     INFEASIBLE = "infeasible"
     MODEL_INVALID = "model_invalid"
     UNKNOWN = "unknown"  # no roster found before the clock
-    PAUSED = "paused"  # a CP-SAT run stopped after its number of solutions (``run(max_solutions=)``), to go on
 
 
 @dataclass
@@ -61,15 +60,12 @@ ORTOOLS_VERSION = ortools.__version__
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, start: float, on_progress: Callable[[Progress], None] | None, stop_at: float | None = None,
-                 max_solutions: int | None = None):
+    def __init__(self, start: float, on_progress: Callable[[Progress], None] | None, stop_at: float | None = None):
         super().__init__()
         self.start = start
         self.on_progress = on_progress
         self.stop_at = stop_at
-        self.max_solutions = max_solutions
         self.reached = False
-        self.paused = False
         self.trace: list[Progress] = []
 
     def on_solution_callback(self) -> None:
@@ -79,9 +75,6 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.on_progress(p)
         if self.stop_at is not None and self.objective_value <= self.stop_at + 1e-9:
             self.reached = True  # the caller's proven floor: nothing better exists
-            self.stop_search()
-        elif self.max_solutions is not None and len(self.trace) >= self.max_solutions:
-            self.paused = True
             self.stop_search()
 
 
@@ -106,15 +99,13 @@ def run(
     on_progress: Callable[[Progress], None] | None = None,
     extra: dict | None = None,
     stop_at: float | None = None,
-    max_solutions: int | None = None,
 ) -> RawOutcome:
     """Solve; Ctrl-C or SIGTERM stops the search and keeps the best solution found.
 
     ``stop_at``: a proven lower bound on the objective (the caller's); a solution reaching it ends
-    the search with status ``optimal``. ``max_solutions``: the search stops after that many
-    solutions with status ``paused`` (on one worker, at the same point on every run)."""
+    the search with status ``optimal``."""
     return run_parallel(model, [(workers, extra)], time_limit=time_limit, seed=seed, on_progress=on_progress,
-                        stop_at=stop_at, max_solutions=max_solutions)[0]
+                        stop_at=stop_at)[0]
 
 
 def run_parallel(
@@ -125,7 +116,6 @@ def run_parallel(
     seed: int,
     on_progress: Callable[[Progress], None] | None = None,
     stop_at: float | None = None,
-    max_solutions: int | None = None,
 ) -> list[RawOutcome]:
     """Several independent searches of one model at once, each ``(workers, parameters)``, in
     threads (CP-SAT releases the GIL); Ctrl-C or SIGTERM stops them all.
@@ -135,7 +125,7 @@ def run_parallel(
     first optimal search, or of every search when none is, does not depend on timing."""
     start = time.monotonic()
     solvers = [parameters(time_limit, w, seed, **(extra or {})) for w, extra in searches]
-    callbacks = [_Callback(start, on_progress, stop_at, max_solutions) for _ in searches]
+    callbacks = [_Callback(start, on_progress, stop_at) for _ in searches]
     boxes: list[dict] = [{} for _ in searches]
     interrupted = threading.Event()
 
@@ -184,8 +174,6 @@ def _outcome(solver: cp_model.CpSolver, status, callback: _Callback, extra: dict
         name = Status.MODEL_INVALID
     elif interrupted:
         name = Status.INTERRUPTED
-    elif has_solution and callback.paused:
-        name = Status.PAUSED
     elif has_solution and "max_deterministic_time" in (extra or {}) and (
             solver.response_proto.deterministic_time >= 0.99 * extra["max_deterministic_time"]):
         name = Status.WORK_LIMIT  # ended by its deterministic budget: reproducible
