@@ -15,7 +15,7 @@ from models.instance import (
     parse_hhmm,
 )
 from models.loader import InstanceError, instance_from_data, load_document, load_instance
-from models.roster import ASSIGNMENT_COLUMNS, GAP_COLUMNS, Assignment, Gap
+from models.roster import ASSIGNMENT_COLUMNS, GAP_COLUMNS, Assignment, Gap, csv_cell, csv_value
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -33,6 +33,8 @@ __all__ = [
     "ResolvedDemand",
     "Route",
     "School",
+    "csv_cell",
+    "csv_value",
     "format_hhmm",
     "instance_from_data",
     "load_document",

@@ -131,8 +131,9 @@ def _refuse_repeated_json_keys(data: Any) -> None:
 
 
 def parse_document(text: str, suffix: str) -> Any:
-    """Parse YAML or JSON text; aliases (no alias bombs), keys given twice in one mapping and
-    nesting deeper than ``MAX_DEPTH`` are refused."""
+    """Parse YAML or JSON text. YAML anchors and aliases are read (their expansion bounded:
+    :func:`_walk_nodes`); keys given twice in one mapping and nesting deeper than ``MAX_DEPTH``
+    are refused."""
     if suffix == ".json":
         try:
             data = json.loads(text, object_pairs_hook=_json_object)
@@ -152,7 +153,7 @@ def parse_document(text: str, suffix: str) -> Any:
             root = loader.get_single_node()
             if root is None:
                 return None
-            loader.node_paths = _refuse_aliases(root)
+            loader.node_paths = _walk_nodes(root)
             return loader.construct_document(root)
         finally:
             loader.dispose()
@@ -187,31 +188,56 @@ def _check_yaml_depth(text: str) -> None:
         loader.dispose()
 
 
-def _refuse_aliases(root: yaml.Node) -> dict[int, tuple]:
-    """Refuse aliases, keys given twice in one mapping and deep nesting; returns the field path
-    of each node (by ``id``), for the messages of values that cannot be built."""
+#: YAML aliases may repeat a block (planners copy blocks with them), but the document they expand
+#: to has at most this many values, or this many times the values written, whichever is more: an
+#: "alias bomb" (nine aliases of nine aliases of ...) expands to billions and is refused
+MAX_EXPANDED_VALUES, MAX_EXPANSION = 1_000_000, 10
+
+
+def _walk_nodes(root: yaml.Node) -> dict[int, tuple]:
+    """Check the composed YAML graph before anything is built from it: keys given twice in one
+    mapping, nesting deeper than ``MAX_DEPTH``, an alias inside the block it names (a cycle), and
+    an expansion beyond ``MAX_EXPANDED_VALUES``; returns the field path of each node (by ``id``,
+    the first path that reaches it), for the messages of values that cannot be built."""
     paths: dict[int, tuple] = {}
-    stack: list[tuple[yaml.Node, tuple]] = [(root, ())]
+    size: dict[int, int] = {}  # values a node expands to, itself included (aliases counted each time)
+    open_: set[int] = set()  # nodes on the current path: meeting one again is a cycle
+    stack: list[tuple[yaml.Node, tuple, bool]] = [(root, (), False)]
     while stack:
-        node, loc = stack.pop()
-        if id(node) in paths:
-            raise InstanceError("", "YAML anchors and aliases (*name) are not allowed in instances")
+        node, loc, done = stack.pop()
+        key = id(node)
+        if done:
+            children = node.value if isinstance(node, yaml.SequenceNode) else (
+                [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            open_.discard(key)
+            continue
+        if key in open_:
+            raise InstanceError(format_loc(map(_printable, loc)), "a YAML alias refers to a block that holds it")
+        if key in size:
+            continue  # an alias of a block already checked
         if len(loc) > MAX_DEPTH:
             raise InstanceError("", f"nesting deeper than {MAX_DEPTH} levels")
-        paths[id(node)] = loc
+        paths.setdefault(key, loc)
+        open_.add(key)
+        stack.append((node, loc, True))
         if isinstance(node, yaml.MappingNode):
             keys: set[tuple[str, str]] = set()
-            for key, value in node.value:
-                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                    if (key.tag, key.value) in keys:
+            for k, value in node.value:
+                name = k.value if isinstance(k, yaml.ScalarNode) else "?"
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if (k.tag, k.value) in keys:
                         raise InstanceError(format_loc(map(_printable, loc + (name,))),
-                                            f"the key is given twice in one mapping (line {key.start_mark.line + 1})")
-                    keys.add((key.tag, key.value))
-                stack.append((key, loc + (name,)))
-                stack.append((value, loc + (name,)))
+                                            f"the key is given twice in one mapping (line {k.start_mark.line + 1})")
+                    keys.add((k.tag, k.value))
+                stack.append((k, loc + (name,), False))
+                stack.append((value, loc + (name,), False))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, loc + (i,)) for i, child in enumerate(node.value))
+            stack.extend((child, loc + (i,), False) for i, child in enumerate(node.value))
+    limit = max(MAX_EXPANDED_VALUES, MAX_EXPANSION * len(size))
+    if size[id(root)] > limit:
+        raise InstanceError("", f"YAML aliases expand the document to {size[id(root)]:,} values; the limit is "
+                                f"{limit:,} (an alias bomb?)")
     return paths
 
 
@@ -270,6 +296,7 @@ def _validate(data: Any) -> Instance:
     if not isinstance(data, dict):
         raise InstanceError("", "the top level must be a mapping of fields (format, schools, persons...)")
     _check_depth(data)
+    _trim_text(data)
     if "format" not in data:
         raise InstanceError("format", "required field is missing (use 'schoolpost/1')")
     if data.get("format") != "schoolpost/1":
@@ -281,6 +308,39 @@ def _validate(data: Any) -> Instance:
     check_references(instance)
     check_pins(instance)
     return instance
+
+
+def _trim_text(data: Any) -> None:
+    """SPEC: text fields are taken as written except for leading and trailing white space, which
+    is dropped (spaces, tabs, line breaks, no-break and ideographic spaces: ``str.strip``). Done
+    once here, in place, for every reader (YAML, JSON, workbook), on values and mapping keys alike;
+    two keys of one mapping that differ only by such space are refused."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple]] = [(data, ())]
+    while stack:
+        node, loc = stack.pop()
+        if id(node) in seen:  # a block shared by YAML aliases
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            items = list(node.items())
+            trimmed = {}
+            for k, v in items:
+                key = k.strip() if isinstance(k, str) else k
+                if key in trimmed:
+                    raise InstanceError(format_loc(map(_printable, loc + (key,))),
+                                        "the key is given twice in one mapping (once with spaces around it)")
+                trimmed[key] = v.strip() if isinstance(v, str) else v
+            if any(isinstance(k, str) and k != k.strip() or isinstance(v, str) and v != v.strip() for k, v in items):
+                node.clear()
+                node.update(trimmed)
+            stack.extend((v, loc + (k,)) for k, v in trimmed.items() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                if isinstance(v, str):
+                    node[i] = v.strip()
+                elif isinstance(v, dict | list):
+                    stack.append((v, loc + (i,)))
 
 
 def load_document(path: str | Path) -> Any:

@@ -37,6 +37,31 @@ GAP_COLUMNS: tuple[str, ...] = (
 #: the others (below target, professional share) are "soft"
 REAL_GAP_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "leader_missing")
 
+#: first characters that make a spreadsheet read a CSV cell as a formula (SPEC, "Roster output";
+#: the usual guidance against CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _looks_like_formula(text: str) -> bool:
+    """``text`` starts a formula, or is a guarded one (quotes before a formula start): the guard
+    must be applied to it too so that reading it back is exact."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def csv_cell(value: object) -> object:
+    """A value as a CSV the project writes holds it: text that would start a spreadsheet formula
+    gets a leading ``'`` (numbers are written as numbers; JSON keeps the text exact)."""
+    if isinstance(value, str) and value and (value[0] in FORMULA_STARTS or value[0] == "'") and _looks_like_formula(value):
+        return "'" + value
+    return value
+
+
+def csv_value(text: str) -> str:
+    """A cell of a CSV the project wrote, as it was before :func:`csv_cell` guarded it."""
+    if text.startswith("'") and _looks_like_formula(text):
+        return text[1:]
+    return text
+
 
 class Assignment(BaseModel):
     """One roster row: a person on a duty. Route rows leave school_id and post_id empty and

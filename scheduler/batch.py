@@ -28,9 +28,7 @@ per district, or all of the unit's schools in one district.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import sys
 import time
@@ -106,7 +104,10 @@ def _district_row(name: str, out: dict, reused: bool) -> dict:
 
 
 def _csv_rows(text: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(text, newline="")))
+    """Rows of a CSV a district's solve wrote, cells as they were before the formula guard."""
+    from scheduler.output import csv_rows
+
+    return csv_rows(text)
 
 
 def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning: dict,

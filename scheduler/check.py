@@ -43,7 +43,16 @@ from typing import Any
 
 import click
 
-from models import ASSIGNMENT_COLUMNS, Instance, InstanceError, Person, format_hhmm, load_instance, parse_hhmm
+from models import (
+    ASSIGNMENT_COLUMNS,
+    Instance,
+    InstanceError,
+    Person,
+    csv_value,
+    format_hhmm,
+    load_instance,
+    parse_hhmm,
+)
 from models.instance import SOFT_RULES, Location
 
 #: Hard rules in the order they are reported.
@@ -331,7 +340,7 @@ def read_roster(roster_dir: str | Path) -> list[dict[str, str]]:
                     str(path), f"missing column(s) {', '.join(missing)}; expected {', '.join(ASSIGNMENT_COLUMNS)}"
                 )
             reader.fieldnames = header
-            return [{c: (row.get(c) or "").strip() for c in ASSIGNMENT_COLUMNS} for row in reader]
+            return [{c: csv_value((row.get(c) or "").strip()) for c in ASSIGNMENT_COLUMNS} for row in reader]
     except UnicodeDecodeError as exc:
         raise InstanceError(str(path), f"not UTF-8 text (byte {exc.start})") from None
     except csv.Error as exc:

@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from models import ASSIGNMENT_COLUMNS, GAP_COLUMNS, Gap, format_hhmm
+from models import ASSIGNMENT_COLUMNS, GAP_COLUMNS, Gap, csv_cell, csv_value, format_hhmm
 from scheduler.duties import Problem
 
 
@@ -48,10 +48,12 @@ def roster_rows(problem: Problem, assignments: Iterable[tuple[int, int]]) -> lis
 
 
 def csv_text(rows: list[dict], columns: tuple[str, ...]) -> str:
+    """Rows as CSV text; a cell that would start a spreadsheet formula gets a leading ``'``
+    (:func:`models.csv_cell`; readers take it off with :func:`models.csv_value`)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n", extrasaction="raise")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()
 
 
@@ -295,7 +297,14 @@ def gap_dicts(gaps: list[Gap]) -> list[dict]:
 def gaps_from_rows(rows: Iterable[dict[str, str]]) -> list[Gap]:
     """gaps.csv rows (text cells) back into :class:`Gap` models; ValueError, TypeError or KeyError
     when they are not rows of a gaps.csv."""
+    rows = [{k: csv_value(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
     return [Gap(**{**row, "needed": int(row["needed"]), "got": int(row["got"])}) for row in rows]
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a CSV the project wrote, each cell as it was before the formula guard."""
+    return [{k: csv_value(v) if isinstance(v, str) else v for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
 def roster_files(rows: list[dict], gaps: list[Gap], summary: dict) -> dict[str, str]:

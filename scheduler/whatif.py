@@ -23,8 +23,6 @@ reasons the gaps table gives for them.
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import math
 import random
 import sys
@@ -40,7 +38,7 @@ from models import InstanceError, instance_from_data, load_document
 from models.instance import WEEKDAYS, Id, SchoolType, Weekday, weekday_date
 from models.loader import format_loc
 from scheduler.commands import WORK_LIMIT_OPTION
-from scheduler.output import csv_text, json_text, output_folder, write_files
+from scheduler.output import csv_rows, csv_text, json_text, output_folder, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
 
@@ -433,7 +431,7 @@ def _school_losses(files: dict) -> tuple[Counter, dict[str, Counter]]:
     """People missing at ``min`` per school, and the reasons given for them, from gaps.csv."""
     missing: Counter = Counter()
     reasons: dict[str, Counter] = defaultdict(Counter)
-    for g in csv.DictReader(io.StringIO(files["gaps.csv"], newline="")):
+    for g in csv_rows(files["gaps.csv"]):
         if g["rule"] != "shortfall" or not g["school_id"]:
             continue
         k = int(g["needed"]) - int(g["got"])

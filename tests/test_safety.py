@@ -104,8 +104,11 @@ def snapshot(folder: Path, skip: Path | None = None) -> dict[str, tuple]:
 
 
 def rows_of(path: Path) -> list[dict]:
+    """A CSV the project wrote, cells as SPEC's readers take them (the formula guard's ' off)."""
+    from models import csv_value
+
     with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        return [{k: csv_value(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 # Every file the process opens and every network or process call, while recording.
@@ -235,15 +238,74 @@ def test_file_names_from_ids(ids, names):
 
 @pytest.mark.parametrize("pid, words", [
     ("p" * 300, "persons[0].id: must have at most 200 characters"),
-    (" spaced ", "persons[0].id: must not start or end with spaces"),  # roster files are read back stripped
     ("a\tb", "persons[0].id: must match pattern"),
+    ("\u3000\t ", "persons[0].id: must have at least 1 character"),  # nothing left once trimmed
 ])
-def test_ids_too_long_or_with_spaces_around_are_refused(tmp_path, pid, words):
-    """Ids are at most 200 characters, without control characters or spaces around them: such an
+def test_ids_too_long_or_with_control_characters_are_refused(tmp_path, pid, words):
+    """Ids are at most 200 characters, without control characters, not empty once trimmed: such an
     id is bad input, not a file name."""
     path = write_json(tmp_path / "inst.json", instance([{"id": pid}]))
     refused(run("solve", str(path), "-o", str(tmp_path / "out")), words)
     assert not (tmp_path / "out").exists()
+
+
+def test_text_fields_lose_the_white_space_around_them_and_the_roster_passes_its_check(tmp_path):
+    """SPEC: text fields are taken as written less leading and trailing white space (spaces, tab,
+    no-break space, ideographic space U+3000), in ids, names, roles and mapping keys alike, the
+    same from YAML, JSON and a workbook. The roster solve writes then passes the project's own
+    check, with the trimmed name in every output."""
+    data = instance([{"id": " g1\u3000", "name": "\t张伟\u3000", "role": "security_guard "},
+                     {"id": "g2", "name": "\xa0Li Na ", "unit": " s1"}])
+    data["schools"][0]["posts"][0]["demand"]["default"]["min"] = 2
+    data["schools"][0]["posts"][0]["demand"]["default"]["target"] = 2
+    path = write_json(tmp_path / "inst.json", data)
+    out = tmp_path / "out"
+    solve_and_check(path, out, "--outputs", "all")
+    rows = rows_of(out / "roster.csv")
+    assert {(r["person_id"], r["person_name"], r["role"]) for r in rows} == {
+        ("g1", "张伟", "security_guard"), ("g2", "Li Na", "security_guard")}
+    assert len(rows) == 4  # both on the gate, both days
+    (tmp_path / "inst.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    c = run("check", str(tmp_path / "inst.yaml"), str(out))
+    assert c.exit_code == 0, c.output
+    assert "\u3000" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_two_keys_that_differ_only_by_white_space_are_refused(tmp_path):
+    """Trimming must not merge two keys of one mapping silently."""
+    data = instance([{"id": "g1"}])
+    data["policy"]["weights"] = {"shortfall": 5, " shortfall": 7}
+    path = write_json(tmp_path / "inst.json", data)
+    refused(run("solve", str(path), "-o", str(tmp_path / "out")), "policy.weights.shortfall",
+            "given twice", "spaces")
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://example.invalid\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
+                                  "'=already quoted", "''@twice"])
+def test_csv_cells_never_start_a_formula_and_read_back_exactly(tmp_path, text):
+    """SPEC: every CSV the project writes neutralises a cell that would start a spreadsheet formula
+    (= + - @ tab CR) by a leading ', and its readers take it off again; JSON keeps the text exact.
+    A person id and name, a school and post id of that kind: roster.csv and gaps.csv guard them,
+    roster.json does not, check reads the roster back and passes, and batch merges it unchanged."""
+    schools = [{"id": text + "s", "type": "primary", "district": "d1", "location": {"lat": 37.38, "lon": 117.97},
+                "peaks": [{"name": "arrival", "start": "07:20", "end": "08:00"}],
+                "posts": [{"id": text + "gate", "demand": {"default": {"min": 2, "target": 2}}}]}]
+    data = instance([{"id": text + "p", "name": text}], schools=schools)
+    path = write_json(tmp_path / "inst.json", data)
+    out = tmp_path / "out"
+    solve_and_check(path, out, "--outputs", "none")
+    raw = list(csv.reader(io.StringIO((out / "roster.csv").read_text(encoding="utf-8"))))[1:]
+    assert raw and all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for row in raw for cell in row)
+    assert {row[6] for row in raw} == {"'" + text + "p"} and {row[7] for row in raw} == {"'" + text}
+    assert {r["person_name"] for r in json.loads((out / "roster.json").read_text(encoding="utf-8"))} == {text}
+    gaps = list(csv.reader(io.StringIO((out / "gaps.csv").read_text(encoding="utf-8"))))[1:]
+    assert gaps and {row[2] for row in gaps} == {"'" + text + "s"}  # one guard, two seats: gaps at the school
+    merged = tmp_path / "batch"
+    r = run("batch", str(path), "-o", str(merged), "--time-limit", "3", "--outputs", "none", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert (merged / "roster.csv").read_text(encoding="utf-8") == (out / "roster.csv").read_text(encoding="utf-8")
+    c = run("check", str(path), str(merged))
+    assert c.exit_code == 0, c.output
 
 
 def test_batch_district_names_stay_inside_the_districts_folder(tmp_path, monkeypatch):
