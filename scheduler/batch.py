@@ -154,7 +154,7 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
         "districts.csv": csv_text(rows, DISTRICT_COLUMNS),
         "summary.json": json_text(summary),
     }
-    if outputs:
+    if outputs and report.ok:  # a roster that fails the check is written for inspection, never for staff
         from scheduler.human import human_files
         from scheduler.output import gaps_from_rows
 
@@ -165,14 +165,15 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
 
 
 def fix_text(spanning: dict) -> list[str]:
+    """What the planner reads about units and routes that join districts into one part."""
     lines = []
     for uid, ds in spanning["units"].items():
-        lines.append(f"unit {uid} serves schools in {len(ds)} districts ({', '.join(ds)}): its people are copied into "
-                     f"each and may be rostered twice at once. Fix: one unit per district (split {uid}), or move its "
-                     f"schools into one district.")
+        lines.append(f"unit {uid} serves schools in {len(ds)} districts ({', '.join(ds)}): they are planned together "
+                     f"as one part, so its people are never booked twice; a larger part takes longer. "
+                     f"To plan them apart: one unit per district (split {uid}).")
     for rid, ds in spanning["routes"].items():
-        lines.append(f"route {rid} has stops in {len(ds)} districts ({', '.join(ds)}): it is left out of every "
-                     f"district. Fix: split the route at the district boundary.")
+        lines.append(f"route {rid} has stops in {len(ds)} districts ({', '.join(ds)}): they are planned together as "
+                     f"one part. To plan them apart: split the route at the district boundary.")
     return lines
 
 
@@ -189,7 +190,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
     out = output_folder(outdir)
     spanning = cross_district(doc)
     for line in fix_text(spanning):
-        (echo or (lambda _: None))("warning: " + line)
+        (echo or (lambda _: None))("note: " + line)
     parts = split_by_district(doc)
     root = out / "districts"
     taken: set[str] = set()
@@ -281,7 +282,7 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
             bar.__exit__(None, None, None)
     if use_bar:
         for line in fix_text(summary["cross_district"]):
-            click.echo("warning: " + line, err=True)
+            click.echo("note: " + line, err=True)
     click.echo(f"{summary['districts']} districts ({', '.join(f'{n} {s}' for s, n in summary['statuses'].items())}): "
                f"objective {summary['objective']:.1f}, shortfall {summary['shortfall']}, "
                f"{summary['assignments']} assignments, valid {report.ok}, {time.monotonic() - started:.1f}s -> {outdir}")
@@ -293,4 +294,6 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
     if not report.ok:
         for v in report.violations[:20]:
             click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)
+        click.echo(f"the merged roster breaks {len(report.violations)} hard rule(s): roster.csv, gaps.csv and "
+                   f"summary.json are written to inspect it, no workbook, duty sheets, calendars or report", err=True)
         sys.exit(1)

@@ -140,7 +140,7 @@ def solve_files(inst, outputs: tuple[str, ...] = (), **options):
     gaps = gap_rows(result.problem, result.assignments, report, result.shortfall_bound)
     summary = build_summary(inst, result, report, gaps)
     files = roster_files(rows, gaps, summary)
-    if outputs:
+    if outputs and report.ok:  # a roster that fails the check is written for inspection, never for staff
         files.update(human_files(inst, rows, report, gaps, summary, outputs))
     return result, summary, report, gaps, files
 
@@ -288,6 +288,8 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
     if not report.ok:
         for v in report.violations[:20]:
             click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)
+        click.echo(f"the roster breaks {len(report.violations)} hard rule(s): roster.csv, gaps.csv and summary.json "
+                   f"are written to inspect it, no workbook, duty sheets, calendars or report", err=True)
         sys.exit(1)
 
 

@@ -6,23 +6,22 @@ instance documents (the dicts :func:`scheduler.generate.generate` returns or a Y
 parses to), never change their input and return fresh documents; ``schoolpost batch`` and the
 benchmark ladder use them.
 
-Rules of the split, for a district ``D`` whose schools are ``S``:
+Rules of the split, for a district (or a part of joined districts, below) ``D`` whose schools are ``S``:
 
 - **schools**: the schools with ``district == D`` (a school without ``district`` is in
   ``"default"``, as in the model);
-- **routes**: the routes whose stops are all in ``S``; a route with stops in two districts is kept
-  nowhere (see :func:`cross_district`);
+- **routes**: the routes whose stops are all in ``S``;
 - **units**: every unit, its ``schools`` restricted to ``S``; a unit left with no school and no kept
   route is dropped;
 - **persons**: the persons whose ``unit`` is a kept unit or a school in ``S``;
 - **travel**: a ``travel.matrix`` keeps only the rows and columns of schools in ``S``;
 - everything else (format, week, days, policy) is copied; ``name`` becomes ``<name>-<D>``.
 
-A unit that serves schools in two districts (by its ``schools`` or its routes' stops) is split
-between them: each district gets the unit with its own schools and routes, and **a copy of every
-person of that unit**, so such a person could be rostered in two districts at once. Such units
-(and routes spanning two districts) are logged as warnings and listed by :func:`cross_district`;
-the generated city has none.
+A unit that serves schools in two districts (by its ``schools`` or its routes' stops) and a route
+with stops in two districts **join those districts into one part**, named by their names joined
+with ``+`` (``north+south``): its people are planned once, so no one can be booked in two parts at
+once, and the route is kept. Such units and routes are listed by :func:`cross_district` and
+logged; the generated city has none.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ log = logging.getLogger("schoolpost")
 
 Doc = dict[str, Any]
 
-__all__ = ["cross_district", "district_of_schools", "split_by_district"]
+__all__ = ["cross_district", "district_groups", "district_of_schools", "split_by_district"]
 
 
 def district_of_schools(doc: Doc) -> dict[str, str]:
@@ -65,28 +64,55 @@ def cross_district(doc: Doc) -> dict[str, dict[str, list[str]]]:
     return {"units": units, "routes": routes}
 
 
-def split_by_district(doc: Doc) -> dict[str, Doc]:
-    """One sub-instance document per district, in the order the districts first appear.
+def district_groups(doc: Doc) -> list[list[str]]:
+    """The districts in the order they first appear, joined where a unit or a route reaches more
+    than one of them (transitively): each group is planned as one part."""
+    where = district_of_schools(doc)
+    order = list(dict.fromkeys(where.values()))
+    parent = {d: d for d in order}
 
-    See the module docstring for what each sub-instance keeps. Units serving schools in two
-    districts and routes with stops in two districts are logged (``schoolpost`` logger, warning);
-    :func:`cross_district` returns them as data.
+    def root(d: str) -> str:
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    spanning = cross_district(doc)
+    for ds in (*spanning["units"].values(), *spanning["routes"].values()):
+        for d in ds[1:]:
+            a, b = root(ds[0]), root(d)
+            if a != b:
+                parent[max(a, b, key=order.index)] = min(a, b, key=order.index)
+    groups: dict[str, list[str]] = {}
+    for d in order:
+        groups.setdefault(root(d), []).append(d)
+    return list(groups.values())
+
+
+def split_by_district(doc: Doc) -> dict[str, Doc]:
+    """One sub-instance document per district (or group of districts joined by a unit or a route
+    that reaches more than one: ``north+south``), in the order the districts first appear.
+
+    See the module docstring for what each sub-instance keeps. Units and routes that join
+    districts are logged (``schoolpost`` logger, info); :func:`cross_district` returns them as data.
     """
     where = district_of_schools(doc)
     spanning = cross_district(doc)
     for uid, ds in spanning["units"].items():
-        log.warning("unit %s serves schools in %d districts (%s): its persons are copied into each",
-                    uid, len(ds), ", ".join(ds))
+        log.info("unit %s serves schools in %d districts (%s): they are planned as one part",
+                 uid, len(ds), ", ".join(ds))
     for rid, ds in spanning["routes"].items():
-        log.warning("route %s has stops in %d districts (%s): it is left out of every district",
-                    rid, len(ds), ", ".join(ds))
+        log.info("route %s has stops in %d districts (%s): they are planned as one part",
+                 rid, len(ds), ", ".join(ds))
 
     schools_of: dict[str, list[dict]] = defaultdict(list)
     for s in doc.get("schools", []):
         schools_of[where[s["id"]]].append(s)
 
     out: dict[str, Doc] = {}
-    for district, schools in schools_of.items():
+    for group in district_groups(doc):
+        district = "+".join(group)
+        schools = [s for s in doc.get("schools", []) if where[s["id"]] in group]
         kept_schools = {s["id"] for s in schools}
         routes = [r for r in doc.get("routes", []) if all(stop in kept_schools for stop in r.get("stops", []))]
         route_units = {r["unit"] for r in routes}

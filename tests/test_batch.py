@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import signal
 import subprocess
@@ -145,25 +147,39 @@ def test_unreachable_scheduler_is_one_line_exit_2(city, tmp_path):
     assert not (out / "roster.csv").exists()
 
 
-def test_a_unit_in_two_districts_is_reported_with_the_fix(tmp_path):
-    data = generate("city", 0, schools=12)
+def test_a_unit_in_two_districts_joins_them_and_no_one_is_booked_twice(tmp_path):
+    """A unit serving schools in two districts, and a route with stops in two others: each pair is
+    planned as one part (its people once), the route is kept, the planner is told why, and the
+    merged roster passes the validator (it once booked the unit's people in both districts)."""
+    data = generate("city", 0, schools=16)
     by_district: dict[str, list[str]] = {}
     for s in data["schools"]:
         by_district.setdefault(s["district"], []).append(s["id"])
-    a, b = sorted(by_district)[:2]
+    assert len(by_district) >= 4
+    a, b, c, d = list(by_district)[:4]
     unit = next(u for u in data["units"] if set(u["schools"]) & set(by_district[a]))
-    unit["schools"] = sorted(set(unit["schools"]) | {by_district[b][0]})
+    unit["schools"] = sorted(set(unit["schools"]) | set(by_district[b]))  # every school of b: its people work
+    route = next(r for r in data["routes"] if set(r["stops"]) <= set(by_district[c]))
+    route["stops"] = [*route["stops"], by_district[d][0]]
     path = tmp_path / "city.json"
     path.write_text(json.dumps(data))
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["batch", str(path), "-o", str(out), "--time-limit", "1", "--jobs", "2"])
+    result = CliRunner().invoke(main, ["batch", str(path), "-o", str(out), "--time-limit", "2", "--jobs", "2",
+                                       "--outputs", "none"])
+    assert result.exit_code == 0, result.output
     assert f"unit {unit['id']} serves schools in 2 districts" in result.output
-    assert "Fix:" in result.output
+    assert f"route {route['id']} has stops in 2 districts" in result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["cross_district"]["units"] == {unit["id"]: sorted([a, b])}
-    # the validator on the merged roster is the judge of double bookings: exit 1 exactly when it finds one
+    assert summary["cross_district"]["units"][unit["id"]] == sorted([a, b])
+    assert summary["cross_district"]["routes"] == {route["id"]: sorted([c, d])}
+    names = [row["district"] for row in csv.DictReader(io.StringIO((out / "districts.csv").read_text(encoding="utf-8")))]
+    assert f"{a}+{b}" in names and f"{c}+{d}" in names and a not in names and d not in names
     report = check_roster(load_instance(path), out)
-    assert result.exit_code == (0 if report.ok else 1)
+    assert report.ok, [str(v) for v in report.violations][:5]
+    rows = list(csv.DictReader(io.StringIO((out / "roster.csv").read_text(encoding="utf-8"))))
+    assert any(r["route_id"] == route["id"] for r in rows)  # the route is planned, not left out
+    assert any(r["person_id"] in {p["id"] for p in data["persons"] if p["unit"] == unit["id"]}
+               and r["school_id"] in by_district[b] for r in rows)
 
 
 def test_district_names_become_safe_folder_names(tmp_path):

@@ -136,3 +136,31 @@ def test_an_output_folder_that_cannot_be_is_refused_before_any_work(tmp_path, mo
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: -o/--output: ") and words in lines[0], r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing made
+
+
+def test_a_roster_that_fails_the_check_gets_no_human_outputs(tmp_path, monkeypatch):
+    """A roster that breaks a hard rule (here forced: a person put on a duty of a school they may
+    not serve) is written as roster.csv, gaps.csv and summary.json to inspect it, exit 1, and never
+    as a workbook, duty sheets, calendars or report that staff would follow."""
+    from click.testing import CliRunner
+
+    import scheduler.solve
+    from scheduler.cli import main
+
+    real = scheduler.solve.solve
+
+    def broken(instance, options=None, **kwargs):
+        result = real(instance, options, **kwargs)
+        p, d = next((p, d) for p in range(len(result.problem.persons)) for d in range(len(result.problem.duties))
+                    if d not in result.problem.eligible[p] and result.problem.duties[d].kind != "context")
+        result.assignments = sorted([*result.assignments, (p, d)])
+        return result
+
+    monkeypatch.setattr(scheduler.solve, "solve", broken)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["solve", "instances/small-school.yaml", "-o", str(out), "--time-limit", "3",
+                                  "--quiet"])
+    assert r.exit_code == 1, r.output
+    assert "VIOLATION eligibility" in r.output and "no workbook, duty sheets, calendars or report" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["gaps.csv", "roster.csv", "roster.json", "summary.json"]
+    assert json.loads((out / "summary.json").read_text())["valid"] is False
