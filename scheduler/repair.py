@@ -118,6 +118,14 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     for sid in list(close) + sorted(pin["school"]):
         if sid not in known_schools:
             raise InstanceError("--close-school" if sid in close else "--pin", f"no school {sid!r}")
+    known_people = {p.id for p in inst0.persons}
+    for pid in sorted(pin["person"]):
+        if pid not in known_people:
+            raise InstanceError("--pin", f"no person {pid!r} in the instance")
+    for day in sorted(pin["date"]):
+        if dt.date.fromisoformat(day) not in horizon:
+            raise InstanceError("--pin", f"date:{day} is not a school day of this week ({horizon[0]} to "
+                                         f"{horizon[-1]}); the pin would change nothing")
     inst = instance_from_data(changed_document(doc, list(absent), start, list(close)))
     problem = expand(inst)
 

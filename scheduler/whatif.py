@@ -193,6 +193,24 @@ def _dates_of(doc: dict, days: list[str] | None, dates: list[str] | None) -> lis
     return sorted(set(dates or []) | {weekday_date(start, d).isoformat() for d in days or []})
 
 
+def _school_dates(doc: dict, days: list[str] | None, dates: list[str] | None, where: str) -> list[str]:
+    """:func:`_dates_of`, each day and date checked to be a school day of the horizon: a leave or
+    an absence on another day would change nothing, silently."""
+    from models import Instance
+
+    horizon_days = doc.get("days") or Instance.model_fields["days"].get_default(call_default_factory=True)
+    horizon = _dates_of(doc, horizon_days, None)
+    for day in days or []:
+        if day not in horizon_days:
+            raise InstanceError(f"{where}.days", f"{day} is not a school day of this week "
+                                                 f"(days: {', '.join(horizon_days)}); nothing would change")
+    for text in dates or []:
+        if text not in horizon:
+            raise InstanceError(f"{where}.dates", f"{text} is not a school day of this week "
+                                                  f"({horizon[0]} to {horizon[-1]}); nothing would change")
+    return _dates_of(doc, days, dates)
+
+
 def _leave(person: dict, dates: list[str], start: str | None = None, end: str | None = None) -> None:
     entries = person.setdefault("leave", [])
     for d in dates:
@@ -216,7 +234,7 @@ def _remove_people(doc: dict, op: RemovePeople, where: str) -> None:
             op.count if op.count is not None else round(op.fraction * len(pool)))
         chosen = set(random.Random(op.seed).sample(pool, min(k, len(pool))))
     if op.days or op.dates:
-        dates = _dates_of(doc, op.days, op.dates)
+        dates = _school_dates(doc, op.days, op.dates, where)
         for p in persons:
             if p["id"] in chosen:
                 _leave(p, dates)
@@ -363,10 +381,11 @@ def apply_operations(doc: dict, scenario: Scenario, index: int = 0) -> dict:
             _add_people(doc, op, scenario.name)
         elif kind == "leave":
             known = {p["id"]: p for p in doc.get("persons", [])}
+            dates = _school_dates(doc, op.days, op.dates, where)
             for pid in op.ids:
                 if pid not in known:
                     raise InstanceError(f"{where}.ids", f"no person {pid!r}")
-                _leave(known[pid], _dates_of(doc, op.days, op.dates), op.start, op.end)
+                _leave(known[pid], dates, op.start, op.end)
         elif kind == "scale_demand":
             _scale_demand(doc, op, where)
         elif kind == "policy":

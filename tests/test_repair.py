@@ -117,6 +117,8 @@ def test_a_closed_school_drops_its_rows_and_keeps_the_rest(published, tmp_path):
     (["--absent", "p1", "--from", "2027-01-01"], "--from"),
     (["--close-school", "s9"], "--close-school"),
     ([], "--absent"),
+    (["--absent", "p1", "--pin", "date:2030-01-01"], "--pin: date:2030-01-01 is not a school day of this week"),
+    (["--absent", "p1", "--pin", "person:nobody"], "--pin: no person 'nobody'"),
 ])
 def test_bad_repair_requests_exit_2_with_one_line(published, tmp_path, args, field):
     path, roster, _ = published

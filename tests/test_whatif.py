@@ -127,6 +127,27 @@ def test_a_variant_that_is_not_an_instance_exits_2(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("operation, words", [
+    ("{leave: {ids: [p1], dates: ['2030-01-01']}}",
+     "scenarios[0].operations[0].leave.dates: 2030-01-01 is not a school day of this week"),
+    ("{leave: {ids: [p1], days: [sat]}}", "scenarios[0].operations[0].leave.days: sat is not a school day"),
+    ("{remove_people: {ids: [p1], dates: ['2030-01-01']}}",
+     "scenarios[0].operations[0].remove_people.dates: 2030-01-01 is not a school day"),
+])
+def test_a_leave_outside_the_week_is_refused_not_ignored(tmp_path, operation, words):
+    """A leave on a date or weekday with no school day in the horizon would change nothing: one
+    line naming the field, exit 2, nothing written."""
+    inst = tmp_path / "i.json"
+    inst.write_text(json.dumps(base_doc()))
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"scenarios: [{{name: away, operations: [{operation}]}}]")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["whatif", str(inst), str(sc), "-o", str(out)])
+    assert r.exit_code == 2 and words in r.output, r.output
+    assert r.output.count("\n") == 1
+    assert not out.exists()
+
+
 def test_whatif_runs_baseline_and_variants_and_explains(tmp_path):
     data = base_doc()
     inst = tmp_path / "i.json"
