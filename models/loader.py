@@ -7,8 +7,10 @@ whole before anything is returned; nothing is half-read.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -307,6 +309,7 @@ def _validate(data: Any) -> Instance:
         raise _first_error(exc) from None
     check_references(instance)
     check_pins(instance)
+    check_local_times(instance)
     return instance
 
 
@@ -509,3 +512,33 @@ def check_pins(inst: Instance) -> None:
             if key in seen:
                 raise InstanceError(path, "the same duty is pinned twice")
             seen.add(key)
+
+
+def _local_time_exists(date: dt.date, minutes: int, zone: tzinfo) -> bool:
+    """The wall-clock time exists on that date in that zone (not skipped by a clock change)."""
+    local = (dt.datetime.combine(date, dt.time()) + dt.timedelta(minutes=minutes)).replace(tzinfo=zone)
+    return local.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None)
+
+
+def check_local_times(inst: Instance) -> None:
+    """With a ``timezone``: every peak's and run's start and end exists on each date it falls on
+    (02:30 on the spring day the clocks go forward does not); such a time would be written to the
+    calendars as a time no clock shows."""
+    if inst.timezone is None:
+        return
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(inst.timezone)
+    windows = [(f"schools[{i}].peaks[{k}]", peak) for i, school in enumerate(inst.schools)
+               for k, peak in enumerate(school.peaks)]
+    windows += [(f"routes[{i}].runs[{k}]", run) for i, route in enumerate(inst.routes) for k, run in enumerate(route.runs)]
+    for path, window in windows:
+        for day in inst.days:
+            if window.days is not None and day not in window.days:
+                continue
+            date = inst.date_of(day)
+            for field in ("start", "end"):
+                minutes = getattr(window, field)
+                if not _local_time_exists(date, minutes, zone):
+                    raise InstanceError(f"{path}.{field}", f"{minutes // 60:02d}:{minutes % 60:02d} does not exist on "
+                                                           f"{date} in {inst.timezone} (the clocks go forward then)")

@@ -130,3 +130,18 @@ def test_travel_minutes_haversine_and_matrix():
     la, lb = inst.schools[0].location, inst.schools[1].location
     assert inst.travel_minutes("a", la, "b", lb) == 11
     assert inst.travel_minutes("b", lb, "a", la) == 3  # 1.112 km * 1.3 / 30 * 60 = 2.89 -> 3
+
+
+def test_a_peak_at_a_local_time_the_clocks_skip_is_refused(tmp_path):
+    """With a time zone, 02:30 on the spring day the clocks go forward is no time at all: the
+    calendars would carry a time no clock shows. Refused naming the field; the same time on the
+    other days of the week, or without a time zone, is fine."""
+    data = doc(schools=[school("s1")], persons=[person("g1", "security_guard", "s1")])
+    data.update(timezone="America/New_York", week_start="2027-03-08", days=["sun", "mon"])
+    data["schools"][0]["peaks"] = [{"name": "night", "start": "02:30", "end": "03:30"}]
+    with pytest.raises(InstanceError) as err:
+        instance_from_data(data)
+    assert str(err.value) == ("schools[0].peaks[0].start: 02:30 does not exist on 2027-03-14 in America/New_York "
+                              "(the clocks go forward then)")
+    instance_from_data({**data, "days": ["mon", "tue"]})
+    instance_from_data({**data, "timezone": "Asia/Shanghai"})
