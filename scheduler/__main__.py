@@ -1,5 +1,5 @@
 """``python -m scheduler`` is ``schoolpost``."""
 
-from scheduler.cli import main
+from scheduler.entry import main
 
 main()

@@ -38,10 +38,10 @@ from typing import Any
 import click
 
 from models import InstanceError, instance_from_data, load_document
-from scheduler.commands import OUTPUTS_HELP, WORK_LIMIT_OPTION, clock_note, parse_outputs
+from scheduler.commands import OUTPUTS_HELP, WORK_LIMIT_OPTION, FiniteFloat, clock_note, parse_outputs, time_limit_type
 from scheduler.names import safe_name
 from scheduler.output import ROSTER_OUTPUTS, json_text, output_folder, write_files
-from scheduler.parallel import default_processes, run_jobs, stop_on_signals
+from scheduler.parallel import DASK_WAIT_SECONDS, default_processes, run_jobs, stop_on_signals
 from scheduler.split import cross_district, split_by_district
 
 PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
@@ -179,7 +179,8 @@ def fix_text(spanning: dict) -> list[str]:
 
 def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district", options: dict,
               executor: str = "local", scheduler: str | None = None, processes: int | None = None,
-              echo=None, progress=None, stop=None, outputs: tuple[str, ...] = ()) -> tuple[dict, Any]:
+              echo=None, progress=None, stop=None, outputs: tuple[str, ...] = (),
+              dask_wait: float = DASK_WAIT_SECONDS) -> tuple[dict, Any]:
     """The batch; returns (city summary, validator report). ``echo(line)`` reports each district;
     ``progress(n, total)`` says n more of ``total`` districts are done; ``outputs``: the human
     outputs of the merged roster (``scheduler.human.HUMAN_OUTPUTS``)."""
@@ -209,7 +210,8 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
         progress(len(reused), len(parts))
     jobs = [(name, solve_part, (name, parts[name], options)) for name in parts if name not in done]
     workers = processes or default_processes(options.get("workers", 1))
-    for name, result in run_jobs(jobs, executor=executor, scheduler=scheduler, processes=workers, stop=stop):
+    for name, result in run_jobs(jobs, executor=executor, scheduler=scheduler, processes=workers, stop=stop,
+                                 dask_wait=dask_wait, notify=lambda line: print(line, file=sys.stderr, flush=True)):
         if "error" in result:
             raise InstanceError(f"district {name}", result["error"])
         status = result["summary"]["status"]
@@ -234,7 +236,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
 @click.option("--by", type=click.Choice(["district"]), default="district", show_default=True,
               help="How to split the instance.")
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the merged and per-district files.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+@click.option("--time-limit", type=time_limit_type(0.1), default=60.0, show_default=True,
               help="Seconds per district.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="CP-SAT threads per district.")
@@ -247,9 +249,11 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
 @click.option("--scheduler", "scheduler_address", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
 @WORK_LIMIT_OPTION
 @click.option("--outputs", "outputs_text", default="all", show_default=True, help=OUTPUTS_HELP)
+@click.option("--dask-wait", type=FiniteFloat(min=1, max=86400), default=DASK_WAIT_SECONDS, show_default=True,
+              help="Seconds to wait for the Dask scheduler to answer, and then for it to have a worker.")
 @click.option("--quiet", is_flag=True, help="Only the final line.")
 def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strategy, executor, scheduler_address,
-                  work_limit, outputs_text, quiet):
+                  work_limit, outputs_text, dask_wait, quiet):
     """Solve INSTANCE district by district and merge the rosters (resumable: run it again to go on);
     the human outputs (roster.xlsx, duty sheets, calendars, report.html) are made of the merged city."""
     started = time.monotonic()
@@ -272,7 +276,8 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
         with stop_on_signals() as stop:  # Ctrl-C and SIGTERM: the batch stops at its next poll
             summary, report = run_batch(instance, outdir, by=by, options=options, executor=executor,
                                         scheduler=scheduler_address, processes=jobs, echo=echo,
-                                        progress=progress if use_bar else None, stop=stop, outputs=outputs)
+                                        progress=progress if use_bar else None, stop=stop, outputs=outputs,
+                                        dask_wait=dask_wait)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: finished districts are kept in {Path(outdir) / 'districts'}; "
                    "run the same command again to go on", err=True)

@@ -23,6 +23,9 @@ class _Group(click.Group):
         except click.UsageError as exc:  # a bad option or argument: one line too, naming it
             click.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:  # a Ctrl-C before the command set its own handler (click says "Aborted!", exit 1)
+            click.echo("\ninterrupted", err=True)
+            sys.exit(130)
 
 
 @click.group(cls=_Group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -203,6 +204,22 @@ def _work_limit(ctx, param, value: str) -> float | str | None:
     return number
 
 
+class FiniteFloat(click.FloatRange):
+    """A number in a range that is a number: click's FloatRange lets ``nan`` (every comparison
+    false) and ``inf`` through."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def time_limit_type(least: float) -> FiniteFloat:
+    """``--time-limit`` of every command: seconds, at least ``least``, at most ten million."""
+    return FiniteFloat(min=least, max=1e7)
+
+
 #: ``--work-limit`` of solve, batch and whatif
 WORK_LIMIT_OPTION = click.option(
     "--work-limit", default="auto", show_default=True, callback=_work_limit,
@@ -232,7 +249,7 @@ def clock_note(what: str, consequence: str) -> str:
 @click.command()
 @click.argument("instance", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the roster files.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+@click.option("--time-limit", type=time_limit_type(0.1), default=60.0, show_default=True,
               help="Whole budget in seconds, model building and writing the files included.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="CP-SAT worker threads.")
 @click.option("--seed", type=int, default=0, show_default=True, help="CP-SAT random seed.")

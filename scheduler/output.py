@@ -117,7 +117,31 @@ def output_folder(path: str | Path, option: str = "-o/--output") -> Path:
     here = Path(os.path.realpath(os.getcwd()))
     if real == here or real in here.parents:
         raise InstanceError(option, f"{out} is the current folder or holds it; give the files a folder of their own")
+    _probe(out, option)
     return out
+
+
+#: an output folder's disk must have this much room left before the work starts
+MIN_FREE_BYTES = 4 * 2**20
+
+
+def _probe(out: Path, option: str) -> None:
+    """Make (and remove) a hidden folder where the files will be built, and check the disk has
+    room: a read-only, full or unwritable place (``/proc/self``) is refused before any work,
+    not after a long solve."""
+    from models import InstanceError
+
+    target = Path(os.path.realpath(out)) if out.is_symlink() else Path(os.path.abspath(out))
+    where = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("/"))
+    try:
+        probe = tempfile.mkdtemp(prefix=f".{target.name}{STAGING}probe-", dir=where)
+        os.rmdir(probe)
+        free = shutil.disk_usage(where).free
+    except OSError as exc:
+        raise InstanceError(option, f"cannot write in {where}: {exc.strerror or exc}") from None
+    if free < MIN_FREE_BYTES:
+        raise InstanceError(option, f"the disk holding {where} is full ({free // 1024} KiB free); free some space "
+                                    f"or give another folder")
 
 
 def write_files(outdir: str | Path, files: dict[str, str | bytes], *,
@@ -140,6 +164,16 @@ def write_files(outdir: str | Path, files: dict[str, str | bytes], *,
     outdir = Path(os.path.realpath(outdir) if Path(outdir).is_symlink() else os.path.abspath(outdir))
     if outdir.exists() and not outdir.is_dir():
         raise ValueError(f"{outdir} exists and is not a folder")
+    try:
+        return _publish(outdir, files, replaces)
+    except OSError as exc:  # a disk that fills up, a folder made read-only meanwhile: nothing is published
+        from models import InstanceError
+
+        raise InstanceError("-o/--output", f"cannot write the files into {outdir}: {exc.strerror or exc}; "
+                                           f"nothing was published") from None
+
+
+def _publish(outdir: Path, files: dict[str, str | bytes], replaces) -> Path:
     parent = outdir.parent
     parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(parent, outdir.name)

@@ -14,12 +14,14 @@ function with its arguments; its result must be picklable too (plain dicts of te
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
 from typing import Any
 
 from models import InstanceError
@@ -46,8 +48,14 @@ class Stopped(KeyboardInterrupt):
     """The run was asked to stop (``stop`` set by a Ctrl-C or SIGTERM handler)."""
 
 
+#: ``--dask-wait`` by default: seconds to wait for a Dask scheduler to answer, and again for it to
+#: have a worker
+DASK_WAIT_SECONDS = 30.0
+
+
 def run_jobs(jobs: list[Job], *, executor: str = "local", scheduler: str | None = None,
-             processes: int = 1, stop: threading.Event | None = None) -> Iterator[tuple[str, Any]]:
+             processes: int = 1, stop: threading.Event | None = None, dask_wait: float = DASK_WAIT_SECONDS,
+             notify: Callable[[str], None] | None = None) -> Iterator[tuple[str, Any]]:
     """Yield ``(key, result)`` for every job in the order they finish.
 
     A job that raises re-raises here (the caller decides). When ``stop`` is set, the running jobs
@@ -60,7 +68,7 @@ def run_jobs(jobs: list[Job], *, executor: str = "local", scheduler: str | None 
     if executor == "local":
         yield from _local(jobs, processes, stop)
     elif executor == "dask":
-        yield from _dask(jobs, scheduler, stop)
+        yield from _dask(jobs, scheduler, stop, dask_wait, notify or (lambda _line: None))
     else:
         raise InstanceError("--executor", f"unknown executor {executor!r}; use local or dask")
 
@@ -72,7 +80,8 @@ def _local(jobs: list[Job], processes: int, stop: threading.Event) -> Iterator[t
                 raise Stopped
             yield key, fn(*args)
         return
-    pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_end_with_parent, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(fn, *args): key for key, fn, args in jobs}
         pending = set(futures)
@@ -91,33 +100,110 @@ def _local(jobs: list[Job], processes: int, stop: threading.Event) -> Iterator[t
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask(jobs: list[Job], scheduler: str | None, stop: threading.Event) -> Iterator[tuple[str, Any]]:
+def _end_with_parent(parent: int) -> None:
+    """In a pool worker: end when the process that started it ends, even by ``kill -9`` (which
+    runs no clean-up): Linux sends it SIGKILL then (``PR_SET_PDEATHSIG``); elsewhere nothing."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the call above
+        os._exit(1)
+
+
+def _connect(address: str, stop: threading.Event, seconds: float):
+    """A Dask client of the scheduler at ``address``, or one line naming ``--scheduler``: the
+    connection is made in a thread of its own, so a Ctrl-C ends the wait and an address that is
+    not a Dask scheduler's (an HTTP server, which ``distributed`` waits on forever) is given up
+    after ``seconds``."""
+    from distributed import Client
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    try:
+        scheme, where = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(where)
+    except ValueError as exc:
+        raise InstanceError("--scheduler", f"{address!r} is not a scheduler address like tcp://10.0.0.5:8786 ({exc})") from None
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = Client(address, timeout=seconds)
+        except BaseException as exc:  # noqa: BLE001 - reported below as one line
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + seconds + 2
+    while thread.is_alive():
+        thread.join(0.1)
+        if stop.is_set():
+            raise Stopped
+        if time.monotonic() > deadline:
+            raise InstanceError("--scheduler", f"no Dask scheduler answered at {address} within {seconds:g} s "
+                                               f"(is it a Dask scheduler's address?); --dask-wait sets the time")
+    if "error" in box:
+        exc = box["error"]
+        why = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise InstanceError("--scheduler", f"cannot reach the Dask scheduler at {address}: {why}")
+    return box["client"]
+
+
+def _await_workers(client, address: str, stop: threading.Event, seconds: float, notify: Callable[[str], None]) -> None:
+    """Return once the scheduler has a worker; say that it waits; give up after ``seconds``."""
+    def workers() -> int:
+        return len(client.scheduler_info().get("workers", {}))
+
+    if workers():
+        return
+    notify(f"waiting for Dask workers at {address} (up to {seconds:g} s; --dask-wait sets it)")
+    deadline = time.monotonic() + seconds
+    while not workers():
+        if stop.is_set():
+            raise Stopped
+        if time.monotonic() > deadline:
+            raise InstanceError("--scheduler", f"the Dask scheduler at {address} has no worker after {seconds:g} s; "
+                                               f"start one (dask worker {address}) or give a longer --dask-wait")
+        time.sleep(0.5)
+
+
+def _dask(jobs: list[Job], scheduler: str | None, stop: threading.Event, seconds: float,
+          notify: Callable[[str], None]) -> Iterator[tuple[str, Any]]:
     if not scheduler:
         raise InstanceError("--scheduler", "--executor dask needs the scheduler's address (tcp://host:port)")
     try:
-        from distributed import Client
         from distributed import wait as dask_wait
     except ImportError:
         raise InstanceError("--executor", "dask is not installed; install the extra: pip install 'schoolpost[distributed]'") from None
+    client = _connect(scheduler, stop, seconds)
     try:
-        client = Client(scheduler, timeout=10)
-    except (OSError, TimeoutError) as exc:
-        raise InstanceError("--scheduler", f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-    try:
+        _await_workers(client, scheduler, stop, seconds, notify)
         futures = {}
         for key, fn, args in jobs:
             futures[client.submit(fn, *args, pure=False)] = key
         pending = set(futures)
         while pending:
             try:
-                done, pending = dask_wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                done = set()
-            pending = set(pending)
-            for fut in done:
-                yield futures[fut], fut.result()
+                try:
+                    done, pending = dask_wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    done = set()
+                pending = set(pending)
+                results = [(futures[fut], fut.result()) for fut in done]
+            except (OSError, CancelledError, asyncio.CancelledError) as exc:  # the scheduler went away
+                why = " ".join(str(exc).split())[:120] or type(exc).__name__
+                raise InstanceError("--scheduler", f"lost the Dask scheduler at {scheduler} ({why}); the parts "
+                                                   f"finished so far are kept: run the same command again to go on") from None
+            yield from results
             if stop.is_set():
                 client.cancel(list(pending))
                 raise Stopped
     finally:
-        client.close()
+        with contextlib.suppress(Exception):
+            client.close(timeout=5)

@@ -34,6 +34,7 @@ from pathlib import Path
 import click
 
 from models import InstanceError, instance_from_data, load_document
+from scheduler.commands import time_limit_type
 from scheduler.duties import Problem, expand
 from scheduler.interrupt import deferred
 
@@ -400,7 +401,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
 @click.option("--close-school", "close", multiple=True, help="Closed school id (repeat for several).")
 @click.option("--pin", "pins", multiple=True, help="Keep as published: school:ID, person:ID or date:YYYY-MM-DD.")
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the repaired roster.")
-@click.option("--time-limit", type=click.FloatRange(min=0.5), default=30.0, show_default=True)
+@click.option("--time-limit", type=time_limit_type(0.5), default=30.0, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 def repair_command(instance, roster, absent, start, close, pins, outdir, time_limit, workers, seed):

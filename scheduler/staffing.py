@@ -38,7 +38,7 @@ from pathlib import Path
 import click
 
 from models import ROLES, InstanceError, instance_from_data, load_document
-from scheduler.commands import WORK_LIMIT_OPTION, clock_note
+from scheduler.commands import WORK_LIMIT_OPTION, FiniteFloat, clock_note, time_limit_type
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
 COLUMNS = ("unit", "role", "have", "needed", "existing_used", "to_add", "proven", "lower_bound", "status",
@@ -340,10 +340,10 @@ def run_staffing(instance: str | Path, role: str, *, unit: str | None = None, fi
 @click.argument("instance", type=click.Path(dir_okay=False))
 @click.option("--role", required=True, type=click.Choice(ROLES), help="The role to count.")
 @click.option("--unit", default=None, help="One unit (or a school id for its own staff) [default: every unit with that role].")
-@click.option("--fill-rate", type=click.FloatRange(0.0, 1.0), default=1.0, show_default=True,
+@click.option("--fill-rate", type=FiniteFloat(0.0, 1.0), default=1.0, show_default=True,
               help="Share of the people demanded at min that must be there.")
 @click.option("-o", "--output", "outdir", default=None, type=click.Path(), help="Also write staffing.csv and staffing.json here.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=20.0, show_default=True, help="Seconds per unit.")
+@click.option("--time-limit", type=time_limit_type(0.1), default=20.0, show_default=True, help="Seconds per unit.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT threads per unit.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @WORK_LIMIT_OPTION

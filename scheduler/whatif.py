@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from models import InstanceError, instance_from_data, load_document
 from models.instance import WEEKDAYS, Id, SchoolType, Weekday, weekday_date
 from models.loader import format_loc
-from scheduler.commands import WORK_LIMIT_OPTION
+from scheduler.commands import WORK_LIMIT_OPTION, time_limit_type
 from scheduler.output import csv_rows, csv_text, json_text, output_folder, write_files
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
 
@@ -551,7 +551,7 @@ def format_table(table: list[dict]) -> str:
 @click.argument("instance", type=click.Path(dir_okay=False))
 @click.argument("scenarios", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for every roster and the comparison.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds per variant.")
+@click.option("--time-limit", type=time_limit_type(0.1), default=60.0, show_default=True, help="Seconds per variant.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT threads per variant.")
 @click.option("--jobs", type=click.IntRange(1, 1024), default=None, help="Variants solved at once [default: cores / workers].")
 @click.option("--seed", type=int, default=0, show_default=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,6 +147,72 @@ def test_unreachable_scheduler_is_one_line_exit_2(city, tmp_path):
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "--scheduler" in result.output
     assert not (out / "roster.csv").exists()
+
+
+@pytest.mark.parametrize("address, words", [
+    ("notaurl", "'notaurl' is not a scheduler address like tcp://"),
+    ("http", "no Dask scheduler answered at tcp://127.0.0.1:"),
+    ("no-worker", "has no worker after 2 s"),
+])
+def test_a_scheduler_that_cannot_serve_is_given_up_in_one_line(city, tmp_path, address, words):
+    """No hang and no traceback: an address that is no address, a port that answers HTTP (the
+    Dask client waited on it forever, ignoring Ctrl-C) and a scheduler without a worker ("waiting
+    for Dask workers", then given up) each end the batch after --dask-wait with one error line."""
+    import http.server
+
+    distributed = pytest.importorskip("distributed")
+    with contextlib.ExitStack() as stack:
+        if address == "http":
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            stack.callback(server.shutdown)
+            address = f"tcp://127.0.0.1:{server.server_address[1]}"
+        elif address == "no-worker":
+            cluster = stack.enter_context(distributed.LocalCluster(n_workers=0, processes=True,
+                                                                   dashboard_address=None))
+            address = cluster.scheduler_address
+        out = tmp_path / "out"
+        cmd = [sys.executable, "-m", "scheduler", "batch", str(city), "-o", str(out), "--executor", "dask",
+               "--scheduler", address, "--dask-wait", "2"]
+        started = time.monotonic()
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+        assert time.monotonic() - started < 30
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: --scheduler: ") and words in lines[-1], proc.stderr
+    assert "Traceback" not in proc.stderr and len(lines) <= 2, proc.stderr
+    if "no worker" in words:
+        assert lines[0].startswith("waiting for Dask workers at ")
+    assert not (out / "roster.csv").exists()
+
+
+def test_kill_9_of_a_batch_ends_its_pool_workers(city, tmp_path):
+    """kill -9 runs no clean-up in the batch: its pool workers end with it all the same (they
+    went on solving for over a minute)."""
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "scheduler", "batch", str(city), "-o", str(out), "--time-limit", "30", "--jobs", "2",
+           "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False).stdout.split()
+        return [int(pid) for pid in found]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(children()) < 2:
+        time.sleep(0.1)
+    workers = children()
+    assert workers, "no pool worker started"
+    time.sleep(1.0)  # the workers are solving
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]]
+    assert not alive, f"pool workers {alive} outlived the batch"
 
 
 def test_a_unit_in_two_districts_joins_them_and_no_one_is_booked_twice(tmp_path):

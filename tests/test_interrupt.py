@@ -156,3 +156,21 @@ def test_a_search_asked_to_stop_before_it_begins_returns_interrupted():
         raw = run(model, time_limit=30, workers=1, seed=0)
     assert raw.status == "interrupted"
     assert raw.wall_time < 5
+
+
+def test_ctrl_c_while_the_program_starts_is_one_line_never_a_traceback(tmp_path):
+    """A Ctrl-C at any moment of the start (libraries loading, OR-Tools' C extension initialising,
+    the command parsing its options) ends schoolpost with "interrupted" and exit code 130, or, once
+    the solve runs, with the best roster so far (exit 0): never a traceback."""
+    for k in range(12):
+        out = tmp_path / f"out{k}"
+        proc = subprocess.Popen([sys.executable, "-m", "scheduler", "solve", "instances/small-school.yaml", "-o",
+                                 str(out), "--time-limit", "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        time.sleep(0.15 + 0.06 * k)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err and "Aborted" not in err, (k, err)
+        assert proc.returncode in (0, 130), (k, proc.returncode, err)
+        if proc.returncode == 130:
+            assert err.strip().splitlines()[-1] == "interrupted", err

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,58 @@ def test_an_output_folder_that_cannot_be_is_refused_before_any_work(tmp_path, mo
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: -o/--output: ") and words in lines[0], r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing made
+
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """A 2 MiB tmpfs mounted at ``tmp_path/mnt`` (root only; the test is skipped elsewhere)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True,
+                          check=False)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.mark.parametrize("command", ["solve", "staffing", "whatif", "repair"])
+@pytest.mark.parametrize("place, words", [
+    ("proc", "cannot write in /proc/self"),
+    ("read-only", "Read-only file system"),
+    ("full", "is full"),
+])
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path, small_mount, command,
+                                                                             place, words):
+    """A place where nothing can be written (/proc/self), a read-only disk and a full one: one line
+    naming -o/--output, exit 2, decided before the solve, not after it (issue 16)."""
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    if place == "proc":
+        out = "/proc/self/roster"
+    else:
+        if place == "full":
+            (small_mount / "filler").write_bytes(b"x" * (2 * 2**20 - 64 * 1024))
+        else:
+            subprocess.run(["mount", "-o", "remount,ro", str(small_mount)], check=True)
+        out = str(small_mount / "roster")
+    small = str(ROOT / "instances" / "small-school.yaml")
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text("scenarios: [{name: rain, operations: [{scale_demand: {factor: 1.5}}]}]\n")
+    args = {"solve": ["solve", small, "--time-limit", "30"],
+            "staffing": ["staffing", small, "--role", "police"],
+            "whatif": ["whatif", small, str(scenarios)],
+            "repair": ["repair", small, str(tmp_path), "--absent", "x"]}[command]
+    started = time.monotonic()
+    r = CliRunner().invoke(main, [*args, "-o", out])
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: -o/--output: ") and words in lines[0], r.output
+    assert time.monotonic() - started < 10  # refused before the 30-s solve
 
 
 def test_a_roster_that_fails_the_check_gets_no_human_outputs(tmp_path, monkeypatch):
