@@ -77,6 +77,9 @@ __all__ = [
 EMPTY = "-"  # an explicitly empty list or mapping
 IGNORED_SHEETS = ("readme", "notes")
 MAX_ROWS = 1_000_000
+#: the most an instance workbook may unpack to (all its parts): a city's is about 10 MiB; a zip of
+#: 2 MiB can hold gigabytes of blanks, which the reader would otherwise hold in memory
+MAX_UNPACKED_BYTES = 256 * 2**20
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,6 +624,16 @@ def _open_workbook(path: Path):
                                 "save it as an unprotected .xlsx workbook")
     if not head.startswith(b"PK"):
         raise InstanceError("", "not an .xlsx workbook (an .xlsx file is a zip archive; this one is not)")
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InstanceError("", f"not a readable .xlsx workbook: {_one_line(exc)}") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise InstanceError("", f"the workbook unpacks to {unpacked // 2**20:,} MiB; the limit is "
+                                f"{MAX_UNPACKED_BYTES // 2**20} MiB (a city's workbook is about 10 MiB)")
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike: one line, no traceback

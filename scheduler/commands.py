@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from models import ROLES, InstanceError, load_instance
-from scheduler.duties import Problem, expand
+from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
 from scheduler.interrupt import deferred
 
 
@@ -261,8 +261,10 @@ def clock_note(what: str, consequence: str) -> str:
 @click.option("--quiet", is_flag=True, help="No live progress and no closing line.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,
               help="Write progress as JSON lines to this file (start, progress, done).")
+@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
+              help="Refuse an instance with more eligible (person, duty) pairs (about 2.7 KB of memory each).")
 def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, strategy, work_limit, outputs_text,
-                  quiet, log_path):
+                  quiet, log_path, max_pairs):
     """Solve INSTANCE and write roster.csv, roster.json, gaps.csv, summary.json and the human
     outputs (roster.xlsx, duty-sheets.html, calendars/, report.html).
 
@@ -275,6 +277,7 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
         outputs = parse_outputs(outputs_text)
         inst = load_instance(instance)
         out = _outdir(outdir)
+        check_size(inst, max_pairs)
         log = _open_log(log_path)
         show = not quiet and sys.stderr.isatty()
         try:
@@ -284,7 +287,7 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
                 result, summary, report, gaps = solve_to_folder(
                     inst, out, outputs=outputs, time_limit=time_limit - (time.monotonic() - started), workers=workers,
                     seed=seed, lexicographic=lexicographic, strategy=strategy, work_limit=work_limit,
-                    nominal_time=time_limit, on_progress=view.update)
+                    nominal_time=time_limit, on_progress=view.update, max_pairs=max_pairs)
                 view.finish(status=result.status, reproducible=summary["reproducible"],
                             objective=round(result.objective, 6),
                             bound=round(result.best_bound, 6), gap=round(result.gap, 6), valid=report.ok,

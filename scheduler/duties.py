@@ -128,6 +128,38 @@ class Problem:
         return sorted({d.date for d in self.duties})
 
 
+#: eligible (person, duty) pairs one solve takes at most by default (``--max-pairs``): about 2.7 KB
+#: of memory each at the peak of a district's solve (0.86 GB for 315,000), so some 8 GB
+MAX_PAIRS = 3_000_000
+
+
+def pairs_upper_bound(instance: Instance) -> int:
+    """The eligible (person, duty) pairs an instance can have at most (before availability, leave
+    and limits), counted without expanding it: each person times the duties of the schools and
+    routes their unit serves."""
+    def times(days: list[str] | None) -> int:
+        return sum(1 for day in instance.days if days is None or day in days)
+
+    of_school = {s.id: len(s.posts) * sum(times(pk.days) for pk in s.peaks) for s in instance.schools}
+    of_route = {r.id: sum(times(run.days) for run in r.runs) for r in instance.routes}
+    of_unit = {u.id: sum(of_school.get(s, 0) for s in set(u.schools)) for u in instance.units}
+    for r in instance.routes:
+        of_unit[r.unit] = of_unit.get(r.unit, 0) + of_route[r.id]
+    return sum(of_unit.get(p.unit, of_school.get(p.unit, 0)) for p in instance.persons)
+
+
+def check_size(instance: Instance, max_pairs: int = MAX_PAIRS) -> None:
+    """Refuse, before any memory is spent on it, an instance with more eligible pairs than one
+    solve may take (:data:`MAX_PAIRS`)."""
+    from models import InstanceError
+
+    bound = pairs_upper_bound(instance)
+    if bound > max_pairs:
+        raise InstanceError("persons", f"up to {bound:,} eligible (person, duty) pairs; one solve takes at most "
+                                       f"{max_pairs:,} (about {max_pairs * 2700 / 1e9:.0f} GB of memory): split it by "
+                                       f"district (schoolpost batch) or raise --max-pairs")
+
+
 def expand(instance: Instance) -> Problem:
     """Duties for every school day of the horizon, and each person's eligible duties."""
     places: list[Place] = []

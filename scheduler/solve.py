@@ -43,7 +43,7 @@ from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
 from scheduler.cpsat.model import COVERAGE_RULES
 from scheduler.cpsat.solver import Progress, RawOutcome, Status, run, run_parallel, sum_le
-from scheduler.duties import Problem, expand
+from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
 from scheduler.greedy import greedy_roster
 from scheduler.interrupt import requested
 from scheduler.lns import COVER_PARAMETERS, SMALL_SUB_MODEL, SUB_PARAMETERS, LnsStats, improve
@@ -82,6 +82,8 @@ class SolveOptions:
     cover: float = 0.5
     #: extra CP-SAT parameters for the full model's stages (tests and experiments)
     solver_params: dict | None = None
+    #: an instance with more eligible (person, duty) pairs than this is refused before expanding
+    max_pairs: int = MAX_PAIRS
 
     def __post_init__(self) -> None:
         # time_limit may be 0 or less when a command's start-up ate it: the search then gets its minimum
@@ -332,6 +334,7 @@ def prepare(instance: Instance, options: SolveOptions,
     the time kept to check, explain and write the roster, and the caller's ``reserve``) and each
     stage's work (:func:`_work_budgets`)."""
     start = time.monotonic()
+    check_size(instance, options.max_pairs)
     problem = expand(instance)
     keep = 0.5 + 1e-5 * problem.pairs + options.reserve
     seconds = max(0.5, options.time_limit - keep)

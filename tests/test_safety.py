@@ -682,3 +682,29 @@ def test_a_symlinked_calendars_folder_is_replaced_not_written_through(tmp_path):
     assert not (out / "calendars").is_symlink() and (out / "calendars").is_dir()
     assert sorted(p.name for p in (out / "calendars").iterdir()) == ["g1.ics", "g2.ics"]
     assert not (out / "roster.csv").is_symlink()
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """A small .xlsx can unpack to gigabytes (blanks compress a thousandfold; one of 2.1 MB was read
+    at 2.25 GB): refused by its unpacked size, which the zip lists, before any part is read."""
+    import models.spreadsheet
+    from models.spreadsheet import template_bytes
+
+    blanks = _rezip(template_bytes(), lambda name, content: content if name is not None
+                    else content.update({"xl/blank.xml": b" " * (3 * 2**20)}))
+    path = tmp_path / "blanks.xlsx"
+    path.write_bytes(blanks)
+    assert path.stat().st_size < 200_000
+    monkeypatch.setattr(models.spreadsheet, "MAX_UNPACKED_BYTES", 2 * 2**20)
+    refused(run("info", str(path)), "the workbook unpacks to 3 MiB; the limit is 2 MiB")
+
+
+def test_an_instance_too_large_for_one_solve_is_refused_with_the_option_that_raises_the_limit(tmp_path):
+    """More eligible pairs than one solve takes: one line with the size, the limit and --max-pairs,
+    before any memory is spent on the model (a 50 MB instance once ran 218 s at 4.5 GB)."""
+    path = write_json(tmp_path / "inst.json", instance([{"id": f"g{i}"} for i in range(10)]))
+    out = tmp_path / "out"
+    refused(run("solve", str(path), "-o", str(out), "--max-pairs", "19"),
+            "persons: up to 20 eligible (person, duty) pairs; one solve takes at most 19", "--max-pairs")
+    assert not out.exists()
+    solve_and_check(path, out, "--max-pairs", "20")
