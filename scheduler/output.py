@@ -133,12 +133,16 @@ def _probe(out: Path, option: str) -> None:
 
     target = Path(os.path.realpath(out)) if out.is_symlink() else Path(os.path.abspath(out))
     where = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("/"))
+    place = where
     try:
-        probe = tempfile.mkdtemp(prefix=f".{target.name}{STAGING}probe-", dir=where)
-        os.rmdir(probe)
+        # beside the folder (where its new version is built) and, when it exists, inside it (an
+        # immutable folder lets its parent change but cannot be replaced or written)
+        for place in (where, target) if target.is_dir() else (where,):
+            probe = tempfile.mkdtemp(prefix=f".{target.name}{STAGING}probe-", dir=place)
+            os.rmdir(probe)
         free = shutil.disk_usage(where).free
     except OSError as exc:
-        raise InstanceError(option, f"cannot write in {where}: {exc.strerror or exc}") from None
+        raise InstanceError(option, f"cannot write in {place}: {exc.strerror or exc}") from None
     if free < MIN_FREE_BYTES:
         raise InstanceError(option, f"the disk holding {where} is full ({free // 1024} KiB free); free some space "
                                     f"or give another folder")

@@ -191,6 +191,26 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_
     assert time.monotonic() - started < 10  # refused before the 30-s solve
 
 
+def test_an_immutable_output_folder_is_refused_before_any_work(tmp_path):
+    """An immutable folder (chattr +i) can be neither written nor replaced: refused before the
+    solve, naming it (root only; skipped where chattr cannot be used)."""
+    from click.testing import CliRunner
+
+    from scheduler.cli import main
+
+    out = tmp_path / "roster"
+    out.mkdir()
+    if subprocess.run(["chattr", "+i", str(out)], capture_output=True, check=False).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        r = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "small-school.yaml"), "-o", str(out),
+                                      "--time-limit", "30"])
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=False)
+    assert r.exit_code == 2, r.output
+    assert r.output.strip() == f"error: -o/--output: cannot write in {out}: Operation not permitted"
+
+
 def test_a_roster_that_fails_the_check_gets_no_human_outputs(tmp_path, monkeypatch):
     """A roster that breaks a hard rule (here forced: a person put on a duty of a school they may
     not serve) is written as roster.csv, gaps.csv and summary.json to inspect it, exit 1, and never
