@@ -120,6 +120,8 @@ def _connect(address: str, stop: threading.Event, seconds: float):
     connection is made in a thread of its own, so a Ctrl-C ends the wait and an address that is
     not a Dask scheduler's (an HTTP server, which ``distributed`` waits on forever) is given up
     after ``seconds``."""
+    import logging
+
     from distributed import Client
     from distributed.comm import parse_address
     from distributed.comm.addressing import parse_host_port
@@ -130,6 +132,11 @@ def _connect(address: str, stop: threading.Event, seconds: float):
             parse_host_port(where)
     except ValueError as exc:
         raise InstanceError("--scheduler", f"{address!r} is not a scheduler address like tcp://10.0.0.5:8786 ({exc})") from None
+    # the Dask client logs its own tracebacks when the scheduler goes away; the planner gets one
+    # line from us instead
+    for name in [n for n in logging.root.manager.loggerDict if n == "distributed" or n.startswith("distributed.")]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     box: dict[str, Any] = {}
 
     def connect() -> None:
@@ -197,7 +204,7 @@ def _dask(jobs: list[Job], scheduler: str | None, stop: threading.Event, seconds
                 pending = set(pending)
                 results = [(futures[fut], fut.result()) for fut in done]
             except (OSError, CancelledError, asyncio.CancelledError) as exc:  # the scheduler went away
-                why = " ".join(str(exc).split())[:120] or type(exc).__name__
+                why = (exc.strerror if isinstance(exc, OSError) and exc.strerror else "the connection was lost")
                 raise InstanceError("--scheduler", f"lost the Dask scheduler at {scheduler} ({why}); the parts "
                                                    f"finished so far are kept: run the same command again to go on") from None
             yield from results

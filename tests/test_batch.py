@@ -6,6 +6,7 @@ import contextlib
 import csv
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -183,6 +184,48 @@ def test_a_scheduler_that_cannot_serve_is_given_up_in_one_line(city, tmp_path, a
     assert "Traceback" not in proc.stderr and len(lines) <= 2, proc.stderr
     if "no worker" in words:
         assert lines[0].startswith("waiting for Dask workers at ")
+    assert not (out / "roster.csv").exists()
+
+
+CLUSTER = """
+import time
+from distributed import LocalCluster
+if __name__ == "__main__":
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    print(cluster.scheduler_address, flush=True)
+    while True:
+        time.sleep(1)
+"""
+
+
+def test_a_scheduler_killed_mid_batch_is_one_line_and_keeps_the_finished_parts(city, tmp_path):
+    """kill -9 of the Dask cluster once a district is done: the batch ends with one error line (not
+    the 88-line traceback of the Dask client), exit 2, the finished districts kept for the rerun."""
+    pytest.importorskip("distributed")
+    script = tmp_path / "cluster.py"
+    script.write_text(CLUSTER)
+    cluster = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True, start_new_session=True)
+    try:
+        address = cluster.stdout.readline().strip()
+        out = tmp_path / "out"
+        batch = subprocess.Popen([sys.executable, "-m", "scheduler", "batch", str(city), "-o", str(out), "--executor",
+                                  "dask", "--scheduler", address, "--time-limit", "4"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        root = out / "districts"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (root.exists() and any(not p.name.startswith(".")
+                                                                         for p in root.iterdir())):
+            time.sleep(0.1)
+    finally:
+        os.killpg(cluster.pid, signal.SIGKILL)
+    _, err = batch.communicate(timeout=120)
+    assert batch.returncode == 2, err
+    line = (f"error: --scheduler: lost the Dask scheduler at {address} (the connection was lost); the parts finished "
+            f"so far are kept: run the same command again to go on")
+    assert err.strip().splitlines() == [line]
+    finished = [p for p in root.iterdir() if not p.name.startswith(".")]
+    assert finished and all((p / "batch.json").is_file() for p in finished)
     assert not (out / "roster.csv").exists()
 
 
