@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from models import ROLES, InstanceError, load_instance
+from models import ROLES, InstanceError, instance_from_data, load_document, load_instance
 from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
 from scheduler.interrupt import deferred
 
@@ -275,9 +275,10 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
     # from here to the last file a first Ctrl-C or SIGTERM stops the search and keeps its roster
     with deferred():
         outputs = parse_outputs(outputs_text)
-        inst = load_instance(instance)
+        doc = load_document(instance)
+        check_size(doc, max_pairs)  # before validating: a very large file is refused in seconds
+        inst = instance_from_data(doc)
         out = _outdir(outdir)
-        check_size(inst, max_pairs)
         log = _open_log(log_path)
         show = not quiet and sys.stderr.isatty()
         try:

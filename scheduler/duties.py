@@ -148,13 +148,33 @@ def pairs_upper_bound(instance: Instance) -> int:
     return sum(of_unit.get(p.unit, of_school.get(p.unit, 0)) for p in instance.persons)
 
 
-def check_size(instance: Instance, max_pairs: int = MAX_PAIRS) -> None:
-    """Refuse, before any memory is spent on it, an instance with more eligible pairs than one
-    solve may take (:data:`MAX_PAIRS`)."""
+def document_pairs_upper_bound(doc: object) -> int | None:
+    """:func:`pairs_upper_bound` of a parsed document not yet validated (validating a city of
+    700,000 people takes half a minute); None where its shape is not an instance's (validation
+    then says what is wrong)."""
+    try:
+        days = doc.get("days") or ["mon", "tue", "wed", "thu", "fri"]
+
+        def times(found) -> int:
+            return sum(1 for day in days if found is None or day in found)
+
+        of_school = {s["id"]: len(s.get("posts") or []) * sum(times(pk.get("days")) for pk in s.get("peaks") or [])
+                     for s in doc.get("schools") or []}
+        of_unit = {u["id"]: sum(of_school.get(s, 0) for s in set(u.get("schools") or [])) for u in doc.get("units") or []}
+        for r in doc.get("routes") or []:
+            of_unit[r["unit"]] = of_unit.get(r["unit"], 0) + sum(times(run.get("days")) for run in r.get("runs") or [])
+        return sum(of_unit.get(p.get("unit"), of_school.get(p.get("unit"), 0)) for p in doc.get("persons") or [])
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def check_size(instance: Instance | dict, max_pairs: int = MAX_PAIRS) -> None:
+    """Refuse, before any memory is spent on it, an instance (or a parsed document, before it is
+    validated) with more eligible pairs than one solve may take (:data:`MAX_PAIRS`)."""
     from models import InstanceError
 
-    bound = pairs_upper_bound(instance)
-    if bound > max_pairs:
+    bound = pairs_upper_bound(instance) if isinstance(instance, Instance) else document_pairs_upper_bound(instance)
+    if bound is not None and bound > max_pairs:
         raise InstanceError("persons", f"up to {bound:,} eligible (person, duty) pairs; one solve takes at most "
                                        f"{max_pairs:,} (about {max_pairs * 2700 / 1e9:.0f} GB of memory): split it by "
                                        f"district (schoolpost batch) or raise --max-pairs")
