@@ -173,3 +173,23 @@ def test_repair_on_a_generated_district_part(tmp_path):
         return 1000 * terms["shortfall"] + 500 * terms["police_shortfall"] + 200 * terms["skill_shortfall"]
 
     assert coverage(summary["terms"]) <= coverage(rep["before"]["terms"])
+
+
+def test_a_repair_into_the_rosters_own_folder_leaves_nothing_of_the_old_roster(tmp_path):
+    """repair -o <the published folder>: the old roster's workbook, duty sheets, report and
+    calendars go with it (a person with no duty left kept 13 events), so nothing in the folder
+    contradicts the repaired roster, which passes the validator."""
+    data = week_doc()
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "published"
+    r = CliRunner().invoke(main, ["solve", str(path), "-o", str(out), "--time-limit", "10", "--workers", "1", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert (out / "calendars").is_dir() and (out / "roster.xlsx").is_file()
+    absent = read_roster(out)[0]["person_id"]
+    r = _repair(["--absent", absent], path, out, out)
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["changes.csv", "gaps.csv", "roster.csv", "roster.json",
+                                                      "summary.json"]
+    assert all(row["person_id"] != absent for row in read_roster(out))
+    _checked(path, out, absent=[absent])
