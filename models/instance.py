@@ -1,4 +1,4 @@
-"""Pydantic models of the instance format ``schoolpost/1`` (shared/SPEC.md).
+"""Pydantic models of the instance format ``schoolpost/1`` (docs/SPEC.md).
 
 Data only: nothing here imports the solver. Models are frozen and reject unknown fields.
 Cross-references (a person's unit, a route's stops, a demand entry naming a peak...) are

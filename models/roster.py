@@ -1,4 +1,4 @@
-"""Pydantic models of the roster files (shared/SPEC.md, "Roster output")."""
+"""Pydantic models of the roster files (docs/SPEC.md, "Outputs")."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ GAP_COLUMNS: tuple[str, ...] = (
 #: the others (below target, professional share) are "soft"
 REAL_GAP_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "leader_missing")
 
-#: first characters that make a spreadsheet read a CSV cell as a formula (SPEC, "Roster output";
+#: first characters that make a spreadsheet read a CSV cell as a formula (SPEC, "The CSV formula guard";
 #: the usual guidance against CSV injection)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1434,7 +1434,7 @@ def _build_workbook(data: dict, readme: list[str]) -> bytes:
 _README = [
     "schoolpost instance workbook (format schoolpost/1)",
     "",
-    "One sheet per table; the same data as a YAML instance (shared/SPEC.md, docs/SPREADSHEET.md).",
+    "One sheet per table; the same data as a YAML instance (docs/SPEC.md, docs/SPREADSHEET.md).",
     "Use it with: schoolpost info FILE.xlsx / schoolpost solve FILE.xlsx -o OUT / schoolpost check FILE.xlsx OUT",
     "",
     "Conventions:",

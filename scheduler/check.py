@@ -1,7 +1,7 @@
 """The independent roster validator: ``schoolpost check INSTANCE OUTDIR``.
 
 Recomputes every hard rule, every soft term, the weighted objective and the KPIs of
-shared/SPEC.md from the instance and ``roster.csv`` alone, following docs/RULES.md to the letter.
+docs/SPEC.md from the instance and ``roster.csv`` alone, following docs/RULES.md to the letter.
 It deliberately imports nothing from the rest of ``scheduler`` (not the duty expansion, not the
 model builder): it has its own duty expansion, so a bug in the builder cannot hide itself here.
 

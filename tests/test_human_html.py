@@ -36,7 +36,7 @@ EVIL_NAME = "<script>alert(1)</script>"
 EVIL_SCHOOL = 'Evil <b>"School"</b> & Co'
 EVIL_ADDRESS = "1 <img src=x onerror=alert(2)> Road"
 EVIL_POST = 'liuzhuang-ps/<gate>&"x"'
-#: The report must stay usable for the reference city (shared/SPEC.md: 1,056 schools).
+#: The report must stay usable for the reference city (docs/SPEC.md: 1,056 schools).
 CITY_SCHOOLS = 1056
 MAX_REPORT_BYTES = 15 * 2**20
 
