@@ -68,18 +68,18 @@ def changed_document(doc: dict, absent: list[str], start: dt.date, close: list[s
     """The (valid) instance document with ``absent`` on leave every horizon date from ``start``
     and ``close`` schools removed (the input is not changed)."""
     from models import Instance
-    from scheduler.whatif import CloseSchools, _close_schools, _dates_of, _leave
+    from scheduler.scenarios import CloseSchools, add_leave, close_schools, dates_of
 
     doc = copy.deepcopy(doc)
     days = doc.get("days") or Instance.model_fields["days"].get_default(call_default_factory=True)
-    dates = [d for d in _dates_of(doc, days, None) if d >= start.isoformat()]
+    dates = [d for d in dates_of(doc, days, None) if d >= start.isoformat()]
     by_id = {p["id"]: p for p in doc.get("persons", [])}
     for pid in absent:
         if pid not in by_id:
             raise InstanceError("--absent", f"no person {pid!r} in the instance")
-        _leave(by_id[pid], dates)
+        add_leave(by_id[pid], dates)
     if close:
-        _close_schools(doc, CloseSchools(ids=close), "--close-school")
+        close_schools(doc, CloseSchools(ids=close), "--close-school")
     return doc
 
 

@@ -40,6 +40,7 @@ import click
 from models import ROLES, InstanceError, instance_from_data, load_document
 from scheduler.commands import WORK_LIMIT_OPTION, FiniteFloat, clock_note, time_limit_type
 from scheduler.parallel import default_processes, run_jobs, stop_on_signals
+from scheduler.scenarios import AddPeople, add_people
 
 COLUMNS = ("unit", "role", "have", "needed", "existing_used", "to_add", "proven", "lower_bound", "status",
            "duties", "people_demanded_at_min", "candidates_added", "drivers")
@@ -64,11 +65,10 @@ def unit_document(doc: dict, unit: str, role: str, extra: int) -> dict:
             kept_units.append({**u, "schools": schools})
     keep = {u["id"] for u in kept_units} | mine
     persons = [p for p in doc.get("persons", []) if p["unit"] in keep]
-    for k in range(1, extra + 1):
-        persons.append({"id": f"new-{role}-{k}", "name": f"New {role.replace('_', ' ')} {k}", "role": role,
-                        "unit": unit})
     sub = copy.deepcopy({**doc, "units": kept_units, "routes": routes, "persons": persons,
                          "schools": [s for s in doc.get("schools", []) if s["id"] in mine]})
+    if extra:
+        add_people(sub, AddPeople(role=role, unit=unit, count=extra, id_prefix=f"new-{role}"), "staffing")
     sub["name"] = f"{doc.get('name', 'instance')}-staffing-{unit}"
     if sub.get("travel", {}).get("matrix"):
         sub["travel"]["matrix"] = {a: {b: m for b, m in row.items() if b in mine}

@@ -216,7 +216,7 @@ def test_shipped_scenarios_apply_to_their_instance(path):
     instance is a valid instance."""
     from models import instance_from_data, load_document
     from scheduler.generate import generate
-    from scheduler.whatif import apply_operations, load_scenarios
+    from scheduler.scenarios import apply_operations, load_scenarios
 
     spec = load_scenarios(INSTANCES / path)
     base = SCENARIO_FILES[path]
