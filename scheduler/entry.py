@@ -14,8 +14,7 @@ def main() -> None:
     # initialisation (OR-Tools) it would surface as an ImportError with a traceback
     signal.signal(signal.SIGINT, lambda signum, _frame: asked.append(signum))
     try:
-        import ortools.sat.python.cp_model  # noqa: F401 - loaded here, under the deferred Ctrl-C
-
+        import scheduler.cpsat  # noqa: F401 - OR-Tools loaded here, under the deferred Ctrl-C
         from scheduler.cli import main as cli
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -299,9 +299,8 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
     with budgets from ``work_seconds`` (nominal seconds, shared by the stages as the time is)."""
     if not free:
         return sorted(start), []
-    from ortools.sat.python import cp_model
-
     from scheduler.cpsat import RosterModel
+    from scheduler.cpsat.solver import weighted_sum
     from scheduler.decompose import restrict
     from scheduler.solve import auto_rate, search_on_budget
 
@@ -335,7 +334,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
             else:
                 lits.append(var)
                 coefs.append(1)
-    changes = cp_model.LinearExpr.weighted_sum(lits, coefs) + const
+    changes = weighted_sum(lits, coefs) + const
 
     def key(stage: str, values: list[int]) -> tuple:
         if stage == "objective":

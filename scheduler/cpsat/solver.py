@@ -202,6 +202,11 @@ def _outcome(solver: cp_model.CpSolver, status, callback: _Callback, extra: dict
     )
 
 
+def weighted_sum(lits: list, coefs: list[int]):
+    """The linear expression ``sum(coefs * lits)``, for models built outside this package."""
+    return cp_model.LinearExpr.weighted_sum(lits, coefs)
+
+
 def sum_le(model: cp_model.CpModel, lits: list, coefs: list[int], bound: int):
     """Post ``sum(coefs * lits) <= bound`` (used by the lexicographic second stage)."""
     return model.add(cp_model.LinearExpr.weighted_sum(lits, coefs) <= bound)

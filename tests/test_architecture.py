@@ -1,0 +1,81 @@
+"""The import rules of docs/ARCHITECTURE.md, read from the source (``ast``), not by importing it.
+
+- only ``scheduler/cpsat/`` imports OR-Tools (the benchmarks aside);
+- ``models/`` is data and never imports ``scheduler``;
+- the engine never imports the commands (nor click), and imports the checker only where
+  ARCHITECTURE.md lists it as a known exception (a new import of it fails here);
+- the checker imports nothing of ``scheduler`` (tests/test_check.py holds that one too).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: the engine: from an instance to a roster
+ENGINE = ["scheduler/duties.py", "scheduler/greedy.py", "scheduler/decompose.py", "scheduler/lns.py",
+          "scheduler/coverage.py", "scheduler/solve.py", "scheduler/pins.py", "scheduler/calibrate.py",
+          "scheduler/scenarios.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scheduler" / "cpsat").glob("*.py"))]
+#: the command layer: parses options, calls the library, writes files
+COMMANDS = ("scheduler.cli", "scheduler.entry", "scheduler.commands", "scheduler.batch", "scheduler.whatif",
+            "scheduler.staffing", "scheduler.repair", "scheduler.template_cmd")
+CHECKER = "scheduler.check"
+#: engine modules that still call the checker, and why (docs/ARCHITECTURE.md, "Known exceptions")
+CHECKER_EXCEPTIONS = {
+    "scheduler/solve.py": "the district search's exact start objective",
+    "scheduler/pins.py": "the pins checked as a roster, before any model is built",
+}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    found |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    return found
+
+
+def _under(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_only_the_cpsat_package_imports_ortools():
+    offenders = {str(p.relative_to(ROOT)): sorted(m for m in imports(p) if _under(m, "ortools"))
+                 for p in [*ROOT.glob("scheduler/**/*.py"), *ROOT.glob("models/**/*.py")]
+                 if "cpsat" not in p.parts}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_models_are_data_and_never_import_the_scheduler():
+    offenders = {str(p.relative_to(ROOT)): sorted(m for m in imports(p) if _under(m, "scheduler"))
+                 for p in ROOT.glob("models/**/*.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_engine_never_imports_the_commands_nor_click():
+    for name in ENGINE:
+        found = imports(ROOT / name)
+        bad = sorted(m for m in found if any(_under(m, c) for c in COMMANDS) or _under(m, "click"))
+        assert not bad, (name, bad)
+
+
+def test_the_engine_imports_the_checker_only_where_listed():
+    callers = {name for name in ENGINE if any(_under(m, CHECKER) for m in imports(ROOT / name))}
+    assert callers == set(CHECKER_EXCEPTIONS), callers
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    for name in CHECKER_EXCEPTIONS:
+        assert f"`{name}`" in text, name
+
+
+def test_the_checker_imports_nothing_of_the_scheduler():
+    assert not [m for m in imports(ROOT / "scheduler" / "check.py") if _under(m, "scheduler")]
+
+
+def test_every_module_has_a_room_in_the_architecture_page():
+    """A new module gets a line in the table of rooms."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    for path in [*ROOT.glob("scheduler/*.py"), *ROOT.glob("models/*.py")]:
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        assert f"`{path.relative_to(ROOT)}`" in text, path
