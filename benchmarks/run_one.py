@@ -6,7 +6,7 @@ run's peak memory (``ru_maxrss``) is its own and no run profits from another's w
     python -m benchmarks.run_one solve  INSTANCE RESULT.json --time-limit 60 [--workers 2] [--seed 0]
     python -m benchmarks.run_one greedy INSTANCE RESULT.json
 
-``solve`` goes through :func:`scheduler.commands.solve_to_folder` (the path of ``schoolpost
+``solve`` goes through :func:`scheduler.pipeline.solve_to_folder` (the path of ``schoolpost
 solve``: solve, validator, gap reasons, the four files) into a temporary folder. As with
 ``schoolpost solve --time-limit``, the limit is the whole budget from process start, loading
 included. ``greedy`` times :func:`scheduler.duties.expand` plus
@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from scheduler.commands import process_age
+from scheduler.pipeline import process_age
 
 _STARTED = time.monotonic() - process_age()
 
@@ -138,8 +138,8 @@ def instance_sizes(instance, problem) -> dict:
 def solve_record(path: str, time_limit: float, workers: int, seed: int) -> dict:
     """Solve ``path`` as ``schoolpost solve`` would and return every figure the ladder keeps."""
     from models import load_instance
-    from scheduler.commands import solve_to_folder
     from scheduler.output import roster_rows
+    from scheduler.pipeline import solve_to_folder
 
     t = time.monotonic()
     inst = load_instance(path)

@@ -41,8 +41,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import click
-
 from models import (
     ASSIGNMENT_COLUMNS,
     Instance,
@@ -50,7 +48,6 @@ from models import (
     Person,
     csv_value,
     format_hhmm,
-    load_instance,
     parse_hhmm,
 )
 from models.instance import SOFT_RULES, Location
@@ -947,7 +944,7 @@ def objective_matches(recomputed: float, reported: float) -> bool:
     return math.isclose(recomputed, reported, rel_tol=OBJECTIVE_REL_TOL, abs_tol=OBJECTIVE_REL_TOL)
 
 
-def _num(value: float) -> str:
+def number_text(value: float) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:.6g}" if abs(value) < 1 else f"{value:,.4f}".rstrip("0").rstrip(".")
     return f"{int(value):,}"
@@ -959,8 +956,8 @@ def format_report(report: CheckReport) -> list[str]:
     lines.append(f"{'term':<18}{'value':>10}{'weight':>10}{'weighted':>14}")
     for rule in SOFT_RULES:
         w, v = report.weights.get(rule, 0.0), report.terms.get(rule, 0)
-        lines.append(f"  {rule:<16}{v:>10,}{_num(w):>10}{_num(w * v):>14}")
-    lines.append(f"{'objective':<38}{_num(report.objective):>14}")
+        lines.append(f"  {rule:<16}{v:>10,}{number_text(w):>10}{number_text(w * v):>14}")
+    lines.append(f"{'objective':<38}{number_text(report.objective):>14}")
     lines.append("kpis")
     for name, value in report.kpis.items():
         if name == "load_by_role":
@@ -978,39 +975,3 @@ def format_report(report: CheckReport) -> list[str]:
     return lines
 
 
-@click.command()
-@click.argument("instance", type=click.Path(path_type=Path))
-@click.argument("outdir", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def check_command(instance: Path, outdir: Path, as_json: bool) -> None:
-    """Check OUTDIR/roster.csv against INSTANCE: hard rules, soft terms, objective and KPIs.
-
-    Exits 1 when a hard rule is broken or the objective recomputed differs from summary.json's
-    (files of two runs mixed, or edited by hand), 0 otherwise (2 on bad input, via the command group).
-    """
-    inst = load_instance(instance)
-    report = check_roster(inst, outdir)
-    reported = summary_objective(outdir)
-    matches = None if reported is None else objective_matches(report.objective, reported)
-    if as_json:
-        data = report.to_dict()
-        data["summary_objective"] = reported
-        data["objective_matches_summary"] = matches
-        click.echo(json.dumps(data, indent=2))
-    else:
-        for line in format_report(report):
-            click.echo(line)
-        if reported is not None:
-            if matches:
-                click.echo(f"objective matches summary.json ({_num(reported)})")
-            else:
-                click.echo(f"MISMATCH objective recomputed={report.objective!r} summary.json={reported!r}")
-        if report.ok:
-            click.echo("OK: no hard violations")
-        else:
-            counts = ", ".join(f"{rule} {n}" for rule, n in report.violations_by_rule().items())
-            click.echo(f"FAIL: {len(report.violations)} hard violation(s) ({counts})")
-        if matches is False:
-            click.echo("FAIL: roster.csv and summary.json do not belong to the same roster")
-    if not report.ok or matches is False:
-        raise SystemExit(1)

@@ -15,7 +15,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda signum, _frame: asked.append(signum))
     try:
         import scheduler.cpsat  # noqa: F401 - OR-Tools loaded here, under the deferred Ctrl-C
-        from scheduler.cli import main as cli
+        from scheduler.commands import main as cli
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:

@@ -74,7 +74,7 @@ class Solved:
 def solve_checked(data: dict, tmp_path: Path, *, expect_optimal: bool = True, **options) -> Solved:
     """Solve through the same path as the CLI, then re-check the written files with the validator."""
     from scheduler.check import check_roster, read_roster
-    from scheduler.commands import solve_to_folder
+    from scheduler.pipeline import solve_to_folder
 
     inst = instance_from_data(data)
     out = tmp_path / "out"

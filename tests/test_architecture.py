@@ -2,7 +2,8 @@
 
 - only ``scheduler/cpsat/`` imports OR-Tools (the benchmarks aside);
 - ``models/`` is data and never imports ``scheduler``;
-- the engine never imports the commands (nor click), and imports the checker only where
+- nothing outside ``scheduler/commands/`` imports click;
+- the engine never imports the commands, and imports the checker only where
   ARCHITECTURE.md lists it as a known exception (a new import of it fails here);
 - the checker imports nothing of ``scheduler`` (tests/test_check.py holds that one too).
 """
@@ -19,8 +20,7 @@ ENGINE = ["scheduler/duties.py", "scheduler/greedy.py", "scheduler/decompose.py"
           "scheduler/coverage.py", "scheduler/solve.py", "scheduler/pins.py", "scheduler/calibrate.py",
           "scheduler/scenarios.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scheduler" / "cpsat").glob("*.py"))]
 #: the command layer: parses options, calls the library, writes files
-COMMANDS = ("scheduler.cli", "scheduler.entry", "scheduler.commands", "scheduler.batch", "scheduler.whatif",
-            "scheduler.staffing", "scheduler.repair", "scheduler.template_cmd")
+COMMANDS = ("scheduler.commands", "scheduler.entry")
 CHECKER = "scheduler.check"
 #: engine modules that still call the checker, and why (docs/ARCHITECTURE.md, "Known exceptions")
 CHECKER_EXCEPTIONS = {
@@ -68,6 +68,12 @@ def test_the_engine_imports_the_checker_only_where_listed():
         assert f"`{name}`" in text, name
 
 
+def test_only_the_commands_import_click():
+    offenders = [str(p.relative_to(ROOT)) for p in [*ROOT.glob("scheduler/**/*.py"), *ROOT.glob("models/**/*.py")]
+                 if "commands" not in p.parts and any(_under(m, "click") for m in imports(p))]
+    assert offenders == []
+
+
 def test_the_checker_imports_nothing_of_the_scheduler():
     assert not [m for m in imports(ROOT / "scheduler" / "check.py") if _under(m, "scheduler")]
 
@@ -75,7 +81,17 @@ def test_the_checker_imports_nothing_of_the_scheduler():
 def test_every_module_has_a_room_in_the_architecture_page():
     """A new module gets a line in the table of rooms."""
     text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    for path in [*ROOT.glob("scheduler/*.py"), *ROOT.glob("models/*.py")]:
+    for path in [*ROOT.glob("scheduler/*.py"), *ROOT.glob("scheduler/commands/*.py"), *ROOT.glob("models/*.py")]:
         if path.name in ("__init__.py", "__main__.py"):
             continue
         assert f"`{path.relative_to(ROOT)}`" in text, path
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists every package, so that ``pip install .`` (not editable) carries them all."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in [*ROOT.glob("scheduler/**/__init__.py"),
+                                                                   *ROOT.glob("models/**/__init__.py")]}
+    assert found <= listed, found - listed

@@ -39,7 +39,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from models.loader import MAX_FILE_BYTES, InstanceError, instance_from_data, load_document, load_instance
 from models.spreadsheet import template_bytes
-from scheduler.cli import main
+from scheduler.commands import main
 from scheduler.duties import expand
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from models import load_instance
 from scheduler.batch import PART_FILES, run_batch
 from scheduler.check import check_roster
-from scheduler.cli import main
+from scheduler.commands import main
 from scheduler.generate import generate
 
 OPTIONS = {"time_limit": 2.0, "workers": 1, "seed": 0, "strategy": "auto"}

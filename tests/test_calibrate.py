@@ -7,7 +7,7 @@ import json
 
 from click.testing import CliRunner
 
-from scheduler.cli import main
+from scheduler.commands import main
 
 
 def test_auto_budgets_scale_with_the_stored_factor(tmp_path, monkeypatch):

@@ -18,7 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from models import ASSIGNMENT_COLUMNS, Instance, InstanceError, format_hhmm, instance_from_data
-from scheduler.check import CheckReport, check_command, check_roster, check_rows, expand_duties, read_roster
+from scheduler.check import CheckReport, check_roster, check_rows, expand_duties, read_roster
+from scheduler.commands.check import check_command
 
 PRI = {"lat": 37.3835, "lon": 117.9710}
 KG = {"lat": 37.3835 + 0.02698, "lon": 117.9710}  # 3.0 km north of PRI

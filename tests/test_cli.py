@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import NEAR2, doc, person, school
 
-from scheduler.cli import main
+from scheduler.commands import main
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_neighbourhood_search_never_gives_back_a_settled_shortfall():
 
 
 def test_summary_carries_the_bound_and_the_line_says_proven(tmp_path):
-    from scheduler.commands import shortfall_line
+    from scheduler.pipeline import shortfall_line
 
     data = _short_staffed(15, 3, 0.45)
     s = solve_checked(data, tmp_path, expect_optimal=False, strategy="lns", time_limit=30, workers=2)

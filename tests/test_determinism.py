@@ -16,7 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from scheduler.cli import main
+from scheduler.commands import main
 from scheduler.generate import generate
 from scheduler.repair import changed_document
 
@@ -116,7 +116,7 @@ def test_a_budget_the_clock_cuts_short_is_said_on_stderr(ten, tmp_path):
 def test_when_the_clock_cut_note_is_printed(status, reproducible, work_limit, noted):
     from types import SimpleNamespace
 
-    from scheduler.commands import clock_cut_budget
+    from scheduler.pipeline import clock_cut_budget
 
     result = SimpleNamespace(status=status, reproducible=reproducible)
     assert clock_cut_budget(result, work_limit) is noted

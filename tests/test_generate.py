@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 from models import instance_from_data, load_instance
+from scheduler.commands.generate import generate_command
 from scheduler.generate import (
     PARAMS,
     count_duties,
     dump_instance,
     eligible_pairs_estimate,
     generate,
-    generate_command,
     summarize,
 )
 

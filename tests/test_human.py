@@ -18,12 +18,12 @@ from rich.console import Console
 
 from models import instance_from_data, load_instance
 from scheduler.check import check_rows, read_roster
-from scheduler.cli import main
-from scheduler.commands import solve_files
+from scheduler.commands import main
 from scheduler.cpsat.solver import Progress
 from scheduler.human.calendars import person_calendars
 from scheduler.human.workbook import RED, roster_workbook
 from scheduler.output import write_files
+from scheduler.pipeline import solve_files
 from scheduler.progress import SolveProgress
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,10 +25,10 @@ import pytest
 from models import Gap, instance_from_data, load_document, load_instance
 from models.instance import SOFT_RULES
 from scheduler.check import check_rows
-from scheduler.commands import solve_files
 from scheduler.generate import generate
 from scheduler.human.report import MAX_GAP_ROWS, coverage_class, report_html
 from scheduler.human.sheets import duty_sheets_html
+from scheduler.pipeline import solve_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "instances" / "small-school.yaml"

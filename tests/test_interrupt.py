@@ -102,7 +102,7 @@ def _solve_one_school(tmp_path, monkeypatch, signals: int):
     just before the files are written; returns (CLI result, instance path, output folder)."""
     from click.testing import CliRunner
 
-    from scheduler.cli import main
+    from scheduler.commands import main
 
     path = tmp_path / "one.yaml"
     path.write_text(yaml.safe_dump(generate("district", 3, schools=1), sort_keys=False))

@@ -11,7 +11,7 @@ from conftest import FAR, NEAR, doc, person, school, solve_checked
 
 from models import InstanceError, instance_from_data
 from scheduler.check import check_rows
-from scheduler.cli import main
+from scheduler.commands import main
 from scheduler.duties import expand
 from scheduler.generate import generate
 from scheduler.pins import pin_conflicts

@@ -126,7 +126,7 @@ def test_an_output_folder_that_cannot_be_is_refused_before_any_work(tmp_path, mo
     """One line naming -o/--output and exit 2, before anything is solved (issue 16)."""
     from click.testing import CliRunner
 
-    from scheduler.cli import main
+    from scheduler.commands import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file").write_text("a file\n", encoding="utf-8")
@@ -166,7 +166,7 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_
     naming -o/--output, exit 2, decided before the solve, not after it (issue 16)."""
     from click.testing import CliRunner
 
-    from scheduler.cli import main
+    from scheduler.commands import main
 
     if place == "proc":
         out = "/proc/self/roster"
@@ -196,7 +196,7 @@ def test_an_immutable_output_folder_is_refused_before_any_work(tmp_path):
     solve, naming it (root only; skipped where chattr cannot be used)."""
     from click.testing import CliRunner
 
-    from scheduler.cli import main
+    from scheduler.commands import main
 
     out = tmp_path / "roster"
     out.mkdir()
@@ -218,7 +218,7 @@ def test_a_roster_that_fails_the_check_gets_no_human_outputs(tmp_path, monkeypat
     from click.testing import CliRunner
 
     import scheduler.solve
-    from scheduler.cli import main
+    from scheduler.commands import main
 
     real = scheduler.solve.solve
 

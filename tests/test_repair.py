@@ -11,8 +11,8 @@ from conftest import NEAR2, doc, person, school
 
 from models import instance_from_data
 from scheduler.check import check_roster, read_roster
-from scheduler.cli import main
-from scheduler.commands import solve_to_folder
+from scheduler.commands import main
+from scheduler.pipeline import solve_to_folder
 from scheduler.repair import changed_document
 
 

@@ -32,7 +32,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from scheduler.cli import main
+from scheduler.commands import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "TOP-SECRET-4c1d"  # the content of a file no input may make the tool read

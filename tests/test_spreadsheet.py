@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from models import InstanceError, instance_from_data, load_document, load_instance
 from models import instance as M
 from models.spreadsheet import EXAMPLE, instance_data_from_xlsx, instance_to_xlsx, template_bytes
-from scheduler.cli import main
+from scheduler.commands import main
 
 INSTANCES = Path(__file__).resolve().parent.parent / "instances"
 SHIPPED = [p for p in sorted(INSTANCES.glob("*.yaml"))

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import doc, person, school, solve_checked
 
 from models import InstanceError
-from scheduler.cli import main
+from scheduler.commands import main
 from scheduler.staffing import run_staffing
 
 

@@ -12,7 +12,7 @@ from conftest import NEAR2, doc, person, school
 
 from models import InstanceError, instance_from_data
 from scheduler.check import check_roster
-from scheduler.cli import main
+from scheduler.commands import main
 from scheduler.scenarios import Scenario, apply_operations, load_scenarios
 
 

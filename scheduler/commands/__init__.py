@@ -1,4 +1,6 @@
-"""The ``schoolpost`` command line. Library code returns data; this module decides what to show.
+"""The ``schoolpost`` command line: one module per command, each a thin layer that parses its
+options, calls the library and writes what it returns; nothing outside this package imports click.
+Library code returns data; these modules decide what to show.
 
 Bad input exits with code 2 and one line naming the field; a hard-rule violation found by
 ``check`` exits with code 1.
@@ -35,14 +37,17 @@ def main() -> None:
 
 
 def _register() -> None:
-    from scheduler.batch import batch_command
-    from scheduler.check import check_command
-    from scheduler.commands import calibrate_command, info_command, report_command, solve_command
-    from scheduler.generate import generate_command
-    from scheduler.repair import repair_command
-    from scheduler.staffing import staffing_command
-    from scheduler.template_cmd import template_command
-    from scheduler.whatif import whatif_command
+    from scheduler.commands.batch import batch_command
+    from scheduler.commands.calibrate import calibrate_command
+    from scheduler.commands.check import check_command
+    from scheduler.commands.generate import generate_command
+    from scheduler.commands.info import info_command
+    from scheduler.commands.repair import repair_command
+    from scheduler.commands.report import report_command
+    from scheduler.commands.solve import solve_command
+    from scheduler.commands.staffing import staffing_command
+    from scheduler.commands.template import template_command
+    from scheduler.commands.whatif import whatif_command
 
     main.add_command(solve_command, "solve")
     main.add_command(check_command, "check")

@@ -1,0 +1,68 @@
+"""Options and helpers shared by the commands: numbers that are numbers, work budgets, outputs, output folders, logs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+from models import InstanceError
+
+
+def output_dir(path: str) -> Path:
+    from scheduler.output import output_folder
+
+    return output_folder(path)
+
+
+def open_log(path: str | None):
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise InstanceError("--log", f"cannot write {path}: {exc.strerror}") from None
+
+
+def work_limit_value(ctx, param, value: str) -> float | str | None:
+    """``--work-limit``: ``auto`` (solve's default), ``none`` (None) or a positive number."""
+    text = value.strip().lower()
+    if text in ("auto", "none"):
+        return None if text == "none" else "auto"
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not (0.01 <= number <= 1e9):
+        raise click.BadParameter(f"{value!r} is not auto, none or a number of deterministic seconds (0.01 or more)")
+    return number
+
+
+class FiniteFloat(click.FloatRange):
+    """A number in a range that is a number: click's FloatRange lets ``nan`` (every comparison
+    false) and ``inf`` through."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def time_limit_type(least: float) -> FiniteFloat:
+    """``--time-limit`` of every command: seconds, at least ``least``, at most ten million."""
+    return FiniteFloat(min=least, max=1e7)
+
+
+#: ``--work-limit`` of solve, batch and whatif
+WORK_LIMIT_OPTION = click.option(
+    "--work-limit", default="auto", show_default=True, callback=work_limit_value,
+    help="Search budget in CP-SAT deterministic seconds (machine-independent work) per solve. auto: derived "
+         "from --time-limit, so that on a 2-core machine like the reference one the budget ends the search "
+         "and the same instance, seed and workers give the same roster; a number: that budget; none: search "
+         "until --time-limit (every second used, not reproducible). --time-limit is always a cap.")
+
+
+OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, or a comma list of xlsx "
+                "(roster.xlsx), sheets (duty-sheets.html), calendars (calendars/*.ics), report (report.html).")
