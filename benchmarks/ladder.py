@@ -12,7 +12,7 @@ Rungs (``workers=2, seed=0`` throughout):
 - ``district``: ``instances/district-bincheng.yaml``, 60 s;
 - ``gen-district``: ``generate("district", 2026)`` (150 schools, 2,956 persons), 60 s: a district
   no engine change was tuned on before it was added (issue 15);
-- ``city``: ``generate("city", 0)`` split by :func:`scheduler.split.split_by_district`, each
+- ``city``: ``generate("city", 0)`` split by :func:`scheduler.districts.split_by_district`, each
   district solved in turn with 55 s (ten districts and their start-up fit in the 10-minute
   target); the rung reports sums, the total wall time and the largest
   peak memory.
@@ -86,8 +86,8 @@ def _gen_district() -> tuple[dict[str, dict | Path], dict]:
 
 
 def _city() -> tuple[dict[str, dict | Path], dict]:
+    from scheduler.districts import cross_district, split_by_district
     from scheduler.generate import generate
-    from scheduler.split import cross_district, split_by_district
 
     doc = generate("city", 0)
     parts = split_by_district(doc)

@@ -1,7 +1,7 @@
 """``schoolpost batch``: a city rostered district by district, merged into one roster.
 
 Flow: read the city document -> validate it whole -> split it by ``school.district``
-(:mod:`scheduler.split`) -> solve each district as its own instance (:func:`solve_part`, in local
+(:mod:`scheduler.districts`) -> solve each district as its own instance (:func:`solve_part`, in local
 processes or on a Dask cluster, :mod:`scheduler.parallel`) -> write each district's files as soon
 as it is done -> merge rosters, gaps and figures -> check the merged roster against the whole city
 with the validator -> write the city files.
@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from models import InstanceError, instance_from_data, load_document
+from scheduler.districts import cross_district, split_by_district
 from scheduler.names import safe_name
 from scheduler.output import ROSTER_OUTPUTS, json_text, output_folder, write_files
 from scheduler.parallel import DASK_WAIT_SECONDS, default_processes, run_jobs
-from scheduler.split import cross_district, split_by_district
 
 PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
 

@@ -1,7 +1,7 @@
 """Large-neighbourhood search, for instances too large for one model.
 
 Start from a valid roster; draw a neighbourhood (a set of duties) by an adaptive roulette wheel
-among three kinds: an area's schools on one date (:mod:`scheduler.decompose`), a school and its
+among three kinds: an area's schools on one date (:mod:`scheduler.neighbourhoods`), a school and its
 nearest schools over the whole week, and a duty left short with every duty of the people who
 could fill it (so a person's week can move from one day or school to another, which the first kind
 never allows). Build its exact sub-model with everything else fixed, hint it with the current
@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.solver import run
-from scheduler.decompose import Neighbourhood, SubProblem, neighbourhoods, restrict
 from scheduler.duties import Problem
 from scheduler.interrupt import on_signal, requested
+from scheduler.neighbourhoods import Neighbourhood, SubProblem, neighbourhoods, restrict
 
 log = logging.getLogger("schoolpost")
 

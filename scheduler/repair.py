@@ -3,7 +3,7 @@
 Flow: the instance and the published roster -> the changed instance (absent people on leave from
 ``--from`` on, closed schools removed) -> the published assignments that can no longer stand are
 dropped (**forced** changes) -> the duties that lost someone, widened to their area and date
-(:mod:`scheduler.decompose`), become free; every other duty keeps its people, as do duties before
+(:mod:`scheduler.neighbourhoods`), become free; every other duty keeps its people, as do duties before
 ``--from`` (already past) and pinned schools, dates and people -> two CP-SAT stages on that
 sub-problem, the second keeping the first's result as constraints:
 
@@ -43,18 +43,18 @@ CHANGE_COLUMNS = ("action", "reason", "date", "weekday", "peak", "school_id", "p
                   "person_name", "role", "start", "end")
 
 
-def parse_pins(pins: list[str]) -> dict[str, set[str]]:
+def parse_keep(keep: list[str]) -> dict[str, set[str]]:
     """``school:ID``, ``person:ID``, ``date:YYYY-MM-DD`` -> {kind: ids}."""
     out: dict[str, set[str]] = {"school": set(), "person": set(), "date": set()}
-    for pin in pins:
-        kind, _, value = pin.partition(":")
+    for item in keep:
+        kind, _, value = item.partition(":")
         if kind not in out or not value:
-            raise InstanceError("--pin", f"{pin!r}: use school:ID, person:ID or date:YYYY-MM-DD")
+            raise InstanceError("--keep", f"{item!r}: use school:ID, person:ID or date:YYYY-MM-DD")
         if kind == "date":
             try:
                 value = dt.date.fromisoformat(value).isoformat()
             except ValueError:
-                raise InstanceError("--pin", f"{pin!r}: not a date YYYY-MM-DD") from None
+                raise InstanceError("--keep", f"{item!r}: not a date YYYY-MM-DD") from None
         out[kind].add(value)
     return out
 
@@ -83,7 +83,7 @@ def _duty_key(row: dict) -> tuple:
 
 
 def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, absent: list[str],
-               start: dt.date | None = None, close: list[str] = (), pins: list[str] = (),
+               start: dt.date | None = None, close: list[str] = (), keep: list[str] = (),
                time_limit: float = 30.0, workers: int = 2, seed: int = 0) -> dict:
     """Repair; writes the roster files, ``changes.csv`` and ``summary.json``; returns the summary."""
     from scheduler.check import check_rows, read_roster
@@ -106,22 +106,22 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
         raise InstanceError("--from", f"{start} is after the last date of the horizon ({horizon[-1]})")
     if not absent and not close:
         raise InstanceError("--absent", "name at least one absent person (--absent) or closed school (--close-school)")
-    pin = parse_pins(list(pins))
-    clash = pin["person"] & set(absent)
+    kept = parse_keep(list(keep))
+    clash = kept["person"] & set(absent)
     if clash:
-        raise InstanceError("--pin", f"person {min(clash)} is both pinned and absent")
+        raise InstanceError("--keep", f"person {min(clash)} is both kept as published and absent")
     known_schools = {s.id for s in inst0.schools}
-    for sid in list(close) + sorted(pin["school"]):
+    for sid in list(close) + sorted(kept["school"]):
         if sid not in known_schools:
-            raise InstanceError("--close-school" if sid in close else "--pin", f"no school {sid!r}")
+            raise InstanceError("--close-school" if sid in close else "--keep", f"no school {sid!r}")
     known_people = {p.id for p in inst0.persons}
-    for pid in sorted(pin["person"]):
+    for pid in sorted(kept["person"]):
         if pid not in known_people:
-            raise InstanceError("--pin", f"no person {pid!r} in the instance")
-    for day in sorted(pin["date"]):
+            raise InstanceError("--keep", f"no person {pid!r} in the instance")
+    for day in sorted(kept["date"]):
         if dt.date.fromisoformat(day) not in horizon:
-            raise InstanceError("--pin", f"date:{day} is not a school day of this week ({horizon[0]} to "
-                                         f"{horizon[-1]}); the pin would change nothing")
+            raise InstanceError("--keep", f"date:{day} is not a school day of this week ({horizon[0]} to "
+                                          f"{horizon[-1]}); keeping it would change nothing")
     inst = instance_from_data(changed_document(doc, list(absent), start, list(close)))
     problem = expand(inst)
 
@@ -144,7 +144,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
             standing.append((p, d))
 
     lost = [duty_of[_duty_key(r)] for r, _ in forced if _duty_key(r) in duty_of]
-    free = _free_duties(problem, lost, start, pin)
+    free = _free_duties(problem, lost, start, kept)
     # round 1: only the duties that lost someone (most absences: a free colleague steps in);
     # round 2: also the duties that hold, at those times, the people who could step in (one swap);
     # round 3: their areas and dates. Each round starts from the last one's roster.
@@ -161,7 +161,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
         left = max(0.5, time_limit - (time.monotonic() - t0))
         nominal = share * nominal_left
         nominal_left -= nominal
-        new_pairs, done = _mend(problem, standing, set(duties), pin,
+        new_pairs, done = _mend(problem, standing, set(duties), kept,
                                 _coverage_of(problem, inst0, rows0, set(duties), duty_of), start=new_pairs,
                                 last=k == len(rounds) - 1, time_limit=share * left, workers=workers, seed=seed,
                                 work_seconds=nominal)
@@ -208,7 +208,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
             "absent": list(absent),
             "from": start.isoformat(),
             "closed_schools": list(close),
-            "pins": sorted(pins),
+            "keep": sorted(keep),
             "published_assignments": len(rows0),
             "kept": len(old_keys & new_keys),
             "removed": sum(1 for c in changes if c["action"] == "removed"),
@@ -230,10 +230,10 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     return summary
 
 
-def _free_duties(problem: Problem, lost: list[int], start: dt.date, pin: dict[str, set[str]]) -> set[int]:
+def _free_duties(problem: Problem, lost: list[int], start: dt.date, kept: dict[str, set[str]]) -> set[int]:
     """The duties the repair may change: the areas and dates of the duties that lost someone, from
     ``start`` on, except pinned schools and dates."""
-    from scheduler.decompose import neighbourhoods
+    from scheduler.neighbourhoods import neighbourhoods
 
     if not lost:
         return set()
@@ -244,7 +244,7 @@ def _free_duties(problem: Problem, lost: list[int], start: dt.date, pin: dict[st
             continue
         for d in hood.duties:
             duty = problem.duties[d]
-            if duty.date < start or duty.school_id in pin["school"] or duty.date.isoformat() in pin["date"]:
+            if duty.date < start or duty.school_id in kept["school"] or duty.date.isoformat() in kept["date"]:
                 continue
             out.add(d)
     return out
@@ -285,7 +285,7 @@ def _coverage_of(problem: Problem, inst0, rows0: list[dict], free: set[int], dut
     return out
 
 
-def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin: dict[str, set[str]],
+def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], kept: dict[str, set[str]],
           published: dict[str, int], *, start: list[tuple[int, int]], last: bool,
           time_limit: float, workers: int, seed: int, work_seconds: float) -> tuple[list[tuple[int, int]], list[dict]]:
     """The stages on the sub-problem of ``free`` (changes counted against ``standing``, the search
@@ -296,7 +296,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
         return sorted(start), []
     from scheduler.cpsat import RosterModel
     from scheduler.cpsat.solver import weighted_sum
-    from scheduler.decompose import restrict
+    from scheduler.neighbourhoods import restrict
     from scheduler.solve import auto_rate, search_on_budget
 
     roster: dict[int, set[int]] = {}
@@ -314,7 +314,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], pin
         begin.setdefault(p, set()).add(d)
     current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in begin.get(gp, ()) if d in local_d]
     # pinned people keep exactly their published duties among the free ones
-    pinned = {lp for lp, gp in enumerate(sub.persons) if problem.persons[gp].id in pin["person"]}
+    pinned = {lp for lp, gp in enumerate(sub.persons) if problem.persons[gp].id in kept["person"]}
     lits, coefs, const = [], [], 0
     for lp, row in enumerate(rm.xv.x):
         for ld, var in row.items():

@@ -14,7 +14,7 @@
                            coverage reached held in every step
         bound              the LP with its cuts: the objective's proven floor, for the gap
       a whole week in one model (strategy full):
-        bound              the LP with its cuts and :func:`lower_bound`
+        bound              the LP with its cuts and :func:`peak_by_peak_bound`
         polish             neighbourhoods from the greedy roster
         coverage           CP-SAT on the coverage rules alone from the better roster
         weighted search    the full model from there (lexicographic: the shortfall, then the rest
@@ -230,7 +230,7 @@ STARTUP_SECONDS = 1.0
 LOCAL_SEARCH = {"use_ls_only": True}
 
 
-def lower_bound(problem: Problem) -> float:
+def peak_by_peak_bound(problem: Problem) -> float:
     """A valid lower bound on any roster's objective, school peak by school peak.
 
     At a school peak with posts D, let T people be on duty (T <= sum of targets and <= the people
@@ -364,7 +364,7 @@ def first_roster(ctx: _Context) -> FirstRoster:
 
 def _district(ctx: _Context, first: FirstRoster) -> Result:
     problem = ctx.problem
-    floor = max(first.relaxed or 0.0, lower_bound(problem))
+    floor = max(first.relaxed or 0.0, peak_by_peak_bound(problem))
     short_bound = shortfall_bound(problem)
     coverage = coverage_stage(ctx, first.pairs, short_bound)
     pass_on_unused_work(ctx, coverage)
@@ -523,7 +523,7 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     # bound: the search uses it (progress, a floor to stop at)
     relaxed = (first.lp.bound() if first.lp is not None else None) or first.relaxed
     first.lp = None
-    floor = max(relaxed or 0.0, lower_bound(problem))
+    floor = max(relaxed or 0.0, peak_by_peak_bound(problem))
     rm = RosterModel(problem, with_cuts=problem.pairs <= CUTS_MAX_PAIRS)
     hint = rm.values_of(first.pairs)
     greedy_objective, _ = rm.evaluate(list(hint))

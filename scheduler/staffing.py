@@ -14,7 +14,7 @@ also sizes ``K``). CP-SAT keeps every hard rule, requires
 and minimises first the number of new people used (``to_add``: the hires the unit cannot do
 without), then the number of people of role ``R`` in ``U`` who get at least one duty
 (``needed``; ``existing_used`` of them are the unit's present people). ``lower_bound`` is a
-proven floor on ``needed`` (moments and weekly volume, :func:`lower_bound`); ``proven`` when the
+proven floor on ``needed`` (moments and weekly volume, :func:`people_floor`); ``proven`` when the
 two meet.
 
 **What drives the number**: the moments when every one of the ``needed`` people is on duty at the
@@ -187,7 +187,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     workers = options.get("workers", 1)
     # one thread: CP-SAT's local search (unit bincheng-st01 of the ten-school instance, 15 s:
     # default search 52 people, local search 9, as 2 workers' portfolio)
-    floor = lower_bound(problem, members, role, fill_rate)
+    floor = people_floor(problem, members, role, fill_rate)
     have_n = len(members) - len(new)
     stop_at = weight * max(0, floor - have_n) + floor  # fewest hires and people the floor allows
     time_limit, seed = options.get("time_limit", 20.0), options.get("seed", 0)
@@ -229,7 +229,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     return {"row": row, "moments": moments, "at_limit": limits, "reproducible": reproducible}
 
 
-def lower_bound(problem, members: list[int], role: str, fill_rate: float) -> int:
+def people_floor(problem, members: list[int], role: str, fill_rate: float) -> int:
     """No roster meets ``min`` with fewer members than this (valid at fill rate 1; 0 otherwise).
 
     On one duty, and at any moment over all duties then, the members on duty are at least the

@@ -90,7 +90,7 @@ def test_pins_keep_people_and_dates_as_published(published, tmp_path):
     absent = next(r["person_id"] for r in rows0 if r["weekday"] == "mon")
     others = sorted({r["person_id"] for r in rows0} - {absent})
     out = tmp_path / "r"
-    r = _repair(["--absent", absent, "--pin", f"person:{others[0]}", "--pin", "date:2026-12-09"], path, roster, out)
+    r = _repair(["--absent", absent, "--keep", f"person:{others[0]}", "--pin", "date:2026-12-09"], path, roster, out)  # --pin: the older name
     assert r.exit_code == 0, r.output
     _, _, rows = _checked(path, out, [absent])
     for who in (others[0],):
@@ -112,13 +112,13 @@ def test_a_closed_school_drops_its_rows_and_keeps_the_rest(published, tmp_path):
 
 @pytest.mark.parametrize("args, field", [
     (["--absent", "nobody"], "--absent"),
-    (["--absent", "p1", "--pin", "person:p1"], "--pin"),
-    (["--absent", "p1", "--pin", "team:x"], "--pin"),
+    (["--absent", "p1", "--keep", "person:p1"], "--keep"),
+    (["--absent", "p1", "--keep", "team:x"], "--keep"),
     (["--absent", "p1", "--from", "2027-01-01"], "--from"),
     (["--close-school", "s9"], "--close-school"),
     ([], "--absent"),
-    (["--absent", "p1", "--pin", "date:2030-01-01"], "--pin: date:2030-01-01 is not a school day of this week"),
-    (["--absent", "p1", "--pin", "person:nobody"], "--pin: no person 'nobody'"),
+    (["--absent", "p1", "--keep", "date:2030-01-01"], "--keep: date:2030-01-01 is not a school day of this week"),
+    (["--absent", "p1", "--keep", "person:nobody"], "--keep: no person 'nobody'"),
 ])
 def test_bad_repair_requests_exit_2_with_one_line(published, tmp_path, args, field):
     path, roster, _ = published

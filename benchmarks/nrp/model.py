@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from scheduler.cpsat.solver import Progress, parameters, run
+from scheduler.cpsat.solver import Progress, new_solver, run
 from scheduler.cpsat.terms import TermBook, exact_values
 
 from .reader import Instance
@@ -203,7 +203,7 @@ class NrpModel:
                 extra: dict | None = None) -> list[tuple[Solution, int, float]]:
         """Every improving solution of one search (up to ``limit``): (roster, exact objective,
         CP-SAT objective). For agreement tests."""
-        solver = parameters(time_limit, workers, seed, **(DEFAULT_EXTRA if extra is None else extra))
+        solver = new_solver(time_limit, workers, seed, **(DEFAULT_EXTRA if extra is None else extra))
         found: list[tuple[Solution, int, float]] = []
         owner = self
 

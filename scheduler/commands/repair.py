@@ -18,16 +18,17 @@ from scheduler.repair import run_repair
 @click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="First date of the absence; earlier duties are past and never change [default: first date].")
 @click.option("--close-school", "close", multiple=True, help="Closed school id (repeat for several).")
-@click.option("--pin", "pins", multiple=True, help="Keep as published: school:ID, person:ID or date:YYYY-MM-DD.")
+@click.option("--keep", "--pin", "keep", multiple=True,
+              help="Keep as published: school:ID, person:ID or date:YYYY-MM-DD (--pin: the older name).")
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the repaired roster.")
 @click.option("--time-limit", type=time_limit_type(0.5), default=30.0, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def repair_command(instance, roster, absent, start, close, pins, outdir, time_limit, workers, seed):
+def repair_command(instance, roster, absent, start, close, keep, outdir, time_limit, workers, seed):
     """Mend ROSTER (a folder or roster.csv) for absent people or closed schools, changing as little as possible."""
     with deferred():  # a first Ctrl-C or SIGTERM stops the search; the mended roster so far is written
         summary = run_repair(instance, roster, outdir, absent=list(absent), start=start.date() if start else None,
-                             close=list(close), pins=list(pins), time_limit=time_limit, workers=workers,
+                             close=list(close), keep=list(keep), time_limit=time_limit, workers=workers,
                              seed=seed)
     r = summary["repair"]
     click.echo(f"{summary['status']}: {r['changes']} changes ({r['removed']} removed, of which {r['forced_removals']} "

@@ -78,7 +78,8 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
-def parameters(time_limit: float, workers: int, seed: int, **extra) -> cp_model.CpSolver:
+def new_solver(time_limit: float, workers: int, seed: int, **extra) -> cp_model.CpSolver:
+    """A CP-SAT solver set up with the time limit, workers, seed and any further parameters."""
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.max_time_in_seconds = max(0.01, float(time_limit))
@@ -124,7 +125,7 @@ def run_parallel(
     never those before, so with single-worker searches on deterministic budgets the outcome of the
     first optimal search, or of every search when none is, does not depend on timing."""
     start = time.monotonic()
-    solvers = [parameters(time_limit, w, seed, **(extra or {})) for w, extra in searches]
+    solvers = [new_solver(time_limit, w, seed, **(extra or {})) for w, extra in searches]
     callbacks = [_Callback(start, on_progress, stop_at) for _ in searches]
     boxes: list[dict] = [{} for _ in searches]
     interrupted = threading.Event()
