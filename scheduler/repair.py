@@ -33,8 +33,6 @@ from pathlib import Path
 from models import InstanceError, instance_from_data, load_document
 from scheduler.duties import Problem, expand
 
-#: the first stage's rules: the duties' own demand
-REPAIR_COVERAGE = ("shortfall", "police_shortfall", "skill_shortfall")
 #: the share of ``--time-limit`` the rounds' work budgets are derived from (reading, checking and
 #: writing take the rest); each stage's budget is scheduler.solve.AUTO_WORK_RATE times its share
 REPAIR_SEARCH_SHARE = 0.7
@@ -294,8 +292,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], kep
     with budgets from ``work_seconds`` (nominal seconds, shared by the stages as the time is)."""
     if not free:
         return sorted(start), []
-    from scheduler.cpsat import RosterModel
-    from scheduler.cpsat.solver import weighted_sum
+    from scheduler.cpsat.repair import RepairModel
     from scheduler.neighbourhoods import restrict
     from scheduler.solve import auto_rate, search_on_budget
 
@@ -306,57 +303,32 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], kep
     for p, d in start:  # outside ``free``, the roster as it now stands
         context.setdefault(p, set()).add(d)
     sub = restrict(problem, free, context)
-    rm = RosterModel(sub.problem)
     local_d = {g: i for i, g in enumerate(sub.duties)}
     was = {(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in roster.get(gp, ()) if d in local_d}
     begin: dict[int, set[int]] = {}
     for p, d in start:
         begin.setdefault(p, set()).add(d)
     current = [(lp, local_d[d]) for lp, gp in enumerate(sub.persons) for d in begin.get(gp, ()) if d in local_d]
-    # pinned people keep exactly their published duties among the free ones
-    pinned = {lp for lp, gp in enumerate(sub.persons) if problem.persons[gp].id in kept["person"]}
-    lits, coefs, const = [], [], 0
-    for lp, row in enumerate(rm.xv.x):
-        for ld, var in row.items():
-            if ld not in sub.free:
-                continue
-            if lp in pinned:
-                rm.model.add(var == int((lp, ld) in was))
-            if (lp, ld) in was:
-                lits.append(var)
-                coefs.append(-1)
-                const += 1
-            else:
-                lits.append(var)
-                coefs.append(1)
-    changes = weighted_sum(lits, coefs) + const
+    # people kept as published keep exactly their published duties among the free ones
+    people_kept = {lp for lp, gp in enumerate(sub.persons) if problem.persons[gp].id in kept["person"]}
+    model = RepairModel(sub.problem, sub.free, was, people_kept)
+    rm, value = model.rm, model.value
 
     def key(stage: str, values: list[int]) -> tuple:
         if stage == "objective":
             return (value("objective", values),)
         return (max(0, value("coverage", values) - level), value("changes", values))
 
-    def value(stage: str, values: list[int]) -> int:
-        """The stage's objective at a full solution vector (exact penalties), in model units."""
-        if stage == "changes":
-            return const + sum(c * values[v.index] for v, c in zip(lits, coefs))
-        _, terms = rm.evaluate(values)
-        rules = REPAIR_COVERAGE if stage == "coverage" else tuple(terms)
-        return sum(rm.weights.get(rule, 0) * terms[rule] for rule in rules)
-
     hint = rm.values_of(current)
     stages = []
     deadline = time.monotonic() + time_limit
-    cover = rm.coverage_expr(REPAIR_COVERAGE)
     level = sum(rm.weights.get(rule, 0) * v for rule, v in published.items())  # coverage as published
     # stage 1: coverage above the published level, then changes, as one lexicographic objective
     # from the roster with only the forced changes (a local search moves in small steps from there)
-    top = sum(abs(c) for c in coefs) + 1
-    excess = rm.model.new_int_var(0, max(0, value("coverage", hint) - level), "coverage_excess")
-    rm.model.add(excess >= cover - level)
-    plan = (("coverage_then_changes", top * excess + changes, 0.5), ("objective", rm.objective.expr(), 1.0))
+    first = model.coverage_then_changes(level, value("coverage", hint) - level)
+    plan = (("coverage_then_changes", first, 0.5), ("objective", rm.objective.expr(), 1.0))
     if not last:
-        plan = (("coverage_then_changes", top * excess + changes, 1.0),)
+        plan = (("coverage_then_changes", first, 1.0),)
     for name, expr, share in plan:
         rm.add_hint(hint + [max(0, value("coverage", hint) - level)])  # the excess variable last
         rm.model.minimize(expr)
@@ -378,8 +350,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], kep
         if raw.status == "interrupted":
             break
         if name != "objective":  # hold both for the last stage
-            rm.model.add(cover <= max(level, value("coverage", hint)))
-            rm.model.add(changes <= value("changes", hint))
+            model.hold(max(level, value("coverage", hint)), value("changes", hint))
     local = rm.assignments(hint)
     chosen = {(sub.persons[lp], sub.duties[ld]) for lp, ld in local if ld in sub.free}
     kept = [(p, d) for p, d in start if d not in free]

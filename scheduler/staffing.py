@@ -28,7 +28,6 @@ is what ``U`` must supply when the neighbours help as much as they can.
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -143,41 +142,17 @@ def _with_new_people(doc: dict, unit: str, role: str, fill_rate: float):
 
 def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict) -> dict:
     """Solve the question for one unit (runs in a worker process)."""
-    from scheduler.cpsat import RosterModel
     from scheduler.cpsat.solver import run
+    from scheduler.cpsat.staffing import staffing_model
     from scheduler.solve import AUTO_WORK_RATE, LOCAL_SEARCH, auto_rate, cut_by_clock, search_on_budget
 
     have = [p["id"] for p in doc.get("persons", []) if p.get("role") == role and p.get("unit") == unit]
     problem, greedy, extra = _with_new_people(doc, unit, role, fill_rate)
-    rm = RosterModel(problem, rules=("shortfall", "police_shortfall"))
-    m = rm.model
-    total_min = sum(d.min for d in problem.duties)
-    total_police = sum(d.min_police for d in problem.duties)
-    short = [pen for pen in rm.book.penalties if pen.rule == "shortfall"]
-    police = [pen for pen in rm.book.penalties if pen.rule == "police_shortfall"]
-    m.add(sum(p.var for p in short) <= math.floor((1 - fill_rate) * total_min + 1e-9))
-    if role == "police":
-        m.add(sum(p.var for p in police) <= math.floor((1 - fill_rate) * total_police + 1e-9))
     members = [i for i, p in enumerate(problem.persons) if p.role == role and p.unit == unit]
-    used = {}
-    inst = problem.instance
-    for i in members:
-        v = m.new_bool_var(f"used_{i}")
-        row = rm.xv.x[i]
-        for x in row.values():
-            m.add_implication(x, v)
-        # load <= limit x used: redundant, but its LP says "at least load / limit people"
-        lim = inst.limits_of(problem.persons[i])
-        if lim.max_per_week is not None and row:
-            m.add(sum(row.values()) <= lim.max_per_week * v)
-        if lim.max_minutes_per_week is not None and row:
-            m.add(sum(problem.duties[d].minutes * x for d, x in row.items()) <= lim.max_minutes_per_week * v)
-        used[i] = v
     new = [i for i in members if problem.persons[i].id.startswith(f"new-{role}-")]
-    for a, b in itertools.pairwise(new):  # interchangeable: the first new ones are used first
-        m.add(used[a] >= used[b])
-    weight = len(members) + 1  # new people first: the fewest hires, then the fewest people
-    m.minimize(sum(weight * used[i] for i in new) + sum(used[i] for i in members))
+    built = staffing_model(problem, members, new, role, fill_rate)
+    rm, m, used, weight = built.rm, built.rm.model, built.used, built.weight
+    total_min = sum(d.min for d in problem.duties)
     # hint: the greedy roster, which meets min with the new people's help
     hint = rm.values_of(greedy)
     busy = {p for p, _ in greedy}
