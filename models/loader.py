@@ -17,30 +17,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from models.errors import InstanceError, format_loc
 from models.instance import ROLES, Instance
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_DEPTH = 64
-
-
-class InstanceError(ValueError):
-    """Bad input: ``path`` names the field, ``message`` says what is wrong."""
-
-    def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: {message}" if path else message)
-        self.path = path
-        self.message = message
-
-
-def format_loc(loc: Iterable[Any]) -> str:
-    """``('schools', 3, 'posts', 1, 'id')`` -> ``schools[3].posts[1].id``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present

@@ -40,9 +40,9 @@ double quotes); skill counts are ``traffic:1, first_aid:2`` (a bare name counts 
 ``HH:MM`` text or Excel time cells; dates are date cells or ``YYYY-MM-DD`` text; numbers may be
 typed as text. Text cells are stripped of surrounding spaces.
 
-Errors: every problem is an :class:`models.loader.InstanceError` naming sheet, row and column.
+Errors: every problem is an :class:`models.errors.InstanceError` naming sheet, row and column.
 The returned document is a :class:`SheetDocument` whose ``origins`` map field paths
-(``persons[3].role``, as :func:`models.loader.format_loc` writes them) to the cell they came
+(``persons[3].role``, as :func:`models.errors.format_loc` writes them) to the cell they came
 from; :func:`locate_error` turns a validation error's path into that cell.
 """
 
@@ -62,8 +62,8 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
+from models.errors import InstanceError
 from models.instance import ROLES, SCHOOL_TYPES, WEEKDAYS, Instance, Travel, format_hhmm, parse_hhmm
-from models.loader import InstanceError, instance_from_data
 
 __all__ = [
     "Origin",
@@ -1453,10 +1453,9 @@ _README = [
 ]
 
 
-def instance_to_xlsx(doc: dict | Instance) -> bytes:
-    """A valid instance document (or :class:`Instance`) as workbook bytes in the layout above;
-    reading them back gives the same instance. Raises :class:`InstanceError` for a bad document."""
-    inst = doc if isinstance(doc, Instance) else instance_from_data(doc)
+def instance_to_xlsx(inst: Instance) -> bytes:
+    """An instance (validated: :func:`models.instance_from_data`) as workbook bytes in the layout
+    above; reading them back gives the same instance."""
     data = inst.model_dump(exclude_unset=True)
     return _build_workbook(data, _README)
 
@@ -1570,5 +1569,5 @@ _TEMPLATE_README = _README[:2] + [
 
 def template_bytes() -> bytes:
     """The template workbook: the layout with notes and the worked example :data:`EXAMPLE`."""
-    data = instance_from_data(EXAMPLE).model_dump(exclude_unset=True)
+    data = Instance.model_validate(EXAMPLE).model_dump(exclude_unset=True)  # the example is valid (tested)
     return _build_workbook(data, _TEMPLATE_README)

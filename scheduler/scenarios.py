@@ -21,8 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models import InstanceError, load_document
+from models.errors import format_loc
 from models.instance import WEEKDAYS, Id, SchoolType, Weekday, weekday_date
-from models.loader import format_loc
 
 
 class _Op(BaseModel):

@@ -168,7 +168,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     time_limit, seed = options.get("time_limit", 20.0), options.get("seed", 0)
     work = options.get("work_limit", "auto")
     if work == "auto":  # as solve's: the rates of the reference machine, so the budget ends the search
-        work = auto_rate("local_search") * time_limit
+        work = auto_rate("staffing") * time_limit
     cut = False
     if work is None:
         raw = run(m, time_limit=time_limit, workers=workers, seed=seed,

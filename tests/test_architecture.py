@@ -53,6 +53,13 @@ def test_models_are_data_and_never_import_the_scheduler():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
+def test_the_workbook_reader_never_imports_the_loader():
+    """The loader calls the workbook reader; the reader takes its error from models/errors.py, so
+    the two do not import each other."""
+    assert not [m for m in imports(ROOT / "models" / "spreadsheet.py") if _under(m, "models.loader")
+                or m == "models"]
+
+
 def test_the_engine_never_imports_the_commands_nor_click():
     for name in ENGINE:
         found = imports(ROOT / name)

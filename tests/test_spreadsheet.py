@@ -29,7 +29,7 @@ def _dump(data) -> dict:
 
 def _roundtrip(doc, tmp_path: Path, name: str = "rt.xlsx") -> dict:
     path = tmp_path / name
-    path.write_bytes(instance_to_xlsx(doc))
+    path.write_bytes(instance_to_xlsx(instance_from_data(doc)))
     return instance_data_from_xlsx(path)
 
 
