@@ -90,3 +90,29 @@ def test_same_seed_same_files(instance_file, tmp_path):
     assert [p.name for p in calendars[0]] == [p.name for p in calendars[1]] and calendars[0]
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(*calendars))
     assert CliRunner().invoke(main, ["check", str(instance_file), str(outs[0])]).exit_code == 0
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("command", ["solve", "batch", "whatif", "repair", "staffing", "staffing-fill-rate"])
+def test_numbers_that_are_not_numbers_are_one_line_exit_2(tmp_path, command, value):
+    """--time-limit nan or inf (click's FloatRange lets nan through every comparison) and
+    --fill-rate nan: one error line naming the option, exit 2, nothing written (they gave tracebacks)."""
+    from click.testing import CliRunner
+
+    from scheduler.commands import main
+
+    small = "instances/small-school.yaml"
+    out = tmp_path / "out"
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text("scenarios: [{name: rain, operations: [{scale_demand: {factor: 1.5}}]}]\n")
+    args = {"solve": ["solve", small, "-o", str(out), "--time-limit", value],
+            "batch": ["batch", small, "-o", str(out), "--time-limit", value],
+            "whatif": ["whatif", small, str(scenarios), "-o", str(out), "--time-limit", value],
+            "repair": ["repair", small, str(tmp_path), "--absent", "x", "-o", str(out), "--time-limit", value],
+            "staffing": ["staffing", small, "--role", "police", "-o", str(out), "--time-limit", value],
+            "staffing-fill-rate": ["staffing", small, "--role", "police", "-o", str(out), "--fill-rate", value]}[command]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    option = "--fill-rate" if command == "staffing-fill-rate" else "--time-limit"
+    assert r.output.count("\n") == 1 and r.output.startswith(f"error: Invalid value for '{option}'"), r.output
+    assert not out.exists()
