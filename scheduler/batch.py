@@ -37,7 +37,7 @@ from typing import Any
 from models import InstanceError, instance_from_data, load_document
 from scheduler.districts import cross_district, split_by_district
 from scheduler.names import safe_name
-from scheduler.output import ROSTER_OUTPUTS, json_text, output_folder, write_files
+from scheduler.output import ROSTER_OUTPUTS, csv_rows, json_text, output_folder, write_files
 from scheduler.parallel import DASK_WAIT_SECONDS, default_processes, run_jobs
 
 PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
@@ -99,13 +99,6 @@ def _district_row(name: str, out: dict, reused: bool) -> dict:
     }
 
 
-def _csv_rows(text: str) -> list[dict]:
-    """Rows of a CSV a district's solve wrote, cells as they were before the formula guard."""
-    from scheduler.output import csv_rows
-
-    return csv_rows(text)
-
-
 def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning: dict,
           outputs: tuple[str, ...] = ()) -> tuple[dict, dict, Any]:
     """Merge the district folders; check the merged roster against the whole city; make the
@@ -118,8 +111,8 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
     gaps: list[dict] = []
     for folder_name in folders.values():
         folder = root / folder_name
-        roster += _csv_rows((folder / "roster.csv").read_text(encoding="utf-8"))
-        gaps += _csv_rows((folder / "gaps.csv").read_text(encoding="utf-8"))
+        roster += csv_rows((folder / "roster.csv").read_text(encoding="utf-8"))
+        gaps += csv_rows((folder / "gaps.csv").read_text(encoding="utf-8"))
     report = check_rows(inst, roster)
     total = {key: sum(r[key] or 0 for r in rows) for key in ("objective", "shortfall", "police_shortfall",
                                                                "assignments", "gaps")}

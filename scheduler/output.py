@@ -333,9 +333,8 @@ def gap_dicts(gaps: list[Gap]) -> list[dict]:
 
 
 def gaps_from_rows(rows: Iterable[dict[str, str]]) -> list[Gap]:
-    """gaps.csv rows (text cells) back into :class:`Gap` models; ValueError, TypeError or KeyError
-    when they are not rows of a gaps.csv."""
-    rows = [{k: csv_value(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
+    """gaps.csv rows (text cells, as :func:`csv_rows` reads them) back into :class:`Gap` models;
+    ValueError, TypeError or KeyError when they are not rows of a gaps.csv."""
     return [Gap(**{**row, "needed": int(row["needed"]), "got": int(row["got"])}) for row in rows]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from scheduler.batch import fix_text, run_batch
-from scheduler.commands.options import OUTPUTS_HELP, WORK_LIMIT_OPTION, FiniteFloat, time_limit_type
+from scheduler.commands.options import OUTPUTS_HELP, WORK_LIMIT_OPTION, FiniteFloat, exit_if_invalid, time_limit_type
 from scheduler.parallel import DASK_WAIT_SECONDS, stop_on_signals
 from scheduler.pipeline import clock_note, parse_outputs
 
@@ -79,9 +79,4 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
         names = f"{', '.join(cut[:5])}{', ...' if len(cut) > 5 else ''}"
         click.echo(clock_note(f"the search of {len(cut)} district(s) ({names})", "may give another roster there"),
                    err=True)
-    if not report.ok:
-        for v in report.violations[:20]:
-            click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)
-        click.echo(f"the merged roster breaks {len(report.violations)} hard rule(s): roster.csv, gaps.csv and "
-                   f"summary.json are written to inspect it, no workbook, duty sheets, calendars or report", err=True)
-        sys.exit(1)
+    exit_if_invalid(report, "the merged roster")

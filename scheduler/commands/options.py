@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import click
@@ -66,3 +67,14 @@ WORK_LIMIT_OPTION = click.option(
 
 OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, or a comma list of xlsx "
                 "(roster.xlsx), sheets (duty-sheets.html), calendars (calendars/*.ics), report (report.html).")
+
+
+def exit_if_invalid(report, what: str = "the roster") -> None:
+    """A roster that breaks a hard rule: its first violations, what was (not) written, exit 1."""
+    if report.ok:
+        return
+    for v in report.violations[:20]:
+        click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)
+    click.echo(f"{what} breaks {len(report.violations)} hard rule(s): roster.csv, gaps.csv and summary.json are "
+               f"written to inspect it, no workbook, duty sheets, calendars or report", err=True)
+    sys.exit(1)

@@ -26,7 +26,7 @@ def report_command(instance, roster, outdir, outputs_text):
     that breaks a hard rule is refused (exit 1)."""
     from scheduler.check import check_rows, read_roster
     from scheduler.human import human_files
-    from scheduler.output import gaps_from_rows, write_files
+    from scheduler.output import csv_rows, gaps_from_rows, write_files
 
     outputs = parse_outputs(outputs_text)
     inst = load_instance(instance)
@@ -40,13 +40,10 @@ def report_command(instance, roster, outdir, outputs_text):
         sys.exit(1)
     gaps = []
     if (folder / "gaps.csv").is_file():
-        import csv
-
-        with open(folder / "gaps.csv", encoding="utf-8", newline="") as fh:
-            try:
-                gaps = gaps_from_rows(csv.DictReader(fh))
-            except (ValueError, TypeError, KeyError) as exc:
-                raise InstanceError(str(folder / "gaps.csv"), f"not a gaps.csv of schoolpost ({exc})") from None
+        try:
+            gaps = gaps_from_rows(csv_rows((folder / "gaps.csv").read_text(encoding="utf-8")))
+        except (ValueError, TypeError, KeyError) as exc:  # UnicodeDecodeError is a ValueError
+            raise InstanceError(str(folder / "gaps.csv"), f"not a gaps.csv of schoolpost ({exc})") from None
     summary = {"status": "unknown", "objective": report.objective}
     if (folder / "summary.json").is_file():
         try:

@@ -8,7 +8,14 @@ import time
 import click
 
 from models import instance_from_data, load_document
-from scheduler.commands.options import OUTPUTS_HELP, WORK_LIMIT_OPTION, open_log, output_dir, time_limit_type
+from scheduler.commands.options import (
+    OUTPUTS_HELP,
+    WORK_LIMIT_OPTION,
+    exit_if_invalid,
+    open_log,
+    output_dir,
+    time_limit_type,
+)
 from scheduler.duties import MAX_PAIRS, check_size
 from scheduler.interrupt import deferred
 from scheduler.pipeline import clock_cut_budget, clock_note, parse_outputs, process_age, shortfall_line, solve_to_folder
@@ -74,9 +81,4 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
         click.echo(line)
     if clock_cut_budget(result, work_limit) and not quiet:
         click.echo(clock_note("the search", 'may give another roster (summary.json: "reproducible": false)'), err=True)
-    if not report.ok:
-        for v in report.violations[:20]:
-            click.echo(f"VIOLATION {v.rule} person={v.person_id} duty={v.duty}: {v.detail}", err=True)
-        click.echo(f"the roster breaks {len(report.violations)} hard rule(s): roster.csv, gaps.csv and summary.json "
-                   f"are written to inspect it, no workbook, duty sheets, calendars or report", err=True)
-        sys.exit(1)
+    exit_if_invalid(report)
