@@ -5,8 +5,11 @@
 once (nothing finished is lost when the run is stopped later). A job is a picklable top-level
 function with its arguments; its result must be picklable too (plain dicts of text and numbers).
 
-- ``local`` (default): a :class:`concurrent.futures.ProcessPoolExecutor` with ``processes``
-  workers started by ``spawn`` (fresh interpreters: no OR-Tools threads inherited by a fork).
+- ``local`` (default): a ``loky`` process pool with ``processes`` workers, each a fresh
+  interpreter (no OR-Tools threads inherited by a fork). Not the standard library's
+  ``ProcessPoolExecutor``: stopped midway (its workers killed while one was still sending its result
+  back), Python 3.11's pool can wait forever on its own shutdown; loky's is built to survive a
+  worker that dies at any moment, and ``shutdown(kill_workers=True)`` ends them all.
 - ``dask``: a ``distributed.Client`` connected to ``scheduler`` (``tcp://host:port``), from the
   optional extra ``schoolpost[distributed]``. Jobs return their files as text, so the workers need
   no shared file system with the machine that writes the output.
@@ -16,12 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, wait
 from typing import Any
 
 from models import InstanceError
@@ -80,8 +82,11 @@ def _local(jobs: list[Job], processes: int, stop: threading.Event) -> Iterator[t
                 raise Stopped
             yield key, fn(*args)
         return
-    pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_end_with_parent, initargs=(os.getpid(),))
+    from loky import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), initializer=_end_with_parent,
+                               initargs=(os.getpid(),))
+    finished = False
     try:
         futures = {pool.submit(fn, *args): key for key, fn, args in jobs}
         pending = set(futures)
@@ -91,13 +96,11 @@ def _local(jobs: list[Job], processes: int, stop: threading.Event) -> Iterator[t
                 yield futures[fut], fut.result()
             if stop.is_set():
                 raise Stopped
-    except BaseException:
-        # stopped (Ctrl-C, SIGTERM, an error, the caller gone): no job may run on unseen
-        for proc in list((getattr(pool, "_processes", None) or {}).values()):
-            proc.terminate()
-        raise
+        finished = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # stopped (Ctrl-C, SIGTERM, an error, the caller gone): the workers are killed, not asked
+        # (a solve in a worker would take a polite SIGTERM as "stop and send back your roster")
+        pool.shutdown(wait=True, kill_workers=not finished)
 
 
 def _end_with_parent(parent: int) -> None:
