@@ -463,7 +463,7 @@ def check_references(inst: Instance) -> None:
 def check_pins(inst: Instance) -> None:
     """Every pin names a duty that exists: a post's peak (or a route's run) held on that date of
     the horizon, each at most once per person. Whether the pins can all be kept is the rules'
-    question (``scheduler.pins``)."""
+    question (``scheduler.check.pins``)."""
     dates = {inst.date_of(day): day for day in inst.days}
     posts = {p.id: s for s in inst.schools for p in s.posts}
     routes = {r.id: r for r in inst.routes}

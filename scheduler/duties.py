@@ -266,13 +266,10 @@ def expand(instance: Instance) -> Problem:
 
 
 def _pinned(instance: Instance, duties: list[Duty], eligible: list[list[int]]) -> frozenset[tuple[int, int]]:
-    """The pinned (person, duty) pairs, once the validator has found that the pins alone keep every
-    hard rule (else :class:`InstanceError` says which rules and data conflict)."""
+    """The pinned (person, duty) pairs. Whether the pins alone keep every hard rule is the
+    caller's check, made before (:func:`scheduler.check.pins.require_pins_possible`)."""
     if not any(p.pins for p in instance.persons):
         return frozenset()
-    from scheduler.pins import require_pins_possible
-
-    require_pins_possible(instance)
     index = {(d.kind, d.date.isoformat(), d.peak, d.post_id or d.route_id): d.index for d in duties}
     pairs = set()
     for p, person in enumerate(instance.persons):

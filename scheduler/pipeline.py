@@ -119,6 +119,7 @@ def solve_files(inst, outputs: tuple[str, ...] = (), **options):
     ``options`` go to :func:`scheduler.solve.solve`; when human outputs are asked for, their time
     is kept out of the search's ``time_limit``."""
     from scheduler.check import check_rows
+    from scheduler.check.pins import require_pins_possible
     from scheduler.explain import gap_rows
     from scheduler.human import human_files
     from scheduler.output import roster_files, roster_rows
@@ -127,6 +128,7 @@ def solve_files(inst, outputs: tuple[str, ...] = (), **options):
     on_progress = options.pop("on_progress", None)
     if outputs and "time_limit" in options:
         options["reserve"] = human_reserve(inst, outputs)
+    require_pins_possible(inst)  # impossible pins are refused in words before the engine starts
     result = solve(inst, SolveOptions(**options), on_progress=on_progress)
     rows = roster_rows(result.problem, result.assignments)
     report = check_rows(inst, rows)

@@ -85,6 +85,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
                time_limit: float = 30.0, workers: int = 2, seed: int = 0) -> dict:
     """Repair; writes the roster files, ``changes.csv`` and ``summary.json``; returns the summary."""
     from scheduler.check import check_rows, read_roster
+    from scheduler.check.pins import require_pins_possible
     from scheduler.explain import gap_rows
     from scheduler.output import ROSTER_OUTPUTS, csv_text, output_folder, roster_files, roster_rows, write_files
 
@@ -121,6 +122,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
             raise InstanceError("--keep", f"date:{day} is not a school day of this week ({horizon[0]} to "
                                           f"{horizon[-1]}); keeping it would change nothing")
     inst = instance_from_data(changed_document(doc, list(absent), start, list(close)))
+    require_pins_possible(inst)
     problem = expand(inst)
 
     # the published roster on the changed instance: what stands, what must go

@@ -41,7 +41,7 @@ from scheduler.coverage import COVERAGE_SEARCH, CoverageOutcome, shortfall_bound
 from scheduler.coverage import cover as cover_shortfall
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
-from scheduler.cpsat.model import COVERAGE_RULES
+from scheduler.cpsat.model import COVERAGE_RULES, roster_objective
 from scheduler.cpsat.solver import Progress, RawOutcome, Status, run, run_parallel, sum_le
 from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
 from scheduler.greedy import greedy_roster
@@ -439,13 +439,10 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     stage's roster with its shortfall held (lexicographic: every coverage rule's total held, so
     no move trades one for the rest). The objective is the start roster's exact objective plus
     every accepted sub-model change (each exact); ``floor`` is the proven lower bound."""
-    from scheduler.check import check_rows
-    from scheduler.output import roster_rows
-
     problem, b, o = ctx.problem, ctx.budget, ctx.options
     start = coverage.pairs
-    start_obj = check_rows(problem.instance, roster_rows(problem, start)).objective
-    greedy_obj = check_rows(problem.instance, roster_rows(problem, first.pairs)).objective
+    start_obj = roster_objective(problem, start)
+    greedy_obj = roster_objective(problem, first.pairs)
     build_time = b.elapsed()
     t1 = time.monotonic()
     ctx.emit("greedy", start_obj, floor)

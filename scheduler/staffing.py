@@ -95,11 +95,14 @@ def _with_new_people(doc: dict, unit: str, role: str, fill_rate: float):
     people, first fit in time order, so each new person takes as many duties as the rules allow.
     The pool of new people starts at the greedy roster's worst day of people missing and doubles
     until the fill meets ``min`` (at the fill rate). Returns (problem, starting pairs, pool size)."""
+    from scheduler.check.pins import require_pins_possible
     from scheduler.duties import expand
     from scheduler.greedy import Ledger, greedy_roster
 
     police = role == "police"
-    base = expand(instance_from_data(unit_document(doc, unit, role, 0)))
+    base_instance = instance_from_data(unit_document(doc, unit, role, 0))
+    require_pins_possible(base_instance)  # the people added later carry no pins
+    base = expand(base_instance)
     start = greedy_roster(base)
     short = _short_by_date(base, start, police)
     allowed = math.floor((1 - fill_rate) * sum(d.min for d in base.duties) + 1e-9)

@@ -111,3 +111,25 @@ def test_greedy_roster_is_valid(seed):
     problem = expand(inst)
     report = check_rows(inst, roster_rows(problem, greedy_roster(problem)))
     assert report.ok, [str(v) for v in report.violations]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**9), drop=st.integers(0, 10**9))
+def test_the_engines_roster_objective_is_the_validators(seed, drop):
+    """``roster_objective`` (the district search's start value, the engine's own terms) equals the
+    validator's objective of the same roster, on greedy rosters with some assignments taken away
+    (so rosters with gaps, missing police and unfair loads are measured too)."""
+    from models import instance_from_data
+    from scheduler.check import check_rows
+    from scheduler.cpsat.model import roster_objective
+    from scheduler.duties import expand
+    from scheduler.greedy import greedy_roster
+    from scheduler.output import roster_rows
+
+    inst = instance_from_data(random_instance(seed))
+    problem = expand(inst)
+    pairs = greedy_roster(problem)
+    rng = random.Random(drop)
+    pairs = [pair for pair in pairs if rng.random() < 0.7]
+    report = check_rows(inst, roster_rows(problem, pairs))
+    assert abs(roster_objective(problem, pairs) - report.objective) <= 1e-6 * max(1.0, abs(report.objective))

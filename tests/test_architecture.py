@@ -17,16 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: the engine: from an instance to a roster
 ENGINE = ["scheduler/duties.py", "scheduler/greedy.py", "scheduler/neighbourhoods.py", "scheduler/lns.py",
-          "scheduler/coverage.py", "scheduler/solve.py", "scheduler/pins.py", "scheduler/calibrate.py",
+          "scheduler/coverage.py", "scheduler/solve.py", "scheduler/calibrate.py",
           "scheduler/scenarios.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scheduler" / "cpsat").glob("*.py"))]
 #: the command layer: parses options, calls the library, writes files
 COMMANDS = ("scheduler.commands", "scheduler.entry")
 CHECKER = "scheduler.check"
-#: engine modules that still call the checker, and why (docs/ARCHITECTURE.md, "Known exceptions")
-CHECKER_EXCEPTIONS = {
-    "scheduler/solve.py": "the district search's exact start objective",
-    "scheduler/pins.py": "the pins checked as a roster, before any model is built",
-}
 
 
 def imports(path: Path) -> set[str]:
@@ -67,12 +62,9 @@ def test_the_engine_never_imports_the_commands_nor_click():
         assert not bad, (name, bad)
 
 
-def test_the_engine_imports_the_checker_only_where_listed():
-    callers = {name for name in ENGINE if any(_under(m, CHECKER) for m in imports(ROOT / name))}
-    assert callers == set(CHECKER_EXCEPTIONS), callers
-    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
-    for name in CHECKER_EXCEPTIONS:
-        assert f"`{name}`" in text, name
+def test_the_engine_never_imports_the_checker():
+    callers = sorted(name for name in ENGINE if any(_under(m, CHECKER) for m in imports(ROOT / name)))
+    assert callers == []
 
 
 def test_only_the_commands_import_click():

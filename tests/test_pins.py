@@ -11,10 +11,10 @@ from conftest import FAR, NEAR, doc, person, school, solve_checked
 
 from models import InstanceError, instance_from_data
 from scheduler.check import check_rows
+from scheduler.check.pins import pin_conflicts
 from scheduler.commands import main
 from scheduler.duties import expand
 from scheduler.generate import generate
-from scheduler.pins import pin_conflicts
 
 MON = "2026-12-07"
 

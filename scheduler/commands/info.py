@@ -8,6 +8,7 @@ from collections import Counter
 import click
 
 from models import load_instance
+from scheduler.check.pins import require_pins_possible
 from scheduler.duties import expand
 from scheduler.pipeline import supply_demand
 
@@ -18,6 +19,7 @@ from scheduler.pipeline import supply_demand
 def info_command(instance, as_json):
     """Sizes of INSTANCE, and supply against demand per unit and peak, before solving."""
     inst = load_instance(instance)
+    require_pins_possible(inst)
     problem = expand(inst)
     roles = Counter(p.role for p in inst.persons)
     sizes = {

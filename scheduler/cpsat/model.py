@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,6 +46,21 @@ class Objective:
 
 #: the coverage rules: a duty or school peak left short (the first search stage's objective)
 COVERAGE_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing")
+
+
+def roster_objective(problem: Problem, pairs: list[tuple[int, int]]) -> float:
+    """The exact weighted objective (policy units) of a roster of ``problem``, by the model's own
+    terms: a model whose only variables are the roster's pairs, every one set. A district's
+    neighbourhood search counts its changes from this value (the model of the whole district
+    week would be too large to build for one evaluation); a test holds it to the validator's."""
+    mine: list[list[int]] = [[] for _ in problem.persons]
+    for p, d in pairs:
+        mine[p].append(d)
+    for duties in mine:
+        duties.sort(key=lambda i: (problem.duties[i].date, problem.duties[i].start, problem.duties[i].end, i))
+    only = dataclasses.replace(problem, eligible=mine, pinned=frozenset(), fixed=frozenset())
+    rm = RosterModel(only, with_cuts=False)
+    return rm.evaluate(rm.values_of(pairs))[0]
 
 
 class RosterModel:

@@ -1,5 +1,9 @@
 """Pins (extension): duties a person must take, and whether they can all be kept.
 
+Part of the checker, not of the engine: the library calls :func:`require_pins_possible` on an
+instance before it hands it to the engine (``pipeline.solve_files``, ``repair``, ``staffing``,
+``info``), so the engine, which takes the pins as fixed, never meets pins no roster can keep.
+
 Every hard rule of SPEC forbids assignments, so the empty roster keeps them all and any instance
 has a roster, unless some assignments are forced. ``persons[].pins`` forces them. The pins alone,
 written as a roster, are then checked by the validator: each hard rule they break (two pins at
@@ -20,7 +24,7 @@ SHOWN = 4
 def pin_rows(inst: Instance) -> list[dict[str, str]]:
     """The pins as roster rows (roster.csv's columns). Pins are valid references (the loader's
     ``check_pins``), so each names one duty."""
-    from scheduler.check import expand_duties
+    from scheduler.check.duties import expand_duties
 
     table = expand_duties(inst)
     rows = []
