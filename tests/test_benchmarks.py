@@ -41,3 +41,29 @@ def test_smoke_ladder_writes_every_figure_and_both_rosters_are_valid(tmp_path):
     assert res["solver"]["validator_ok"] is True
     assert res["greedy"]["validator_ok"] is True
     assert "| ten | cp-sat |" in (tmp_path / "ladder.md").read_text()
+
+
+def test_the_professional_flow_floor_holds_for_every_roster():
+    """benchmarks/professional_flow.py: ``need - flow`` never exceeds ``share_shortfall + shortfall``
+    of a roster (the validator's), on small generated districts' greedy rosters with and without
+    assignments taken away; a floor above a real roster would be a wrong diagnosis."""
+    import random
+
+    from benchmarks.professional_flow import professional_flow
+    from models import instance_from_data
+    from scheduler.check import check_rows
+    from scheduler.duties import expand
+    from scheduler.generate import generate
+    from scheduler.greedy import greedy_roster
+    from scheduler.output import roster_rows
+
+    for seed in (11, 12, 13):
+        inst = instance_from_data(generate("district", seed, schools=6))
+        problem = expand(inst)
+        floor = professional_flow(problem)["share_shortfall_floor"]
+        pairs = greedy_roster(problem)
+        rng = random.Random(seed)
+        for kept in (pairs, [pair for pair in pairs if rng.random() < 0.6]):
+            terms = check_rows(inst, roster_rows(problem, kept)).terms
+            assert floor <= terms["share_shortfall"] + terms["shortfall"], seed
+        assert floor > 0  # the staff of these districts cannot meet every share: the floor says something
