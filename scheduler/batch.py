@@ -20,6 +20,10 @@ district folder is first written under a hidden temporary name and renamed when 
 batch killed midway keeps every district finished before; a district stopped by Ctrl-C (status
 ``interrupted``) is not kept, so the next run solves it again.
 
+**A folder of instance files** instead of a city file: each file is one part, named by its file
+stem (:func:`scheduler.districts.folder_parts`), solved, kept and resumed as a district is; the
+merged roster is checked against the merged document of all the files.
+
 **A unit serving schools in two districts** is reported (stdout and ``summary.json``): the split
 copies its people into each district, so the same person could be rostered twice at one time; the
 validator run on the merged roster says whether that happened. The fix is in the data: one unit
@@ -35,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from models import InstanceError, instance_from_data, load_document
-from scheduler.districts import cross_district, split_by_district
+from scheduler.districts import cross_district, folder_parts, split_by_district
 from scheduler.names import safe_name
 from scheduler.output import ROSTER_OUTPUTS, csv_rows, json_text, output_folder, write_files
 from scheduler.parallel import DASK_WAIT_SECONDS, default_processes, run_jobs
@@ -170,18 +174,27 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
               executor: str = "local", scheduler: str | None = None, processes: int | None = None,
               echo=None, progress=None, stop=None, outputs: tuple[str, ...] = (),
               dask_wait: float = DASK_WAIT_SECONDS) -> tuple[dict, Any]:
-    """The batch; returns (city summary, validator report). ``echo(line)`` reports each district;
-    ``progress(n, total)`` says n more of ``total`` districts are done; ``outputs``: the human
-    outputs of the merged roster (``scheduler.human.HUMAN_OUTPUTS``)."""
+    """The batch; returns (city summary, validator report). ``instance`` is a city file, split by
+    district, or a folder of instance files, one part each (:func:`scheduler.districts.folder_parts`).
+    ``echo(line)`` reports each district; ``progress(n, total)`` says n more of ``total`` districts
+    are done; ``outputs``: the human outputs of the merged roster (``scheduler.human.HUMAN_OUTPUTS``)."""
     if by != "district":
         raise InstanceError("--by", f"unknown split {by!r}; this version splits by district")
-    doc = load_document(instance)
+    source = Path(instance)
+    if source.is_dir():  # every file validated, agreeing and with ids of its own before anything else
+        doc, parts = folder_parts(source)
+    else:
+        doc, parts = load_document(source), None
     inst = instance_from_data(doc)  # the whole city must be valid before anything is solved
     out = output_folder(outdir)
-    spanning = cross_district(doc)
+    if parts is not None and out.resolve() == source.resolve():
+        raise InstanceError("-o/--output", f"{out} is the folder of instance files: the merged roster.json and summary.json "
+                                        "would be read as instance files next time; give the files a folder of their own")
+    spanning = cross_district(doc) if parts is None else {"units": {}, "routes": {}}
     for line in fix_text(spanning):
         (echo or (lambda _: None))("note: " + line)
-    parts = split_by_district(doc)
+    if parts is None:
+        parts = split_by_district(doc)
     root = out / "districts"
     taken: set[str] = set()
     folders = {name: safe_name(name, taken, limit=80, empty="district", sep="-") for name in parts}

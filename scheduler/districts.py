@@ -22,6 +22,10 @@ with stops in two districts **join those districts into one part**, named by the
 with ``+`` (``north+south``): its people are planned once, so no one can be booked in two parts at
 once, and the route is kept. Such units and routes are listed by :func:`cross_district` and
 logged; the generated city has none.
+
+**A folder of instance files** is a city given already in parts (:func:`folder_parts`): each file
+is one part, named by its file stem, and the merged document (schools, units, routes and persons
+of every file, one after the other) is the city the merged roster is checked against.
 """
 
 from __future__ import annotations
@@ -29,13 +33,17 @@ from __future__ import annotations
 import copy
 import logging
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
+
+from models import InstanceError, instance_from_data, load_document
 
 log = logging.getLogger("schoolpost")
 
 Doc = dict[str, Any]
 
-__all__ = ["cross_district", "district_groups", "district_of_schools", "split_by_district"]
+__all__ = ["INSTANCE_SUFFIXES", "cross_district", "district_groups", "district_of_schools", "folder_parts",
+           "instance_files", "split_by_district"]
 
 
 def district_of_schools(doc: Doc) -> dict[str, str]:
@@ -145,3 +153,127 @@ def split_by_district(doc: Doc) -> dict[str, Doc]:
         sub.update({k: copy.deepcopy(v) for k, v in parts.items() if k not in sub})
         out[district] = sub
     return out
+
+
+#: the files of a folder that are instance files (the loader reads each of them)
+INSTANCE_SUFFIXES = (".yaml", ".yml", ".json", ".xlsx")
+#: fields every file of a folder must give alike (compared as validated, so ``3`` and ``"3"`` agree);
+#: ``travel.matrix`` is not compared: each file's rows are its own schools', and they are joined
+SHARED_FIELDS = ("format", "week_start", "days", "timezone", "policy", "travel")
+#: the lists a folder's files add up, and the ids in them that must be unique across the files
+JOINED_LISTS = ("units", "schools", "routes", "persons")
+
+
+def _shown(name: str) -> str:
+    """A file name on one line (a name may hold a line break)."""
+    return name if name.isprintable() else repr(name)[1:-1]
+
+
+def instance_files(folder: str | Path) -> list[Path]:
+    """The instance files of ``folder``, sorted by name: ``*.yaml``, ``*.yml``, ``*.json`` and
+    ``*.xlsx``, not in sub-folders; hidden files (``.name``) and the lock files a spreadsheet
+    program leaves beside an open workbook (``~$name.xlsx``) are skipped."""
+    folder = Path(folder)
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise InstanceError("", f"cannot read the folder {folder}: {exc.strerror or exc}") from None
+    return [p for p in entries if p.suffix.lower() in INSTANCE_SUFFIXES and not p.name.startswith((".", "~$"))
+            and p.is_file()]
+
+
+def _difference(a: Any, b: Any, path: str) -> tuple[str, Any, Any] | None:
+    """The first field where two plain values differ: (its path, a's value, b's value)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            found = _difference(a.get(key), b.get(key), f"{path}.{key}")
+            if found:
+                return found
+        return None
+    return None if a == b else (path, a, b)
+
+
+def _short(value: Any) -> str:
+    text = "not given" if value is None else repr(value)
+    text = text if text.isprintable() else repr(text)[1:-1]
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _ids(inst) -> dict[str, list[tuple[str, str]]]:
+    """Each id kind of an instance -> its (field path, id) pairs; schools and units share one
+    kind, as the loader refuses a unit named like a school."""
+    return {
+        "school or unit": [*((f"schools[{i}].id", s.id) for i, s in enumerate(inst.schools)),
+                           *((f"units[{i}].id", u.id) for i, u in enumerate(inst.units))],
+        "post": [(f"schools[{i}].posts[{j}].id", p.id) for i, s in enumerate(inst.schools)
+                 for j, p in enumerate(s.posts)],
+        "route": [(f"routes[{i}].id", r.id) for i, r in enumerate(inst.routes)],
+        "person": [(f"persons[{i}].id", p.id) for i, p in enumerate(inst.persons)],
+    }
+
+
+def folder_parts(folder: str | Path) -> tuple[Doc, dict[str, Doc]]:
+    """A folder of instance files as (merged document, parts): each file is one part, named by
+    its file stem, in the order of the file names; the merged document joins their units,
+    schools, routes and persons (and travel matrices) under the fields they share.
+
+    Every file is read and validated whole first; then the files must agree on
+    :data:`SHARED_FIELDS` and no id may be in two files. Each refusal is one
+    :class:`InstanceError` naming the file (both files for an id in two) and the field."""
+    folder = Path(folder)
+    files = instance_files(folder)
+    if not files:
+        raise InstanceError("", f"the folder {_shown(str(folder))} holds no instance file "
+                                f"({', '.join('*' + s for s in INSTANCE_SUFFIXES)})")
+    docs: dict[str, Doc] = {}
+    insts: dict[str, Any] = {}
+    stems: dict[str, str] = {}
+    for path in files:
+        name = _shown(path.name)
+        if path.stem in stems:
+            raise InstanceError(name, f"has the same name as {stems[path.stem]} (a part is named by its file "
+                                      f"name without the extension): rename one")
+        stems[path.stem] = name
+        try:
+            docs[name] = load_document(path)
+            insts[name] = instance_from_data(docs[name])
+        except InstanceError as exc:
+            raise InstanceError(f"{name}: {exc.path}" if exc.path else name, exc.message) from None
+
+    first = next(iter(insts))
+    shared = insts[first].model_dump(mode="json", include=set(SHARED_FIELDS))
+    shared["travel"].pop("matrix", None)
+    seen: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)  # kind -> id -> (file, field)
+    for name, inst in insts.items():
+        mine = inst.model_dump(mode="json", include=set(SHARED_FIELDS))
+        mine["travel"].pop("matrix", None)
+        for field in SHARED_FIELDS:
+            found = _difference(shared.get(field), mine.get(field), field)
+            if found:
+                where, theirs, ours = found
+                raise InstanceError(f"{name}: {where}", f"{_short(ours)} here but {_short(theirs)} in {first}: "
+                                                        f"the files of a folder must agree on "
+                                                        f"{', '.join(SHARED_FIELDS[1:])}")
+        for kind, pairs in _ids(inst).items():
+            for where, ident in pairs:
+                if ident in seen[kind]:
+                    other, other_where = seen[kind][ident]
+                    raise InstanceError(f"{name}: {where}", f"{kind} id {ident!r} is also in {other} "
+                                                            f"({other_where}): ids must differ across the files")
+                seen[kind][ident] = (name, where)
+
+    base = docs[first]
+    merged: Doc = {key: copy.deepcopy(base[key]) for key in ("format", "week_start", "days", "timezone", "policy")
+                   if key in base}
+    merged["name"] = _shown(folder.resolve().name or "instance")[:200]
+    travel = {k: copy.deepcopy(v) for k, v in (base.get("travel") or {}).items() if k != "matrix"}
+    matrix = {src: copy.deepcopy(row) for doc in docs.values() for src, row in
+              ((doc.get("travel") or {}).get("matrix") or {}).items()}
+    if matrix:
+        travel["matrix"] = matrix
+    if travel:
+        merged["travel"] = travel
+    for key in JOINED_LISTS:
+        merged[key] = [copy.deepcopy(item) for doc in docs.values() for item in doc.get(key) or []]
+    parts = {path.stem: docs[_shown(path.name)] for path in files}
+    return merged, parts

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from models import load_instance
+from models import instance_from_data, load_instance
 from scheduler.batch import PART_FILES, run_batch
 from scheduler.check import check_roster
 from scheduler.commands import main
@@ -305,3 +305,121 @@ def test_district_names_become_safe_folder_names(tmp_path):
     assert all(p.parent == out / "districts" for p in (out / "districts").iterdir())
     assert not any(p.name.startswith(".") for p in (out / "districts").iterdir())
     assert {p.name for p in tmp_path.iterdir()} == {"city.json", "out"}
+
+
+# --- a folder of district files (issue 18 item 6) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def district_docs() -> dict[str, dict]:
+    """Two district documents of a small generated city, as a planner would keep them apart."""
+    from scheduler.districts import split_by_district
+
+    parts = split_by_district(json.loads(json.dumps(generate("city", 0, schools=6), default=str)))
+    assert len(parts) >= 2
+    return dict(list(parts.items())[:2])
+
+
+def _write_folder(folder: Path, docs: dict[str, dict]) -> Path:
+    """The first document as YAML, the others as JSON (both readers), plus files to skip."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (name, doc) in enumerate(docs.items()):
+        if i == 0:
+            (folder / f"{name}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        else:
+            (folder / f"{name}.json").write_text(json.dumps(doc), encoding="utf-8")
+    (folder / ".hidden.json").write_text("not an instance")  # hidden: skipped
+    (folder / "notes.txt").write_text("not an instance")  # not an instance file: skipped
+    return folder
+
+
+def test_a_folder_of_district_files_is_solved_part_by_part_merged_and_resumed(district_docs, tmp_path):
+    folder = _write_folder(tmp_path / "in", district_docs)
+    out = tmp_path / "out"
+    args = ["batch", str(folder), "-o", str(out), "--time-limit", "2", "--jobs", "2", "--outputs", "none"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "valid True" in result.output
+    names = list(district_docs)
+    assert {p.name for p in (out / "districts").iterdir()} == set(names)  # one folder per file, by its stem
+    for name in names:
+        assert all((out / "districts" / name / f).is_file() for f in (*PART_FILES, "batch.json"))
+    # the merged roster, checked against the files' schools, units, routes and persons together
+    first = district_docs[names[0]]
+    merged = {**first, "name": "merged"}
+    for key in ("units", "schools", "routes", "persons"):
+        merged[key] = [item for doc in district_docs.values() for item in doc[key]]
+    report = check_roster(instance_from_data(merged), out)
+    assert report.ok, [str(v) for v in report.violations[:5]]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["districts"] == 2 and summary["valid"] is True
+    assert summary["objective"] == pytest.approx(report.objective)
+    assert summary["objective"] == pytest.approx(summary["objective_sum_of_districts"])
+    rows = list(csv.DictReader(io.StringIO((out / "roster.csv").read_text(encoding="utf-8"))))
+    for doc in district_docs.values():  # both files' schools are rostered
+        assert {r["school_id"] for r in rows} & {s["id"] for s in doc["schools"]}
+    roster = (out / "roster.csv").read_bytes()
+
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0, again.output
+    assert sum(f"{name}: reused" in again.output for name in names) == 2
+    assert all(r["reused"] for r in json.loads((out / "summary.json").read_text())["per_district"])
+    assert (out / "roster.csv").read_bytes() == roster
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output, result.output
+    return result.output
+
+
+def test_folder_files_that_disagree_on_week_start_are_refused_naming_the_file(district_docs, tmp_path):
+    docs = json.loads(json.dumps(district_docs))
+    second = list(docs)[1]
+    docs[second]["week_start"] = "2030-01-07"
+    folder = _write_folder(tmp_path / "in", docs)
+    out = tmp_path / "out"
+    line = _one_error_line(CliRunner().invoke(main, ["batch", str(folder), "-o", str(out), "--time-limit", "2"]))
+    assert line.startswith(f"error: {second}.json: week_start: ") and "2030-01-07" in line
+    assert not out.exists()  # nothing solved
+
+
+def test_folder_files_with_the_same_person_id_are_refused_naming_both(district_docs, tmp_path):
+    docs = json.loads(json.dumps(district_docs))
+    first, second = list(docs)
+    shared = docs[first]["persons"][0]["id"]
+    docs[second]["persons"][1]["id"] = shared
+    folder = _write_folder(tmp_path / "in", docs)
+    out = tmp_path / "out"
+    line = _one_error_line(CliRunner().invoke(main, ["batch", str(folder), "-o", str(out), "--time-limit", "2"]))
+    assert f"{first}.yaml" in line and f"{second}.json" in line and repr(shared) in line
+    assert "persons[1].id" in line
+    assert not out.exists()
+
+
+def test_a_bad_file_in_the_folder_is_one_line_naming_the_file_and_field(district_docs, tmp_path):
+    docs = json.loads(json.dumps(district_docs))
+    second = list(docs)[1]
+    docs[second]["schools"][0]["students"] = "many"
+    folder = _write_folder(tmp_path / "in", docs)
+    out = tmp_path / "out"
+    line = _one_error_line(CliRunner().invoke(main, ["batch", str(folder), "-o", str(out), "--time-limit", "2"]))
+    assert line.startswith(f"error: {second}.json: schools[0].students: ")
+    assert not out.exists()
+
+
+def test_a_folder_without_an_instance_file_is_one_line(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / ".hidden.yaml").write_text("format: schoolpost/1\n")
+    (folder / "readme.txt").write_text("districts go here")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "north.yaml").write_text("format: schoolpost/1\n")  # not read: not recursive
+    out = tmp_path / "out"
+    for path in (folder, tmp_path / "empty"):
+        path.mkdir(exist_ok=True)
+        line = _one_error_line(CliRunner().invoke(main, ["batch", str(path), "-o", str(out)]))
+        assert "no instance file" in line
+    assert not out.exists()

@@ -1,4 +1,5 @@
-"""``schoolpost batch``: a city district by district, merged and checked, resumable."""
+"""``schoolpost batch``: a city district by district (or a folder of district files, one part
+each), merged and checked, resumable."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from scheduler.pipeline import clock_note, parse_outputs
 
 
 @click.command()
-@click.argument("instance", type=click.Path(dir_okay=False))
+@click.argument("instance", type=click.Path())
 @click.option("--by", type=click.Choice(["district"]), default="district", show_default=True,
-              help="How to split the instance.")
+              help="How to split a city file (a folder's files are its parts).")
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the merged and per-district files.")
 @click.option("--time-limit", type=time_limit_type(0.1), default=60.0, show_default=True,
               help="Seconds per district.")
@@ -38,7 +39,10 @@ from scheduler.pipeline import clock_note, parse_outputs
 def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strategy, executor, scheduler_address,
                   work_limit, outputs_text, dask_wait, quiet):
     """Solve INSTANCE district by district and merge the rosters (resumable: run it again to go on);
-    the human outputs (roster.xlsx, duty sheets, calendars, report.html) are made of the merged city."""
+    the human outputs (roster.xlsx, duty sheets, calendars, report.html) are made of the merged city.
+    INSTANCE may be a folder of instance files (*.yaml, *.yml, *.json, *.xlsx; not sub-folders):
+    each file is one part, named by its file name; they must agree on week_start, days, timezone,
+    policy and travel, and no id may be in two files."""
     started = time.monotonic()
     outputs = parse_outputs(outputs_text)
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "strategy": strategy}
