@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -186,3 +189,27 @@ def test_whatif_runs_baseline_and_variants_and_explains(tmp_path):
     assert "people missing at min: 0 -> 3 (+3)" in words
     assert any(line.startswith("school s2 loses 3 (missing 0 -> 3): ") for line in words), words
     assert "no-aux:" in r.output and "objective" in r.output
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+def test_the_baseline_gets_the_budget_solve_gets(tmp_path):
+    """The what-if baseline is solved on the same deterministic work budget as ``solve`` with the
+    same options (so it is the same roster whenever both end by their budget, as on an idle
+    machine): the budgets in the two summaries are equal. Only the budgets are compared, which
+    depend on the options and the instance alone, not on the machine's speed."""
+    path = REPO / "instances" / "rural-primary.yaml"
+    sc = tmp_path / "s.yaml"
+    sc.write_text(yaml.safe_dump({"scenarios": [{"name": "rain", "operations": [{"scale_demand": {"factor": 1.2}}]}]}))
+    limit = "8"
+    r = CliRunner().invoke(main, ["whatif", str(path), str(sc), "-o", str(tmp_path / "w"), "--time-limit", limit,
+                                  "--jobs", "1", "--quiet"])
+    assert r.exit_code == 0, r.output
+    # solve in a process of its own, as a planner runs it (its --time-limit counts from the start)
+    r = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(path), "-o", str(tmp_path / "s"), "--time-limit",
+                        limit, "--workers", "1", "--outputs", "none", "--quiet"], capture_output=True, text=True,
+                       timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    budgets = [json.loads((tmp_path / folder / "summary.json").read_text())["work_budgets"]
+               for folder in ("w/baseline", "s")]
+    assert budgets[0] == budgets[1] and budgets[0]

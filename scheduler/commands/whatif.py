@@ -25,7 +25,9 @@ from scheduler.whatif import format_table, run_whatif
 def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed, work_limit, quiet):
     """Solve INSTANCE and each variant in SCENARIOS; compare KPIs side by side and explain them."""
     started = time.monotonic()
-    options = {"time_limit": time_limit, "workers": workers, "seed": seed}
+    # nominal_time as solve sets it: an "auto" work budget derives from the planner's --time-limit the
+    # same way, so the baseline is the roster solve gives with the same options
+    options = {"time_limit": time_limit, "workers": workers, "seed": seed, "nominal_time": time_limit}
     if work_limit != "auto":  # auto is solve's default
         options["work_limit"] = work_limit
     echo = None if quiet else (lambda line: click.echo(line, err=True))
