@@ -20,7 +20,11 @@ had (that is a new ``solve``), nor the share and leader rules (left to stage 3),
 the few changes the absence calls for. A stage stopped by
 its time share keeps its best value as the constraint (still a roster it found). The result is
 checked by the validator against the changed instance, and written with ``changes.csv``
-(``action`` removed/added, the duty, the person, and why).
+(``action`` removed/added, the duty, the person, and why), and the human outputs ``solve`` writes
+(``outputs``). Its calendars update the published ones (:mod:`scheduler.human.calendars`): read
+from the published folder's ``calendars/`` (else rebuilt from the published roster), each kept duty
+keeps its UID (SEQUENCE raised where the event changed) and each duty taken from a person stays in
+their file as ``STATUS:CANCELLED`` with a higher SEQUENCE.
 """
 
 from __future__ import annotations
@@ -80,14 +84,32 @@ def _duty_key(row: dict) -> tuple:
     return (row["date"], row["peak"], row["post_id"], row["route_id"])
 
 
+def published_calendars(roster: str | Path) -> dict[str, bytes]:
+    """``{name: .ics bytes}`` of the ``calendars/`` folder published with ``roster`` (a roster folder,
+    or a file in it such as ``roster.csv``); empty when there is none."""
+    folder = Path(roster)
+    folder = folder if folder.is_dir() else folder.parent
+    cals = folder / "calendars"
+    if not cals.is_dir():
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(cals.iterdir()) if p.suffix == ".ics" and p.is_file()}
+
+
 def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, absent: list[str],
                start: dt.date | None = None, close: list[str] = (), keep: list[str] = (),
-               time_limit: float = 30.0, workers: int = 2, seed: int = 0) -> dict:
-    """Repair; writes the roster files, ``changes.csv`` and ``summary.json``; returns the summary."""
+               time_limit: float = 30.0, workers: int = 2, seed: int = 0, outputs: tuple[str, ...] = (),
+               published_at: dt.datetime | None = None, reminder: int | None = None) -> dict:
+    """Repair; writes the roster files, ``changes.csv``, ``summary.json`` and the human ``outputs``
+    (:data:`scheduler.human.HUMAN_OUTPUTS`; none by default here, all from the command), the
+    calendars stamped ``published_at`` and with a ``reminder`` (minutes) if given; returns the
+    summary. The outputs take clock time from the search, never work: they do not change the roster."""
     from scheduler.check import check_rows, read_roster
     from scheduler.check.pins import require_pins_possible
     from scheduler.explain import gap_rows
+    from scheduler.human import human_files
+    from scheduler.human.calendars import previous_events
     from scheduler.output import ROSTER_OUTPUTS, csv_text, output_folder, roster_files, roster_rows, write_files
+    from scheduler.pipeline import human_reserve
 
     t0 = time.monotonic()
     output_folder(outdir)  # refused before any work
@@ -122,6 +144,10 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
             raise InstanceError("--keep", f"date:{day} is not a school day of this week ({horizon[0]} to "
                                           f"{horizon[-1]}); keeping it would change nothing")
     inst = instance_from_data(changed_document(doc, list(absent), start, list(close)))
+    # the previous publication, read before anything is written (-o may be the published folder)
+    previous = previous_events(inst0, rows0, published_calendars(roster), reminder=reminder) \
+        if "calendars" in outputs else None
+    reserve = human_reserve(inst, outputs) if outputs else 0.0
     require_pins_possible(inst)
     problem = expand(inst)
 
@@ -158,7 +184,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
         if not duties or duties in done_sets:
             continue
         done_sets.append(duties)
-        left = max(0.5, time_limit - (time.monotonic() - t0))
+        left = max(0.5, time_limit - reserve - (time.monotonic() - t0))
         nominal = share * nominal_left
         nominal_left -= nominal
         new_pairs, done = _mend(problem, standing, set(duties), kept,
@@ -226,6 +252,9 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     }
     files = roster_files(rows, gaps, summary)
     files["changes.csv"] = csv_text(changes, CHANGE_COLUMNS)
+    if outputs and report.ok:  # as solve: a roster that fails the check is never written for staff
+        files.update(human_files(inst, rows, report, gaps, summary, outputs, previous=previous,
+                                 published_at=published_at, reminder=reminder))
     write_files(outdir, files, replaces=ROSTER_OUTPUTS)  # the old roster's calendars and sheets go with it
     return summary
 

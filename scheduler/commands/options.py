@@ -68,6 +68,9 @@ WORK_LIMIT_OPTION = click.option(
 OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, or a comma list of xlsx "
                 "(roster.xlsx), sheets (duty-sheets.html), calendars (calendars/*.ics), report (report.html).")
 
+#: ``--outputs`` (parsed by :func:`scheduler.pipeline.parse_outputs`), shared with repair
+OUTPUTS_OPTION = click.option("--outputs", "outputs_text", default="all", show_default=True, help=OUTPUTS_HELP)
+
 
 def exit_if_invalid(report, what: str = "the roster") -> None:
     """A roster that breaks a hard rule: its first violations, what was (not) written, exit 1."""

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import click
 
-from scheduler.commands.options import time_limit_type
+from scheduler.commands.options import OUTPUTS_OPTION, time_limit_type
 from scheduler.interrupt import deferred
+from scheduler.pipeline import parse_outputs
 from scheduler.repair import run_repair
+
+
+def published_at_value(ctx, param, value: str | None) -> dt.datetime | None:
+    """``--published-at``: an ISO date and time; without a zone it is UTC."""
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date and time such as 2026-12-08T18:30:00Z") from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 @click.command()
@@ -24,12 +37,25 @@ from scheduler.repair import run_repair
 @click.option("--time-limit", type=time_limit_type(0.5), default=30.0, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def repair_command(instance, roster, absent, start, close, keep, outdir, time_limit, workers, seed):
-    """Mend ROSTER (a folder or roster.csv) for absent people or closed schools, changing as little as possible."""
+@OUTPUTS_OPTION
+@click.option("--published-at", callback=published_at_value, default=None, metavar="DATETIME",
+              help="The calendars' DTSTAMP, e.g. 2026-12-08T18:30:00Z (no zone: UTC) [default: reproducible: "
+                   "SOURCE_DATE_EPOCH if set, else the later of midnight UTC of week_start and the published "
+                   "calendars' DTSTAMP].")
+@click.option("--reminder", type=click.IntRange(0, 7 * 24 * 60), default=None, metavar="MINUTES",
+              help="Add a reminder (VALARM) this many minutes before each duty to the calendars [default: none].")
+def repair_command(instance, roster, absent, start, close, keep, outdir, time_limit, workers, seed, outputs_text,
+                   published_at, reminder):
+    """Mend ROSTER (a folder or roster.csv) for absent people or closed schools, changing as little as possible.
+
+    Writes the roster files, changes.csv and, as solve, the human outputs; the calendars update the
+    ones published with ROSTER (same UIDs, SEQUENCE raised where a duty changed, a duty taken away
+    as a cancelled event)."""
+    outputs = parse_outputs(outputs_text)
     with deferred():  # a first Ctrl-C or SIGTERM stops the search; the mended roster so far is written
         summary = run_repair(instance, roster, outdir, absent=list(absent), start=start.date() if start else None,
                              close=list(close), keep=list(keep), time_limit=time_limit, workers=workers,
-                             seed=seed)
+                             seed=seed, outputs=outputs, published_at=published_at, reminder=reminder)
     r = summary["repair"]
     click.echo(f"{summary['status']}: {r['changes']} changes ({r['removed']} removed, of which {r['forced_removals']} "
                f"forced; {r['added']} added), {r['kept']} of {r['published_assignments']} assignments kept; "

@@ -19,8 +19,12 @@ HUMAN_OUTPUTS = ("xlsx", "sheets", "calendars", "report")
 
 
 def human_files(inst, rows: list[dict], report, gaps: list, summary: dict,
-                outputs: tuple[str, ...] = HUMAN_OUTPUTS) -> dict[str, str | bytes]:
-    """``{file name: content}`` of the chosen human outputs (names as in the table above)."""
+                outputs: tuple[str, ...] = HUMAN_OUTPUTS, *, previous=None, published_at=None,
+                reminder: int | None = None) -> dict[str, str | bytes]:
+    """``{file name: content}`` of the chosen human outputs (names as in the table above).
+
+    ``previous`` (the previous publication's events, :func:`scheduler.human.calendars.previous_events`),
+    ``published_at`` (DTSTAMP) and ``reminder`` (minutes) go to the calendars."""
     files: dict[str, str | bytes] = {}
     if "xlsx" in outputs:
         from scheduler.human.workbook import roster_workbook
@@ -33,7 +37,8 @@ def human_files(inst, rows: list[dict], report, gaps: list, summary: dict,
     if "calendars" in outputs:
         from scheduler.human.calendars import person_calendars
 
-        for name, data in person_calendars(inst, rows).items():
+        for name, data in person_calendars(inst, rows, previous=previous, published_at=published_at,
+                                           reminder=reminder).items():
             files[f"calendars/{name}"] = data
     if "report" in outputs:
         from scheduler.human.report import report_html

@@ -1,4 +1,4 @@
-"""Words and marks shared by the human outputs: role, day and rule labels, HTML escaping."""
+"""Words and marks shared by the human outputs: role, day, rule, post and place labels, HTML escaping."""
 
 from __future__ import annotations
 
@@ -34,6 +34,41 @@ RULE_LABELS: dict[str, str] = {
     "leader_missing": "no leader",
     "below_target": "below target",
 }
+
+#: A post's kind in words, for a post without a name.
+POST_KIND_LABELS = {"gate": "gate", "pickup_area": "pick-up area"}
+
+
+def words(ident: str) -> str:
+    """An id in words a person reads: ``pm_dismissal`` -> ``pm dismissal`` (snake case undone)."""
+    return " ".join(str(ident).replace("_", " ").split())
+
+
+def school_label(school) -> str:
+    """A school's name, else its id in words."""
+    return school.name or words(school.id)
+
+
+def post_label(post) -> str:
+    """A post's name, else its kind in words (``Gate``, ``Pick-up area``), never its id."""
+    if post.name:
+        return post.name
+    kind = POST_KIND_LABELS.get(post.kind, words(post.kind))
+    return kind[:1].upper() + kind[1:]
+
+
+def route_label(route, schools: dict) -> str:
+    """A patrol route's name, else ``route past <its first stop>`` (``schools``: id -> school)."""
+    if route.name:
+        return route.name
+    first = schools.get(route.stops[0])
+    return "route past " + (school_label(first) if first is not None else words(route.stops[0]))
+
+
+def place_label(school) -> str:
+    """Where a school is: its name and, when given, its address (its lines joined by commas)."""
+    lines = [" ".join(line.split()) for line in (school.address or "").splitlines()]
+    return ", ".join([school_label(school), *(line for line in lines if line)])
 
 
 def esc(value: object) -> str:
