@@ -423,3 +423,27 @@ def test_a_folder_without_an_instance_file_is_one_line(tmp_path):
         line = _one_error_line(CliRunner().invoke(main, ["batch", str(path), "-o", str(out)]))
         assert "no instance file" in line
     assert not out.exists()
+
+
+def test_a_district_gets_the_budget_solve_gets_its_instance(city, tmp_path):
+    """A district of a batch is solved on the same deterministic work budget as ``solve`` gives
+    that district's own instance with the same options (so the same roster wherever both end by
+    their budget): the budgets in the two summaries are equal. Budgets depend on the options and
+    the instance alone, not on the machine's speed."""
+    from scheduler.districts import split_by_district
+
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["batch", str(city), "-o", str(out), "--time-limit", "4", "--jobs", "1", "--quiet"])
+    assert r.exit_code == 0, r.output
+    parts = split_by_district(json.loads(city.read_text()))
+    name = max(parts, key=lambda n: len(parts[n]["schools"]))
+    part = tmp_path / "part.json"
+    part.write_text(json.dumps(parts[name]))
+    r2 = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(part), "-o", str(tmp_path / "s"), "--time-limit",
+                         "4", "--workers", "1", "--outputs", "none", "--quiet"], capture_output=True, text=True,
+                        timeout=300, check=False)
+    assert r2.returncode == 0, r2.stderr
+    folder = next(p for p in (out / "districts").iterdir()
+                  if json.loads((p / "batch.json").read_text())["district"] == name)
+    budgets = [json.loads((f / "summary.json").read_text())["work_budgets"] for f in (folder, tmp_path / "s")]
+    assert budgets[0] == budgets[1] and budgets[0]

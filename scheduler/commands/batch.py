@@ -45,7 +45,10 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
     policy and travel, and no id may be in two files."""
     started = time.monotonic()
     outputs = parse_outputs(outputs_text)
-    options = {"time_limit": time_limit, "workers": workers, "seed": seed, "strategy": strategy}
+    # nominal_time as solve sets it: a district's "auto" work budget derives from --time-limit the
+    # same way, so a district gets the roster solve gives its instance with the same options
+    options = {"time_limit": time_limit, "workers": workers, "seed": seed, "strategy": strategy,
+               "nominal_time": time_limit}
     if work_limit != "auto":  # absent otherwise, so finished districts of earlier runs keep their keys
         options["work_limit"] = work_limit
     use_bar = not quiet and sys.stderr.isatty()
