@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models import ASSIGNMENT_COLUMNS, Instance, InstanceError, Person, csv_value, format_hhmm, parse_hhmm
+from models.roster_workbook import read_roster_workbook
 from scheduler.check.duties import Duty, DutyTable, Place
 from scheduler.check.report import Violation
 
@@ -17,11 +18,20 @@ from scheduler.check.report import Violation
 def read_roster(roster_dir: str | Path) -> list[dict[str, str]]:
     """Rows of ``roster_dir/roster.csv`` (or of the file itself if a file is given), values stripped.
 
-    Raises :class:`models.InstanceError` when the file or a column is missing.
+    A ``.xlsx`` file is read as the roster workbook ``solve`` writes (roster.xlsx, perhaps edited in
+    a spreadsheet program; :func:`models.roster_workbook.read_roster_workbook`), giving the same rows
+    as roster.csv; so is a folder's roster.xlsx when it has no roster.csv.
+
+    Raises :class:`models.InstanceError` when the file or a column is missing (for a workbook, also
+    a cell that cannot be read, named by sheet, row and column).
     """
     path = Path(roster_dir)
+    if path.suffix.lower() == ".xlsx" and not path.is_dir():
+        return read_roster_workbook(path)
     if not (path.is_file() or path.suffix.lower() == ".csv"):
         path = path / "roster.csv"
+        if not path.is_file() and (path.parent / "roster.xlsx").is_file():
+            return read_roster_workbook(path.parent / "roster.xlsx")
     if not path.is_file():
         raise InstanceError(str(path), "no such file (expected the roster written by 'schoolpost solve')")
     try:

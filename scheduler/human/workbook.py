@@ -4,9 +4,10 @@ Sheets, in order:
 
 - **Summary**: the instance, the week, the solver's status, objective, bound and gap, the
   validator's KPIs and each soft rule's value and cost.
-- **Roster**: every assignment (roster.csv's columns plus the school's and post's names) as an
-  Excel table with filters, header frozen.
-- **Gaps**: gaps.csv as a table, with the reasons.
+- **Roster**: every assignment (roster.csv's columns plus the school's name; the layout is
+  :mod:`models.roster_workbook`'s, whose reader ``check`` and ``repair`` use) as an Excel table with
+  filters, header frozen; dates and times are real Excel dates and times.
+- **Gaps**: gaps.csv as a table, with the reasons; dates are real Excel dates.
 - **Week**: each person's week, one row per person with duties, one column per date (what, where,
   when), duties and minutes in total; a table with filters.
 - one sheet per **school** (named by its id): posts as rows, date x peak as columns, the names of
@@ -34,7 +35,15 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from models import Instance
-from models.instance import format_hhmm
+from models.instance import format_hhmm, parse_hhmm
+from models.roster_workbook import (
+    DATE_COLUMNS,
+    DATE_NUMBER_FORMAT,
+    ROSTER_SHEET,
+    ROSTER_SHEET_COLUMNS,
+    TIME_COLUMNS,
+    TIME_NUMBER_FORMAT,
+)
 from scheduler.human.labels import runs_on
 from scheduler.human.labels import week as school_week
 
@@ -240,18 +249,17 @@ def roster_workbook(inst: Instance, rows: list[dict], report, gaps: list, summar
     for r in inst.routes:
         post_name["route:" + r.id] = f"route {r.name or r.id}"
 
-    ws = wb.create_sheet("Roster")
-    header = ["date", "weekday", "peak", "start", "end", "school_id", "school", "post_id", "route_id", "person_id",
-              "person_name", "role"]
-    _table(ws, "Roster", header, [
-        [r["date"], r["weekday"], r["peak"], r["start"], r["end"], r["school_id"], school_name.get(r["school_id"], ""),
-         r["post_id"], r["route_id"], r["person_id"], r["person_name"], r["role"]] for r in rows])
+    ws = wb.create_sheet(ROSTER_SHEET)
+    _table(ws, ROSTER_SHEET, list(ROSTER_SHEET_COLUMNS), [
+        [{**r, "school": school_name.get(r["school_id"], "")}[c] for c in ROSTER_SHEET_COLUMNS] for r in rows],
+        widths={ROSTER_SHEET_COLUMNS.index(c) + 1: 12 for c in DATE_COLUMNS})
+    _dates_and_times(ws, ROSTER_SHEET_COLUMNS)
 
     ws = wb.create_sheet("Gaps")
     gap_dicts = [g.model_dump() if hasattr(g, "model_dump") else dict(g) for g in gaps]
-    _table(ws, "Gaps", ["date", "peak", "school_id", "post_id", "route_id", "rule", "needed", "got", "reason"],
-           [[g["date"], g["peak"], g["school_id"], g["post_id"], g["route_id"], g["rule"], g["needed"], g["got"],
-             g["reason"]] for g in gap_dicts], widths={9: 100})
+    gap_header = ["date", "peak", "school_id", "post_id", "route_id", "rule", "needed", "got", "reason"]
+    _table(ws, "Gaps", gap_header, [[g[c] for c in gap_header] for g in gap_dicts], widths={1: 12, 9: 100})
+    _dates_and_times(ws, gap_header)
 
     week = _person_week(rows, dates, post_name)
     week_header = ["person_id", "name", "role", "unit", "duties", "minutes", *(_day_label(d) for d in dates)]
@@ -308,6 +316,27 @@ def roster_workbook(inst: Instance, rows: list[dict], report, gaps: list, summar
     buf = io.BytesIO()
     wb.save(buf)
     return _fixed_zip_times(buf.getvalue(), fixed)
+
+
+def _dates_and_times(ws: Worksheet, header: tuple[str, ...] | list[str]) -> None:
+    """The ISO date and ``HH:MM`` text of a table's date and time columns as real Excel dates and
+    times (with a number format), so Excel sorts, filters and computes with them; a value that is
+    not a date or a time of day (``24:00``) stays text. roster_workbook reads both back."""
+    for name in header:
+        if name not in DATE_COLUMNS and name not in TIME_COLUMNS:
+            continue
+        column = header.index(name) + 1
+        for (cell,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
+            if not isinstance(cell.value, str):
+                continue
+            try:
+                if name in DATE_COLUMNS:
+                    cell.value, cell.number_format = dt.date.fromisoformat(cell.value), DATE_NUMBER_FORMAT
+                else:
+                    h, m = divmod(parse_hhmm(cell.value), 60)
+                    cell.value, cell.number_format = dt.time(h, m), TIME_NUMBER_FORMAT
+            except ValueError:
+                continue
 
 
 def _no_formulas(wb: Workbook) -> None:
