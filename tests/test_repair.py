@@ -189,7 +189,16 @@ def test_a_repair_into_the_rosters_own_folder_leaves_nothing_of_the_old_roster(t
     absent = read_roster(out)[0]["person_id"]
     r = _repair(["--absent", absent], path, out, out)
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == ["changes.csv", "gaps.csv", "roster.csv", "roster.json",
+    # every human output is made again from the repaired roster (repair writes what solve writes)
+    assert sorted(p.name for p in out.iterdir()) == ["calendars", "changes.csv", "duty-sheets.html", "gaps.csv",
+                                                      "report.html", "roster.csv", "roster.json", "roster.xlsx",
                                                       "summary.json"]
     assert all(row["person_id"] != absent for row in read_roster(out))
+    from icalendar import Calendar
+
+    calendars = [Calendar.from_ical(ics.read_bytes()) for ics in (out / "calendars").iterdir()]
+    theirs = [cal for cal in calendars if str(cal.get("X-SCHOOLPOST-PERSON")) == absent]
+    assert len(theirs) == 1  # their phone learns that every duty of theirs is cancelled
+    events = theirs[0].walk("VEVENT")
+    assert events and all(str(ev.get("STATUS")) == "CANCELLED" for ev in events)
     _checked(path, out, absent=[absent])
