@@ -1,12 +1,14 @@
 """Coverage first: the fewest people missing below ``min`` over the whole week and district.
 
-SPEC puts shortfall before every other soft term. This stage minimises the ``shortfall`` term
-alone on a model of every eligible pair (hard rules exact, one penalty per duty), from a valid
-roster, by CP-SAT's local search on one worker without presolve. On a model of 300,000 pairs
-presolve costs about 40 s before the search starts; without it the local search moves a person's
-duty from one day or school to another wherever the weekly and daily limits allow, which the
-area-by-day neighbourhoods never could (two generated 150-school districts: 468 and 432 missing
-after the greedy roster, 0 after 13-15 s of this stage; benchmarks/README.md).
+SPEC puts shortfall before every other soft term. Its first phase minimises the ``shortfall``
+term alone on a model of every eligible pair (hard rules exact, one penalty per duty), from a
+valid roster, by CP-SAT's local search on one worker without presolve. On a model of 300,000
+pairs presolve costs about 40 s before the search starts; without it the local search moves a
+person's duty from one day or school to another wherever the weekly and daily limits allow, which
+the area-by-day neighbourhoods never could (benchmarks/README.md has the figures). Where it
+stalls short of the bound, neighbourhoods on the shortfall alone follow when given a budget
+(:mod:`scheduler.lns`); then, with the shortfall held, a second phase lowers the police, skills
+and leaders missing.
 
 Its lower bound is the aggregated relaxation's LP with the shortfall alone as objective
 (:mod:`scheduler.cpsat.bound`): people counted per unit and role, within their daily and weekly
@@ -28,10 +30,9 @@ from scheduler.duties import Problem
 from scheduler.greedy import fill_free_seats
 
 #: CP-SAT parameters of the coverage stage: its violation local search alone, on one worker (a
-#: deterministic search), without presolve (see the module docstring). CP-SAT keeps every roster its
-#: local search finds in its "alternative" pool unless that pool is empty: 2.5 MB a roster on a
-#: model of 315,000 pairs, 1.5 GB after the 430 rosters a district's search finds (0.76 GB with
-#: the pool empty; benchmarks/README.md, session 9)
+#: deterministic search), without presolve (see the module docstring), with the "alternative" pool
+#: empty: CP-SAT would keep every roster found there (2.5 MB each, 1.5 GB on a district's search;
+#: benchmarks/README.md)
 COVERAGE_SEARCH = {"use_ls_only": True, "cp_model_presolve": False, "solution_pool_size": 1,
                    "alternative_pool_size": 0}
 
@@ -81,8 +82,9 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
     None: the clock alone) is spent; where the bound is not met, neighbourhoods on the shortfall
     alone for ``work[2]`` modelled seconds (:mod:`scheduler.lns`); then, with that shortfall held,
     the :data:`GAP_RULES` by their weights (police, skills and leaders missing) for ``work[1]``.
-    ``time_limit`` caps both phases in seconds (without a work budget the first phase takes
-    :data:`FIRST_OF_CLOCK` of it). ``on_progress`` gets the shortfall (people) of each better roster of the first phase."""
+    ``time_limit`` caps the whole stage in seconds (without a work budget the first phase takes
+    :data:`FIRST_OF_CLOCK` of it). ``on_progress`` gets the shortfall (people) of each better
+    roster of the first phase."""
     t0 = time.monotonic()
     rm = RosterModel(problem, rules=GAP_RULES, with_cuts=False)
     start = rm.values_of(pairs)

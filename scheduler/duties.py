@@ -30,7 +30,7 @@ class Duty:
     """One concrete thing to staff: a (post, date, peak) or a (route, date, run)."""
 
     index: int
-    kind: str  # "post" | "route"
+    kind: str  # "post" | "route" | "context" (a sub-problem's fixed duty)
     date: dt.date
     weekday: str
     peak: str  # the peak's name, or the run's name for a route

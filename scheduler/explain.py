@@ -85,7 +85,8 @@ def _slot_census(problem: Problem, ledger: Ledger, duties: list[Duty], people: l
 
 
 def _sentence(what: str, count: int, why: Counter, free: list[int], problem: Problem) -> str:
-    """``what`` names the ``count`` people who may serve (e.g. "police of st1")."""
+    """In words, why the ``count`` people who may serve, named by ``what`` (e.g. "police of
+    st1"), are not on the duty: how many for each reason, and the free ones by role."""
     if count == 0:
         return f"no {what} may serve here at all"
     parts = [f"{n} {_BLOCK_WORDS.get(k, k)}" for k, n in sorted(why.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -138,7 +139,8 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
     ``avoidable`` (SPEC): ``no`` where fewer people may serve at all than needed, or, for a seat
     below min, where the roster's total shortfall meets ``shortfall_bound`` (a proven lower bound:
     no roster of these people leaves fewer seats empty, though another may leave other ones);
-    ``yes`` where someone free could simply be added (named in the reason); else ``unknown``.
+    ``yes`` where a move is named in the reason (someone free added or, for the professional
+    share, put in a non-professional's place); else ``unknown``.
     """
     ledger = Ledger(problem)
     for p, d in assignments:

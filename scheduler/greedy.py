@@ -1,9 +1,10 @@
 """A greedy roster, built the way a careful planner with a spreadsheet would.
 
-Duties are taken in time order; each is filled with the least-loaded eligible person who is free
-(every hard rule respected), asking first for the police, skills and leader it needs, then
-filling to ``min`` and on to ``target`` while the professional share holds. It is the baseline the
-benchmarks compare against and the hint (and fallback) of the CP-SAT solve.
+In passes: the police and skills the duties ask for, a leader at every school peak, then every
+duty to ``min`` and on to ``target`` while the professional share holds; in each pass the duties
+with the fewest people to choose from go first, and each place goes to the least-loaded eligible
+person who is free (every hard rule respected). It is the baseline the benchmarks compare
+against and the hint (and fallback) of the CP-SAT solve.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def greedy_roster(problem: Problem, plan: dict | None = None) -> list[tuple[int,
     first (ties by time), and each place goes to the least-loaded free person (professionals and
     community staff before teachers and volunteers).
 
-    ``plan`` (optional, from :func:`scheduler.cpsat.bound.relaxation_bound`) gives how many people
+    ``plan`` (optional, from :meth:`scheduler.cpsat.bound.RelaxationLP.plan`) gives how many people
     of each (unit, role) the relaxation sends to each school peak; people whose class is still
     below its planned count there are asked first.
     """

@@ -41,14 +41,14 @@ log = logging.getLogger("schoolpost")
 SUB_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.75}
 #: the same for the first stage of a sub-solve, on the coverage rules alone
 COVER_PARAMETERS = {"use_ls_only": True, "max_deterministic_time": 0.75}
-#: sub-models up to this many free variables are solved by the default search instead, which
+#: sub-models up to this many (person, duty) pairs are solved by the default search instead, which
 #: usually proves them optimal well within the same deterministic time
 SMALL_SUB_MODEL = 2_000
 #: a model of one sub-solve's wall time from deterministic quantities only (its CP-SAT
-#: deterministic seconds and its model's variables), fitted on this 2-core machine (ten schools
-#: and district-bincheng, one worker: wall = 0.05 + 1.8 x deterministic s + 26 us x variables). A
-#: budget in these modelled seconds (``improve(seconds=)``) stops the search at the same point on
-#: every run, near the same wall time as the clock would
+#: deterministic seconds and its model's variables), fitted on the reference 2-core machine (ten
+#: schools and district-bincheng, one worker; benchmarks/README.md). A budget in these modelled
+#: seconds (``improve(seconds=)``) stops the search at the same point on every run, near the same
+#: wall time as the clock would
 ATTEMPT_SECONDS, SECONDS_PER_WORK, SECONDS_PER_VARIABLE = 0.05, 1.8, 26e-6
 
 
@@ -82,8 +82,8 @@ def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]],
     modelled seconds (and ``time_left`` wall seconds), the total of the ``hold`` rules kept at most
     what it is; returns (sub, new local pairs on free duties, delta, interrupted, work used,
     modelled seconds, whether the sub-solve proved its optimum). ``rules``: the soft rules of the
-    sub-model's objective (None: all of them); ``sub_work``: each of the two local searches' budget
-    on a large sub-model (None: :data:`SUB_PARAMETERS`')."""
+    sub-model's objective (None: all of them); ``sub_work``: the deterministic budget of each
+    CP-SAT run of the sub-solve, small sub-models included (None: the parameters' own)."""
     sub = restrict(problem, set(hood.duties), roster)
     if not any(sub.problem.eligible):
         return None
@@ -280,8 +280,9 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
     ``deadline``, whichever comes first. ``hold``: rules whose total never rises (each sub-model
     keeps its own total of them at most what it was: coverage, once settled, stays). ``kinds``:
     the neighbourhood kinds to draw from; ``rules``: the soft rules of the objective (None: all;
-    ``("shortfall",)`` in the coverage stage); ``sub_work``: see :func:`_attempt`. Everything but the deadline is a function of the input,
-    the seed and ``workers``: a run that ends by a budget is reproducible (``LnsStats.reproducible``)."""
+    ``("shortfall",)`` in the coverage stage); ``sub_work``: see :func:`_attempt`. Everything but
+    the deadline is a function of the input, the seed and ``workers``: a run that ends by a budget
+    is reproducible (``LnsStats.reproducible``)."""
     start = time.monotonic()
     roster: dict[int, set[int]] = {}
     for p, d in pairs:
@@ -348,7 +349,7 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                 better = False
                 for (kind, _), out in zip(batch, outcomes):
                     if out is not None and out[3]:
-                        stop.set()  # a sub-solve in this thread caught Ctrl-C or SIGTERM
+                        stop.set()  # a sub-solve (in this thread or the pool's) caught Ctrl-C or SIGTERM
                     if out is not None:
                         stats.work += out[4]
                     stats.solved += 1

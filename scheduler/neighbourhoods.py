@@ -26,7 +26,8 @@ class Neighbourhood:
 
 
 def areas(problem: Problem) -> dict[str, list[str]]:
-    """Area name -> school ids. Each school goes to the smallest police unit that serves it."""
+    """Area name -> school ids. Each school goes to the smallest police unit that serves it; one
+    that no police unit serves, to the first unit that lists it, else to its district."""
     inst = problem.instance
     best: dict[str, tuple[int, str]] = {}
     for unit in inst.units:

@@ -354,8 +354,8 @@ def prepare(instance: Instance, options: SolveOptions,
 
 def first_roster(ctx: _Context) -> FirstRoster:
     """The greedy roster, guided by the relaxation's LP plan (people per unit, role and school
-    peak; district: greedy objective 1.71M -> 1.59M). Valid: the roster to return if nothing
-    better comes."""
+    peak: a better start than the greedy alone, benchmarks/README.md). Valid: the roster to
+    return if nothing better comes."""
     lp = RelaxationLP(ctx.problem)
     relaxed, plan = lp.plan()
     pairs = greedy_roster(ctx.problem, plan)
@@ -396,14 +396,15 @@ def coverage_stage(ctx: _Context, pairs: list[tuple[int, int]], bound: int) -> C
 
 
 def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
-    """Settle the neighbourhood search's budget once the coverage stage is over. A third of the
-    work the coverage stage did not use (it met its bound early, as it does wherever the staff
-    suffices) goes to it, in its units: deterministic seconds as they are, modelled seconds by the
-    two stages' rates. With ``auto`` budgets it never gets more than the search time that the
-    coverage stage's own wall time leaves (:func:`coverage_seconds`: most of that time is loading
-    the model and a pass over it per roster found, which its work does not measure), so a tight
-    limit, as with all human outputs, still ends by the budget. Every amount is a function of
-    deterministic counts only, so a run stays reproducible."""
+    """Settle the neighbourhood search's budget once the coverage stage is over. The work the
+    coverage stage did not use (it met its bound early, as it does wherever the staff suffices)
+    goes to it: all of it, as deterministic seconds, under a numeric work limit; under ``auto``,
+    :data:`UNUSED_SHARE` of it, turned into modelled seconds by the two stages' rates, and never
+    more than the search time that the coverage stage's own wall time leaves
+    (:func:`coverage_seconds`: most of that time is loading the model and a pass over it per
+    roster found, which its work does not measure), so a tight limit, as with all human outputs,
+    still ends by the budget. Every amount is a function of deterministic counts only, so a run
+    stays reproducible."""
     b = ctx.budget
     if not b.work or coverage.clock_cut or coverage.status == Status.INTERRUPTED:
         return
@@ -604,7 +605,8 @@ def polish(ctx: _Context, rm: RosterModel, greedy: list[tuple[int, int]], hint: 
 
 def coverage_model(ctx: _Context, rm: RosterModel, hint: list[int], source: str) -> tuple[list[int], str]:
     """CP-SAT on the coverage rules alone (``COVERAGE_RULES``) from ``hint``, for ``cover`` of
-    the time left (with a budget: its work, CP-SAT's local search on one worker, deterministic).
+    the time left (with a budget: its work, on one worker, deterministic: CP-SAT's local search,
+    or its default search on a model of at most ``SMALL_SUB_MODEL`` pairs).
     Its sparse objective lets local moves cross the plateaus the secondary terms wall off
     (benchmarks/README.md has the figures). Returns the better roster of the two by the full
     objective (the full objective restored) and its source."""
@@ -629,10 +631,11 @@ def coverage_model(ctx: _Context, rm: RosterModel, hint: list[int], source: str)
 
 def weighted_model(ctx: _Context, rm: RosterModel, hint: list[int],
                    floor: float) -> tuple[RawOutcome, list[int], list[Progress]]:
-    """The full model from ``hint`` on the rest of the budget. With a work budget: CP-SAT's tree
-    search and local search side by side (:func:`search_on_budget`); lexicographic: first the
-    shortfall alone on half the budget, then everything with that shortfall held. Returns the
-    outcome, the hint (the first level's roster when lexicographic) and the progress trace."""
+    """The full model from ``hint`` on the rest of the budget. With a work budget (not
+    lexicographic): CP-SAT's tree search and local search side by side (:func:`search_on_budget`);
+    lexicographic: first the shortfall alone on half the budget, then everything with that
+    shortfall held. Returns the outcome, the hint (the first level's roster when lexicographic)
+    and the progress trace."""
     b, o = ctx.budget, ctx.options
     scale = rm.weight_scale
     remaining = b.left(0.5)
@@ -678,8 +681,9 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
     """The budget of each stage (None: the clock alone). A number: deterministic seconds, split in
     the stages' shares. ``"auto"``: the neighbourhood search by modelled seconds
     (``scheduler.lns.SECONDS_PER_WORK``), the CP-SAT stages by deterministic seconds, each its rate
-    in :data:`AUTO_WORK_RATE` times its share of ``time_limit``; ``small``: the coverage stage runs
-    CP-SAT's default search (a model of at most ``SMALL_SUB_MODEL`` pairs), not its local search."""
+    in :data:`AUTO_WORK_RATE` times its share of ``time_limit`` (a district's: of ``time_limit``
+    less :data:`SETUP_PER_PAIR` per pair); ``small``: the coverage stage runs CP-SAT's default
+    search (a model of at most ``SMALL_SUB_MODEL`` pairs), not its local search."""
     if work_limit is None:
         return None
     if lexicographic:
@@ -717,14 +721,15 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
 def search_on_budget(rm: RosterModel, time_limit: float, workers: int, seed: int, params: dict | None, work: float,
                 tree_work: float, on_progress: Callable[[Progress], None] | None,
                 stop_at: float | None = None) -> tuple[RawOutcome, bool]:
-    """A model on a work budget (the full model's last stage; each repair stage): CP-SAT's tree search (the bound, and a proof of optimality;
-    it has the cuts) and its local search (the roster) side by side, one worker each (the tree
-    search gets the workers beyond two, interleaved); one worker: the tree search, then, unless it
-    proved the optimum, the local search from its roster with half of its budget. ``work`` and
-    ``tree_work``: the two searches' budgets; ``stop_at``: a proven floor (scaled), a roster
-    reaching it ends a search as optimal. Returns the outcome (the tree search's when it proves
-    the optimum, else the better roster; the bound is the tree search's) and whether the clock
-    cut a search short. Every choice depends on the searches' results only."""
+    """A model on a work budget (the full model's last stage, each repair stage, the staffing
+    search): CP-SAT's tree search (the bound, and a proof of optimality; it has the cuts) and its
+    local search (the roster) side by side, one worker each (the tree search gets the workers
+    beyond two, interleaved); one worker: the tree search, then, unless it proved the optimum, the
+    local search from its roster with half of ``work``. ``work`` and ``tree_work``: the two
+    searches' budgets; ``stop_at``: a proven floor (scaled), a roster reaching it ends a search as
+    optimal. Returns the outcome (the tree search's when it proves the optimum, else the better
+    roster; the bound is the tree search's) and whether the clock cut a search short. Every
+    choice depends on the searches' results only."""
     tree = {**(params or {}), "max_deterministic_time": max(0.01, tree_work)}
     local = {**(params or {}), **LOCAL_SEARCH, "max_deterministic_time": max(0.01, work)}
     if workers > 2:

@@ -264,8 +264,8 @@ class RelaxationLP:
             return
         lp.SetTimeLimit(int(time_limit * 1000))
         self.inf = lp.infinity()
-        # copied as one linear-program proto, a row at a time in C (a call per coefficient through
-        # the solver's Python API took 0.7 s on a district)
+        # copied as one linear-program proto, a row at a time in C: far faster than a call per
+        # coefficient through the solver's Python API (benchmarks/README.md, session 10)
         error = lp.LoadModelFromProto(_as_linear_program(model.proto))
         if error:
             raise RuntimeError(f"the relaxation LP could not be loaded: {error}")

@@ -44,7 +44,7 @@ class Objective:
         return cp_model.LinearExpr.weighted_sum(self.lits, self.coefs) + self.const
 
 
-#: the coverage rules: a duty or school peak left short (the first search stage's objective)
+#: the coverage rules: a duty or school peak left short (the coverage searches' objective)
 COVERAGE_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing")
 
 
@@ -112,7 +112,7 @@ class RosterModel:
 
     def coverage_expr(self, rules: tuple[str, ...] = COVERAGE_RULES) -> cp_model.LinearExpr:
         """The weighted objective restricted to ``rules`` (default :data:`COVERAGE_RULES`: a sparse
-        objective for a first search stage; see ``scheduler.solve``)."""
+        objective for a coverage search before the weighted one; see ``scheduler.solve``)."""
         w = self.weights
         pens = [pen for pen in self.book.penalties if pen.rule in rules and w.get(pen.rule, 0)]
         return cp_model.LinearExpr.weighted_sum([pen.var for pen in pens], [w[pen.rule] * pen.scale for pen in pens])

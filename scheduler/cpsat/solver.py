@@ -25,7 +25,7 @@ class Status(StrEnum):
     INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM; the best roster so far is kept
     INFEASIBLE = "infeasible"
     MODEL_INVALID = "model_invalid"
-    UNKNOWN = "unknown"  # no roster found before the clock
+    UNKNOWN = "unknown"  # no roster found, and the clock did not end it (a budget or another search did)
 
 
 @dataclass
