@@ -57,7 +57,10 @@ def test_workbook_sheets_and_roster_table(solved):
     ws = wb["Roster"]
     assert list(ws.tables) == ["Roster"] and ws.tables["Roster"].ref == f"A1:L{len(rows) + 1}"
     header = [c.value for c in ws[1]]
-    got = sorted(tuple(str(r[header.index(k)] or "") for k in ("date", "peak", "post_id", "route_id", "person_id"))
+    def text(v) -> str:  # the date column holds real Excel dates
+        return v.date().isoformat() if isinstance(v, dt.datetime) else str(v or "")
+
+    got = sorted(tuple(text(r[header.index(k)]) for k in ("date", "peak", "post_id", "route_id", "person_id"))
                  for r in ws.iter_rows(min_row=2, values_only=True))
     want = sorted((r["date"], r["peak"], r["post_id"], r["route_id"], r["person_id"]) for r in rows)
     assert got == want
