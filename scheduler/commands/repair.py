@@ -46,7 +46,7 @@ def published_at_value(ctx, param, value: str | None) -> dt.datetime | None:
               help="Add a reminder (VALARM) this many minutes before each duty to the calendars [default: none].")
 def repair_command(instance, roster, absent, start, close, keep, outdir, time_limit, workers, seed, outputs_text,
                    published_at, reminder):
-    """Mend ROSTER (a folder or roster.csv) for absent people or closed schools, changing as little as possible.
+    """Mend ROSTER (a folder, its roster.csv, or roster.xlsx as solve wrote it, perhaps edited) for absent people or closed schools, changing as little as possible.
 
     Writes the roster files, changes.csv and, as solve, the human outputs; the calendars update the
     ones published with ROSTER (same UIDs, SEQUENCE raised where a duty changed, a duty taken away
