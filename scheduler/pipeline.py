@@ -99,6 +99,35 @@ def ended_by(result) -> str:
     return "converged"
 
 
+#: how the search ended, in the words of the result line (summary.json's ``ended_by``)
+ENDED_WORDS = {
+    "optimum": "proven the best roster possible",
+    "work": "the search used its work budget (the same command gives the same roster)",
+    "clock": "the time limit ended the search",
+    "signal": "stopped on request; the best roster found so far",
+    "converged": "the search found nothing better",
+}
+
+
+def result_lines(summary: dict, seconds: float, out: object) -> list[str]:
+    """What a planner reads first when a roster is made: the duties assigned and where the files
+    are, what is missing in words (real gaps first, then the soft ones), then how good the roster
+    is and what ended the search."""
+    terms = summary.get("terms", {})
+    real = (f"{terms.get('shortfall', 0):,} people below minimum, {terms.get('police_shortfall', 0):,} police, "
+            f"{terms.get('skill_shortfall', 0):,} skilled people, {terms.get('leader_missing', 0):,} school leaders")
+    soft = (f"{terms.get('share_shortfall', 0):,} professionals for the share, "
+            f"{terms.get('below_target', 0):,} people below target")
+    quality = f"score {summary['objective']:,.0f} (lower is better)"
+    gap = summary.get("gap")
+    if summary.get("ended_by") != "optimum" and gap is not None and summary.get("best_bound") is not None:
+        quality += f"; no roster scores below {summary['best_bound']:,.0f} (gap {gap:.1%} of the score)"
+    ended = ENDED_WORDS.get(summary.get("ended_by", ""), summary.get("ended_by", ""))
+    return [f"Roster ready: {summary['assignments']:,} duties assigned, {seconds:.1f} s -> {out}",
+            f"  missing: {real}; soft: {soft}",
+            f"  {quality}; {ended}"]
+
+
 def shortfall_line(summary: dict) -> str | None:
     """What the planner reads about the seats left empty: proven unavoidable when the roster
     meets the shortfall bound; otherwise how many more the bound allows to fill."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import NEAR2, doc, person, school
 
 from scheduler.commands import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -116,3 +119,22 @@ def test_numbers_that_are_not_numbers_are_one_line_exit_2(tmp_path, command, val
     option = "--fill-rate" if command == "staffing-fill-rate" else "--time-limit"
     assert r.output.count("\n") == 1 and r.output.startswith(f"error: Invalid value for '{option}'"), r.output
     assert not out.exists()
+
+
+def test_the_result_lines_are_in_words(tmp_path):
+    """The first lines a planner reads after solve: duties assigned and where, what is missing
+    (real gaps before soft ones), the score and what ended the search, in words: no status codes
+    like work_limit, no strategy names like (lns), no snake_case."""
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "rural-primary.yaml"), "-o", str(out),
+                                  "--time-limit", "20", "--work-limit", "1", "--outputs", "none"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("Roster ready: ") and lines[0].endswith(f"-> {out}")
+    summary = json.loads((out / "summary.json").read_text())
+    assert f"{summary['assignments']:,} duties assigned" in lines[0]
+    words = "\n".join([lines[0].rsplit(" -> ", 1)[0], *lines[1:3]])
+    assert "_" not in words and "(lns)" not in words and "(full)" not in words
+    assert lines[1].index("below minimum") < lines[1].index("soft:")
+    assert f"{summary['terms']['police_shortfall']:,} police" in lines[1]
+    assert "work budget" in lines[2]  # it ended by its work budget of 1 deterministic second

@@ -18,7 +18,15 @@ from scheduler.commands.options import (
 )
 from scheduler.duties import MAX_PAIRS, check_size
 from scheduler.interrupt import deferred
-from scheduler.pipeline import clock_cut_budget, clock_note, parse_outputs, process_age, shortfall_line, solve_to_folder
+from scheduler.pipeline import (
+    clock_cut_budget,
+    clock_note,
+    parse_outputs,
+    process_age,
+    result_lines,
+    shortfall_line,
+    solve_to_folder,
+)
 
 
 @click.command()
@@ -72,11 +80,8 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
             if log is not None:
                 log.close()
     if not quiet:
-        click.echo(
-            f"{result.status} ({result.source}): objective {result.objective:.1f}, bound {result.best_bound:.1f}, "
-            f"gap {result.gap:.2%}, {summary['assignments']} assignments, {len(gaps)} gaps, "
-            f"{time.monotonic() - started:.1f}s -> {out}"
-        )
+        for line in result_lines(summary, time.monotonic() - started, out):
+            click.echo(line)
     if not quiet and (line := shortfall_line(summary)):
         click.echo(line)
     if clock_cut_budget(result, work_limit) and not quiet:
