@@ -41,6 +41,10 @@ double quotes); skill counts are ``traffic:1, first_aid:2`` (a bare name counts 
 typed as text. Text cells are stripped of surrounding spaces.
 
 Errors: every problem is an :class:`models.errors.InstanceError` naming sheet, row and column.
+The reader does not stop at the first bad cell: it reads on, checks the assembled document against
+the instance model too, and raises every problem it found together (:class:`models.errors.InstanceErrors`,
+one line each, in sheet, row and column order; one problem alone is raised as itself). A problem
+with the layout (an unknown sheet, a missing or unknown column) is raised before any row is read.
 The returned document is a :class:`SheetDocument` whose ``origins`` map field paths
 (``persons[3].role``, as :func:`models.errors.format_loc` writes them) to the cell they came
 from; :func:`locate_error` turns a validation error's path into that cell.
@@ -48,6 +52,7 @@ from; :func:`locate_error` turns a validation error's path into that cell.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -60,9 +65,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from models.errors import InstanceError
+from models.errors import InstanceError, collected, validation_error
 from models.instance import ROLES, SCHOOL_TYPES, WEEKDAYS, Instance, Travel, format_hhmm, parse_hhmm
 
 __all__ = [
@@ -114,6 +119,53 @@ class SheetDocument(dict):
         self.origins: dict[str, Origin] = origins if origins is not None else {}
 
 
+class _Located(InstanceError):
+    """A problem at a known cell; its origin orders the report."""
+
+    def __init__(self, origin: Origin, message: str):
+        super().__init__(origin.describe(), message)
+        self.origin = origin
+
+
+def _order(origin: Origin | None) -> tuple[int, int, int]:
+    """Sheets in layout order, then rows, then columns (a whole row's problem before its cells')."""
+    if origin is None:
+        return (-1, 0, 0)
+    names = list(SHEETS)
+    columns = [c.name for c in SHEETS[origin.sheet][1]] if origin.sheet in SHEETS else []
+    sheet = names.index(origin.sheet) if origin.sheet in SHEETS else len(names)
+    if origin.column is None:
+        column = -1
+    else:
+        column = columns.index(origin.column) if origin.column in columns else len(columns)
+    return (sheet, origin.row or 0, column)
+
+
+class _Problems:
+    """The problems a reading finds, the first of each cell; raised all together at the end."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.found: list[tuple[tuple[int, int, int], int, InstanceError]] = []
+        self.seen: set[Any] = set()
+        self.layout = False  # a sheet's layout is wrong: its rows cannot be read
+
+    def add(self, exc: InstanceError, origin: Origin | None = None) -> None:
+        origin = origin or getattr(exc, "origin", None)
+        if origin is not None and origin.row is not None and origin.column is not None:
+            where: Any = (origin.sheet, origin.row, origin.column)
+        else:
+            where = exc.path
+        if where and where in self.seen:
+            return  # one problem per cell: e.g. a bad required cell is not also "missing"
+        self.seen.add(where)
+        self.found.append((_order(origin), len(self.found), exc))
+
+    def raise_all(self) -> None:
+        if self.found:
+            raise collected(self.source, [exc for _, _, exc in sorted(self.found, key=lambda f: f[:2])])
+
+
 _PATH_IN_MESSAGE = re.compile(r"\b(?:units|schools|routes|persons)\[\d+\](?:\.\w+|\[\d+\])*")
 
 
@@ -125,6 +177,11 @@ def _parent_path(path: str) -> str | None:
 def locate_error(exc: InstanceError, origins: Mapping[str, Origin]) -> InstanceError:
     """``persons[3].role: must be ...`` -> ``sheet 'persons', row 6, column 'role': must be ...``:
     the longest prefix of the error's path that has an origin names the cell."""
+    return _locate(exc, origins)[0]
+
+
+def _locate(exc: InstanceError, origins: Mapping[str, Origin]) -> tuple[InstanceError, Origin | None]:
+    """:func:`locate_error`, and the cell (or sheet) it names."""
     path = exc.path or ""
 
     def cell_of(match: re.Match) -> str:  # "first at persons[0].id" -> "first at row 3"
@@ -138,14 +195,15 @@ def locate_error(exc: InstanceError, origins: Mapping[str, Origin]) -> InstanceE
         if origin is not None:
             rest = path[len(probe):].lstrip(".")
             message = text if not rest or origin.column is not None else f"{rest}: {text}"
-            return InstanceError(origin.describe(), message)
+            return InstanceError(origin.describe(), message), origin
         probe = _parent_path(probe)
     head = re.split(r"[.\[]", path, maxsplit=1)[0]
     if head in _POLICY_SECTIONS:  # a setting the policy sheet does not list
-        return InstanceError(Origin("policy", None, None, path).describe(), text)
+        origin = Origin("policy", None, None, path)
+        return InstanceError(origin.describe(), text), origin
     if head in _SHEET_OF_SECTION:
-        return InstanceError(f"sheet {_SHEET_OF_SECTION[head]!r} ({path})", text)
-    return exc
+        return InstanceError(f"sheet {_SHEET_OF_SECTION[head]!r} ({path})", text), Origin(_SHEET_OF_SECTION[head], None, None)
+    return exc, None
 
 
 # --------------------------------------------------------------------------------------------
@@ -750,7 +808,10 @@ def _norm(name: Any) -> str:
     return re.sub(r"\s+", "_", str(name).strip().lower())
 
 
-def _read_table(ws, sheet: str, cells: _SheetCells | None = None) -> _Table | None:
+def _read_table(ws, sheet: str, cells: _SheetCells | None, problems: _Problems) -> _Table | None:
+    """The rows of one sheet. A problem with its header (row 1) is added to ``problems`` as a
+    layout problem and no row is read; a value in a column without a name, or a formula without a
+    value, is added and the cell left out."""
     from openpyxl.utils import get_column_letter
 
     spec = {c.name: c for c in SHEETS[sheet][1]}
@@ -759,47 +820,64 @@ def _read_table(ws, sheet: str, cells: _SheetCells | None = None) -> _Table | No
     if first is None:
         return None
     number, header = first
+    header_problems: list[tuple[InstanceError, Origin | None]] = []
     for index, cell in enumerate(header):
         if cell is UNSAVED:
-            raise InstanceError(f"sheet {sheet!r}, row {number}, column {get_column_letter(index + 1)}", UNSAVED_TEXT)
+            letter = get_column_letter(index + 1)
+            header_problems.append((InstanceError(f"sheet {sheet!r}, row {number}, column {letter}", UNSAVED_TEXT),
+                                    Origin(sheet, number, letter)))
     if number != 1:
-        raise InstanceError(f"sheet {sheet!r}, row 1", f"must hold the column names ({', '.join(spec)})")
+        header_problems.append((InstanceError(f"sheet {sheet!r}, row 1", f"must hold the column names "
+                                                                        f"({', '.join(spec)})"), Origin(sheet, 1, None)))
+        header = ()
     names: dict[int, str] = {}
     for index, cell in enumerate(header):
-        if cell is None or cell == "":
+        if cell is None or cell == "" or cell is UNSAVED:
             continue
         name = _norm(cell)
         if name not in spec:
-            raise InstanceError(f"sheet {sheet!r}, row 1, column {str(cell)!r}",
-                                f"unknown column; the columns are {', '.join(spec)}")
-        if name in names.values():
-            raise InstanceError(f"sheet {sheet!r}, row 1, column {name!r}", "the column is there twice")
-        names[index] = name
-    for column in spec.values():
-        if column.required and column.name not in names.values():
-            raise InstanceError(f"sheet {sheet!r}, row 1, column {column.name!r}", "required column is missing")
+            header_problems.append((_Located(Origin(sheet, 1, str(cell)),
+                                             f"unknown column; the columns are {', '.join(spec)}"), None))
+        elif name in names.values():
+            header_problems.append((_Located(Origin(sheet, 1, name), "the column is there twice"), None))
+        else:
+            names[index] = name
+    if number == 1:
+        for column in spec.values():
+            if column.required and column.name not in names.values():
+                header_problems.append((_Located(Origin(sheet, 1, column.name), "required column is missing"), None))
+    if header_problems:
+        for exc, origin in header_problems:
+            problems.add(exc, origin)
+        problems.layout = True
+        return None
     table = _Table(sheet, {n: spec[n] for n in names.values()}, [])
     for number, values in rows:
         lead = next(v for v in values if v is not None and v != "")
         if isinstance(lead, str) and lead.startswith("#"):
             continue  # a note row
-        cells: dict[str, Any] = {}
+        given: dict[str, Any] = {}
         for index, value in enumerate(values):
             if value is None or value == "":
                 continue
             if index not in names:
-                raise InstanceError(f"sheet {sheet!r}, row {number}, column {get_column_letter(index + 1)}",
-                                    "a value in a column without a name in row 1")
-            if spec[names[index]].kind != "note":
+                letter = get_column_letter(index + 1)
+                problems.add(InstanceError(f"sheet {sheet!r}, row {number}, column {letter}",
+                                           "a value in a column without a name in row 1"), Origin(sheet, number, letter))
+            elif spec[names[index]].kind != "note":
                 if value is UNSAVED:
-                    raise InstanceError(f"sheet {sheet!r}, row {number}, column {names[index]!r}", UNSAVED_TEXT)
-                cells[names[index]] = value
-        if cells:
-            table.rows.append(_Row(number, cells))
+                    problems.add(_Located(Origin(sheet, number, names[index]), UNSAVED_TEXT))
+                    continue
+                given[names[index]] = value
+        if given:
+            table.rows.append(_Row(number, given))
     return table
 
 
-def _read_tables(path: Path) -> dict[str, _Table]:
+def _read_tables(path: Path, problems: _Problems) -> dict[str, _Table]:
+    """Every sheet's rows. Problems with the layout (an unknown sheet, one there twice, a bad
+    header) are raised here, with any others found so far: rows are not interpreted against a
+    layout that is wrong (a misnamed sheet would make every reference to it a problem)."""
     wb = _open_workbook(path)
     hidden = _formulas_and_merges(path)
     try:
@@ -810,22 +888,35 @@ def _read_tables(path: Path) -> dict[str, _Table]:
             if name in IGNORED_SHEETS:
                 continue
             if name not in SHEETS:
-                raise InstanceError(f"sheet {ws.title!r}", f"unknown sheet; the sheets are {', '.join(SHEETS)} "
-                                                           f"(a sheet named {IGNORED_SHEETS[0]!r} is not read)")
+                problems.add(InstanceError(f"sheet {ws.title!r}", f"unknown sheet; the sheets are {', '.join(SHEETS)} "
+                                                                  f"(a sheet named {IGNORED_SHEETS[0]!r} is not read)"),
+                             Origin(ws.title, None, None))
+                problems.layout = True
+                continue
             if name in titles:
-                raise InstanceError(f"sheet {ws.title!r}", f"is there twice (also {titles[name]!r})")
+                problems.add(InstanceError(f"sheet {ws.title!r}", f"is there twice (also {titles[name]!r})"),
+                             Origin(name, None, None))
+                problems.layout = True
+                continue
             titles[name] = ws.title
-            table = _read_table(ws, name, hidden.get(ws.title))
+            table = _read_table(ws, name, hidden.get(ws.title), problems)
             if table is not None:
                 tables[name] = table
     finally:
         wb.close()
+    if problems.layout:
+        problems.raise_all()
     return tables
 
 
 class _Reader:
-    def __init__(self, tables: dict[str, _Table]):
+    """Reads the tables into the document. A problem with a cell is added to ``problems`` and the
+    cell left out; a problem that leaves a row without meaning (no school for a peak, a post
+    without id, ...) ends that row's reading (:meth:`reading`); the next row is read."""
+
+    def __init__(self, tables: dict[str, _Table], problems: _Problems):
         self.tables = tables
+        self.problems = problems
         self.origins: dict[str, Origin] = {}
 
     # -- cells ---------------------------------------------------------------------------------
@@ -838,22 +929,42 @@ class _Reader:
         try:
             return _PARSERS[kind](raw)
         except _CellError as exc:
-            raise InstanceError(Origin(sheet, row.number, column).describe(), str(exc)) from None
+            raise _Located(Origin(sheet, row.number, column), str(exc)) from None
+
+    def quiet(self, sheet: str, row: _Row, column: str) -> Any:
+        """A cell's value, or None when it is bad (its own reading reports it)."""
+        try:
+            return self.value(sheet, row, column)
+        except InstanceError:
+            return None
 
     @staticmethod
     def _index(sheet: str, column: str) -> int:
         return next(i for i, c in enumerate(SHEETS[sheet][1]) if c.name == column)
 
     def fail(self, sheet: str, row: _Row, column: str | None, message: str) -> InstanceError:
-        return InstanceError(Origin(sheet, row.number, column).describe(), message)
+        return _Located(Origin(sheet, row.number, column), message)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """A problem raised while reading a row is added to the problems; the row's reading ends."""
+        try:
+            yield
+        except InstanceError as exc:
+            self.problems.add(exc)
 
     def at(self, path: str, sheet: str, row: _Row, column: str | None, key: str | None = None) -> None:
         self.origins[path] = Origin(sheet, row.number, column, key)
 
     def put(self, target: dict, field: str, path: str, sheet: str, row: _Row, column: str) -> None:
-        """Read one cell into ``target[field]`` (when not blank) and remember where it came from."""
+        """Read one cell into ``target[field]`` (when not blank) and remember where it came from;
+        a bad cell is added to the problems and left out."""
         self.at(path, sheet, row, column)
-        value = self.value(sheet, row, column)
+        try:
+            value = self.value(sheet, row, column)
+        except InstanceError as exc:
+            self.problems.add(exc)
+            return
         if value is not None:
             target[field] = value
 
@@ -866,6 +977,15 @@ class _Reader:
         if value is None:
             raise self.fail(sheet, row, column, "required value is missing")
         return value
+
+    def unique(self, sheet: str, row: _Row, ident: Any, first: dict[str, int], what: str) -> None:
+        """An id seen on an earlier row: the words the loader's check gives for a duplicate."""
+        if not isinstance(ident, str):
+            return
+        if ident in first:
+            self.problems.add(self.fail(sheet, row, "id", f"duplicate {what} id {ident!r} (first at row {first[ident]})"))
+        else:
+            first[ident] = row.number
 
     # -- sheets --------------------------------------------------------------------------------
 
@@ -888,97 +1008,119 @@ class _Reader:
         self.read_pins(by_id)
         return doc
 
+    def validate(self, doc: SheetDocument) -> None:
+        """The instance model's problems with the assembled document, each named by its cell, so
+        that they are reported with the cells' own (the loader validates the document again)."""
+        if doc.get("format") != "schoolpost/1":
+            return  # the loader says what is wrong with it
+        try:
+            Instance.model_validate(doc)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                located, origin = _locate(validation_error(err), self.origins)
+                self.problems.add(located, origin)
+
     def read_policy(self, doc: dict) -> None:
         seen: dict[str, int] = {}
         for row in self.rows("policy"):
-            key = self.value("policy", row, "key")
-            if key is None:
-                raise self.fail("policy", row, "key", "a value without a key")
-            key = key.strip()
-            if key in seen:
-                raise self.fail("policy", row, "key", f"key {key!r} is listed twice (also row {seen[key]})")
-            seen[key] = row.number
-            try:
-                kind = policy_key_kind(key)
-            except _CellError as exc:
-                raise self.fail("policy", row, "key", str(exc)) from None
-            parts = key.split(".")
-            for i in range(1, len(parts)):
-                prefix = ".".join(parts[:i])
-                if prefix not in self.origins:
-                    self.origins[prefix] = Origin("policy", row.number, "key", prefix)
-            self.origins[key] = Origin("policy", row.number, "value", key)
-            raw = row.cells.get("value")
-            if raw is None:
-                continue
-            if kind == "mapping":
-                if not isinstance(raw, str) or raw.strip() != EMPTY:
-                    raise InstanceError(Origin("policy", row.number, "value", key).describe(),
-                                        f"names a group of settings; give its parts ({key}.<name>) "
-                                        f"or '{EMPTY}' for none")
-                value: Any = {}
-            else:
-                value = self.value("policy", row, "value", kind)
-            node = doc
-            for part in parts[:-1]:
-                child = node.setdefault(part, {})
-                if not isinstance(child, dict):
-                    raise self.fail("policy", row, "key", f"{part!r} is given a single value elsewhere")
-                node = child
-            if parts[-1] in node and isinstance(node[parts[-1]], dict) and value == {}:
-                continue
-            if parts[-1] in node:
-                raise self.fail("policy", row, "key", f"conflicts with another key under {key!r}")
-            node[parts[-1]] = value
+            with self.reading():
+                self._policy_row(doc, row, seen)
+
+    def _policy_row(self, doc: dict, row: _Row, seen: dict[str, int]) -> None:
+        key = self.value("policy", row, "key")
+        if key is None:
+            raise self.fail("policy", row, "key", "a value without a key")
+        key = key.strip()
+        if key in seen:
+            raise self.fail("policy", row, "key", f"key {key!r} is listed twice (also row {seen[key]})")
+        seen[key] = row.number
+        try:
+            kind = policy_key_kind(key)
+        except _CellError as exc:
+            raise self.fail("policy", row, "key", str(exc)) from None
+        parts = key.split(".")
+        for i in range(1, len(parts)):
+            prefix = ".".join(parts[:i])
+            if prefix not in self.origins:
+                self.origins[prefix] = Origin("policy", row.number, "key", prefix)
+        self.origins[key] = Origin("policy", row.number, "value", key)
+        raw = row.cells.get("value")
+        if raw is None:
+            return
+        if kind == "mapping":
+            if not isinstance(raw, str) or raw.strip() != EMPTY:
+                raise _Located(Origin("policy", row.number, "value", key),
+                               f"names a group of settings; give its parts ({key}.<name>) or '{EMPTY}' for none")
+            value: Any = {}
+        else:
+            value = self.value("policy", row, "value", kind)
+        node = doc
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise self.fail("policy", row, "key", f"{part!r} is given a single value elsewhere")
+            node = child
+        if parts[-1] in node and isinstance(node[parts[-1]], dict) and value == {}:
+            return
+        if parts[-1] in node:
+            raise self.fail("policy", row, "key", f"conflicts with another key under {key!r}")
+        node[parts[-1]] = value
 
     def read_matrix(self, doc: dict) -> None:
         rows = self.rows("travel_matrix")
         if not rows:
             return
-        school_ids = {self.value("schools", r, "id") for r in self.rows("schools")}
+        school_ids = {self.quiet("schools", r, "id") for r in self.rows("schools")}
         travel = doc.setdefault("travel", {})
         matrix = travel.get("matrix")
         if matrix is None:
             matrix = travel["matrix"] = {}
         seen: dict[tuple[str, str], int] = {}
-        sheet = "travel_matrix"
         for row in rows:
-            src = self.need(sheet, row, "from")
-            if src not in school_ids:
-                raise self.fail(sheet, row, "from", f"no school with id {src!r} in sheet 'schools'")
-            dst = self.value(sheet, row, "to")
-            if f"travel.matrix.{src}" not in self.origins:
-                self.at(f"travel.matrix.{src}", sheet, row, "from")
-            entry = matrix.setdefault(src, {})
-            if dst is None and row.cells.get("minutes") is None:
-                continue  # a school with no listed pairs
-            if dst is None:
-                raise self.fail(sheet, row, "to", "required value is missing")
-            if dst not in school_ids:
-                raise self.fail(sheet, row, "to", f"no school with id {dst!r} in sheet 'schools'")
-            if (src, dst) in seen:
-                raise self.fail(sheet, row, "to", f"{src} -> {dst} is listed twice (also row {seen[(src, dst)]})")
-            seen[(src, dst)] = row.number
-            self.at(f"travel.matrix.{src}.{dst}", sheet, row, "minutes")
-            minutes = self.value(sheet, row, "minutes")
-            if minutes is None:
-                raise self.fail(sheet, row, "minutes", "required value is missing")
-            entry[dst] = minutes
+            with self.reading():
+                self._matrix_row(row, matrix, school_ids, seen)
+
+    def _matrix_row(self, row: _Row, matrix: dict, school_ids: set, seen: dict[tuple[str, str], int]) -> None:
+        sheet = "travel_matrix"
+        src = self.need(sheet, row, "from")
+        if src not in school_ids:
+            raise self.fail(sheet, row, "from", f"no school with id {src!r} in sheet 'schools'")
+        dst = self.value(sheet, row, "to")
+        if f"travel.matrix.{src}" not in self.origins:
+            self.at(f"travel.matrix.{src}", sheet, row, "from")
+        entry = matrix.setdefault(src, {})
+        if dst is None and row.cells.get("minutes") is None:
+            return  # a school with no listed pairs
+        if dst is None:
+            raise self.fail(sheet, row, "to", "required value is missing")
+        if dst not in school_ids:
+            raise self.fail(sheet, row, "to", f"no school with id {dst!r} in sheet 'schools'")
+        if (src, dst) in seen:
+            raise self.fail(sheet, row, "to", f"{src} -> {dst} is listed twice (also row {seen[(src, dst)]})")
+        seen[(src, dst)] = row.number
+        self.at(f"travel.matrix.{src}.{dst}", sheet, row, "minutes")
+        minutes = self.value(sheet, row, "minutes")
+        if minutes is None:
+            raise self.fail(sheet, row, "minutes", "required value is missing")
+        entry[dst] = minutes
 
     def read_units(self) -> list[dict]:
         out = []
+        first: dict[str, int] = {}
         for i, row in enumerate(self.rows("units")):
             path = f"units[{i}]"
             self.at(path, "units", row, None)
             entry: dict[str, Any] = {}
             for column in ("id", "kind", "name", "schools"):
                 self.put(entry, column, f"{path}.{column}", "units", row, column)
+            self.unique("units", row, entry.get("id"), first, "unit")
             out.append(entry)
         return out
 
     def read_schools(self) -> tuple[list[dict], dict[str, tuple[dict, int]]]:
         out: list[dict] = []
         by_id: dict[str, tuple[dict, int]] = {}
+        first: dict[str, int] = {}
         for i, row in enumerate(self.rows("schools")):
             path = f"schools[{i}]"
             self.at(path, "schools", row, None)
@@ -991,8 +1133,9 @@ class _Reader:
                 self.put(location, column, f"{path}.location.{column}", "schools", row, column)
             if location:
                 entry["location"] = location
+            self.unique("schools", row, entry.get("id"), first, "school")
             out.append(entry)
-            if "id" in entry:  # a duplicate id is reported by validation
+            if "id" in entry:
                 by_id.setdefault(entry["id"], (entry, i))
         return out, by_id
 
@@ -1004,22 +1147,27 @@ class _Reader:
 
     def read_peaks(self, schools: dict) -> None:
         for row in self.rows("peaks"):
-            school, i = self._school(schools, "peaks", row)
-            peaks = school.setdefault("peaks", [])
-            path = f"schools[{i}].peaks[{len(peaks)}]"
-            self.at(path, "peaks", row, None)
-            entry: dict[str, Any] = {}
-            for column in ("name", "start", "end", "days"):
-                self.put(entry, column, f"{path}.{column}", "peaks", row, column)
-            peaks.append(entry)
+            with self.reading():
+                school, i = self._school(schools, "peaks", row)
+                peaks = school.setdefault("peaks", [])
+                path = f"schools[{i}].peaks[{len(peaks)}]"
+                self.at(path, "peaks", row, None)
+                entry: dict[str, Any] = {}
+                for column in ("name", "start", "end", "days"):
+                    self.put(entry, column, f"{path}.{column}", "peaks", row, column)
+                peaks.append(entry)
 
     def _attributes(self, sheet: str, row: _Row, entry: dict, path: str, fields: dict[str, tuple[str, ...]],
                     given: dict[str, int]) -> None:
         """Attributes of a post or route that may sit on any one of its rows (the same value if
         repeated). The origins of a group (``location``, ``crew``) follow the row that first gives
-        one of its members."""
+        one of its members. A bad or differing cell is added to the problems and left out."""
         for column, field_path in fields.items():
-            value = self.value(sheet, row, column)
+            try:
+                value = self.value(sheet, row, column)
+            except InstanceError as exc:
+                self.problems.add(exc)
+                continue
             if value is None:
                 continue
             if column in given:
@@ -1028,7 +1176,7 @@ class _Reader:
                     node = node.get(part, {})
                 if node.get(field_path[-1]) != value:
                     what = "post" if sheet == "posts" else "route"
-                    raise self.fail(sheet, row, column, f"differs from row {given[column]} of the same {what}")
+                    self.problems.add(self.fail(sheet, row, column, f"differs from row {given[column]} of the same {what}"))
                 continue
             given[column] = row.number
             node = entry
@@ -1045,79 +1193,88 @@ class _Reader:
                         self.at(f"{path}.{'.'.join(other_path)}", sheet, row, other)
 
     def read_posts(self, schools: dict) -> None:
+        posts: dict[tuple[str, str], tuple[dict, str, dict]] = {}
+        for row in self.rows("posts"):
+            with self.reading():
+                self._post_row(schools, posts, row)
+
+    def _post_row(self, schools: dict, posts: dict[tuple[str, str], tuple[dict, str, dict]], row: _Row) -> None:
         sheet = "posts"
         fields = {"kind": ("kind",), "name": ("name",), "lat": ("location", "lat"), "lon": ("location", "lon")}
-        posts: dict[tuple[str, str], tuple[dict, str, dict]] = {}
-        for row in self.rows(sheet):
-            school, i = self._school(schools, sheet, row)
-            pid = self.need(sheet, row, "post_id")
-            key = (school["id"], pid)
-            if key not in posts:
-                school_posts = school.setdefault("posts", [])
-                path = f"schools[{i}].posts[{len(school_posts)}]"
-                entry: dict[str, Any] = {"id": pid}
-                school_posts.append(entry)
-                posts[key] = (entry, path, {})
-                self.at(path, sheet, row, None)
-                self.at(f"{path}.id", sheet, row, "post_id")
-                for column, field_path in fields.items():  # until a row gives them
-                    self.at(f"{path}.{'.'.join(field_path)}", sheet, row, column)
-                self.at(f"{path}.location", sheet, row, "lat")
-            entry, path, given = posts[key]
-            self._attributes(sheet, row, entry, path, fields, given)
-            values = {f: row.cells.get(f) for f in ("min", "target", "min_police", "skills")}
-            name = self.value(sheet, row, "demand")
-            if name is None and all(v is None for v in values.values()):
-                continue  # a row of attributes only
-            name = name or "default"
-            demand = entry.setdefault("demand", {})
-            if name in demand:
-                raise self.fail(sheet, row, "demand", f"demand {name!r} of post {pid!r} is given twice "
-                                                      f"(also row {given['demand:' + name]})")
-            given["demand:" + name] = row.number
-            dpath = f"{path}.demand.{name}"
-            self.at(dpath, sheet, row, "demand")
-            item: dict[str, Any] = {}
-            for column in values:
-                self.put(item, column, f"{dpath}.{column}", sheet, row, column)
-            demand[name] = item
+        school, i = self._school(schools, sheet, row)
+        pid = self.need(sheet, row, "post_id")
+        key = (school["id"], pid)
+        if key not in posts:
+            school_posts = school.setdefault("posts", [])
+            path = f"schools[{i}].posts[{len(school_posts)}]"
+            entry: dict[str, Any] = {"id": pid}
+            school_posts.append(entry)
+            posts[key] = (entry, path, {})
+            self.at(path, sheet, row, None)
+            self.at(f"{path}.id", sheet, row, "post_id")
+            for column, field_path in fields.items():  # until a row gives them
+                self.at(f"{path}.{'.'.join(field_path)}", sheet, row, column)
+            self.at(f"{path}.location", sheet, row, "lat")
+        entry, path, given = posts[key]
+        self._attributes(sheet, row, entry, path, fields, given)
+        values = {f: row.cells.get(f) for f in ("min", "target", "min_police", "skills")}
+        name = self.value(sheet, row, "demand")
+        if name is None and all(v is None for v in values.values()):
+            return  # a row of attributes only
+        name = name or "default"
+        demand = entry.setdefault("demand", {})
+        if name in demand:
+            raise self.fail(sheet, row, "demand", f"demand {name!r} of post {pid!r} is given twice "
+                                                  f"(also row {given['demand:' + name]})")
+        given["demand:" + name] = row.number
+        dpath = f"{path}.demand.{name}"
+        self.at(dpath, sheet, row, "demand")
+        item: dict[str, Any] = {}
+        for column in values:
+            self.put(item, column, f"{dpath}.{column}", sheet, row, column)
+        demand[name] = item
 
     def read_routes(self) -> list[dict]:
+        out: list[dict] = []
+        routes: dict[str, tuple[dict, str, dict]] = {}
+        for row in self.rows("routes"):
+            with self.reading():
+                self._route_row(out, routes, row)
+        return out
+
+    def _route_row(self, out: list[dict], routes: dict[str, tuple[dict, str, dict]], row: _Row) -> None:
         sheet = "routes"
         fields = {"name": ("name",), "unit": ("unit",), "stops": ("stops",), "crew_min": ("crew", "min"),
                   "crew_max": ("crew", "max"), "crew_min_police": ("crew", "min_police"),
                   "crew_skills": ("crew", "skills")}
-        out: list[dict] = []
-        routes: dict[str, tuple[dict, str, dict]] = {}
-        for row in self.rows(sheet):
-            rid = self.need(sheet, row, "route_id")
-            if rid not in routes:
-                path = f"routes[{len(out)}]"
-                entry: dict[str, Any] = {"id": rid}
-                out.append(entry)
-                routes[rid] = (entry, path, {})
-                self.at(path, sheet, row, None)
-                self.at(f"{path}.id", sheet, row, "route_id")
-                for column, field_path in fields.items():
-                    self.at(f"{path}.{'.'.join(field_path)}", sheet, row, column)
-                self.at(f"{path}.crew", sheet, row, "crew_max")  # crew's own check: max >= min
-            entry, path, given = routes[rid]
-            self._attributes(sheet, row, entry, path, fields, given)
-            if all(row.cells.get(c) is None for c in ("run", "start", "end", "days")):
-                continue
-            runs = entry.setdefault("runs", [])
-            rpath = f"{path}.runs[{len(runs)}]"
-            self.at(rpath, sheet, row, None)
-            run: dict[str, Any] = {}
-            for column, field in (("run", "name"), ("start", "start"), ("end", "end"), ("days", "days")):
-                self.put(run, field, f"{rpath}.{field}", sheet, row, column)
-            runs.append(run)
-        return out
+        rid = self.need(sheet, row, "route_id")
+        if rid not in routes:
+            path = f"routes[{len(out)}]"
+            entry: dict[str, Any] = {"id": rid}
+            out.append(entry)
+            routes[rid] = (entry, path, {})
+            self.at(path, sheet, row, None)
+            self.at(f"{path}.id", sheet, row, "route_id")
+            for column, field_path in fields.items():
+                self.at(f"{path}.{'.'.join(field_path)}", sheet, row, column)
+            self.at(f"{path}.crew", sheet, row, "crew_max")  # crew's own check: max >= min
+        entry, path, given = routes[rid]
+        self._attributes(sheet, row, entry, path, fields, given)
+        if all(row.cells.get(c) is None for c in ("run", "start", "end", "days")):
+            return
+        runs = entry.setdefault("runs", [])
+        rpath = f"{path}.runs[{len(runs)}]"
+        self.at(rpath, sheet, row, None)
+        run: dict[str, Any] = {}
+        for column, field in (("run", "name"), ("start", "start"), ("end", "end"), ("days", "days")):
+            self.put(run, field, f"{rpath}.{field}", sheet, row, column)
+        runs.append(run)
 
     def read_persons(self) -> tuple[list[dict], dict[str, tuple[dict, int]]]:
         sheet = "persons"
         out: list[dict] = []
         by_id: dict[str, tuple[dict, int]] = {}
+        first: dict[str, int] = {}
         for i, row in enumerate(self.rows(sheet)):
             path = f"persons[{i}]"
             self.at(path, sheet, row, None)
@@ -1136,6 +1293,7 @@ class _Reader:
                 self.put(limits, column, f"{path}.limits.{column}", sheet, row, column)
             if limits:
                 entry["limits"] = limits
+            self.unique(sheet, row, entry.get("id"), first, "person")
             out.append(entry)
             if "id" in entry:
                 by_id.setdefault(entry["id"], (entry, i))
@@ -1148,64 +1306,77 @@ class _Reader:
         return persons[pid]
 
     def read_availability(self, persons: dict) -> None:
-        sheet = "availability"
         never: dict[str, int] = {}
-        for row in self.rows(sheet):
-            person, i = self._person(persons, sheet, row)
-            days = self.value(sheet, row, "days")
-            windows = person.setdefault("availability", [])
-            if days == [] and row.cells.get("start") is None and row.cells.get("end") is None:
-                if windows or person["id"] in never:
-                    raise self.fail(sheet, row, "days", f"'{EMPTY}' (never available) but person "
-                                                        f"{person['id']!r} has other rows here")
-                never[person["id"]] = row.number
-                self.at(f"persons[{i}].availability", sheet, row, "days")
-                continue
-            if person["id"] in never:
-                raise self.fail(sheet, row, "person_id", f"person {person['id']!r} is never available "
-                                                         f"(row {never[person['id']]})")
-            path = f"persons[{i}].availability[{len(windows)}]"
-            self.at(path, sheet, row, None)
-            entry: dict[str, Any] = {}
-            for column in ("days", "start", "end"):
-                self.put(entry, column, f"{path}.{column}", sheet, row, column)
-            windows.append(entry)
+        for row in self.rows("availability"):
+            with self.reading():
+                self._availability_row(persons, never, row)
+
+    def _availability_row(self, persons: dict, never: dict[str, int], row: _Row) -> None:
+        sheet = "availability"
+        person, i = self._person(persons, sheet, row)
+        days = self.value(sheet, row, "days")
+        windows = person.setdefault("availability", [])
+        if days == [] and row.cells.get("start") is None and row.cells.get("end") is None:
+            if windows or person["id"] in never:
+                raise self.fail(sheet, row, "days", f"'{EMPTY}' (never available) but person "
+                                                    f"{person['id']!r} has other rows here")
+            never[person["id"]] = row.number
+            self.at(f"persons[{i}].availability", sheet, row, "days")
+            return
+        if person["id"] in never:
+            raise self.fail(sheet, row, "person_id", f"person {person['id']!r} is never available "
+                                                     f"(row {never[person['id']]})")
+        path = f"persons[{i}].availability[{len(windows)}]"
+        self.at(path, sheet, row, None)
+        entry: dict[str, Any] = {}
+        for column in ("days", "start", "end"):
+            self.put(entry, column, f"{path}.{column}", sheet, row, column)
+        windows.append(entry)
 
     def read_leave(self, persons: dict) -> None:
         sheet = "leave"
         for row in self.rows(sheet):
-            person, i = self._person(persons, sheet, row)
-            leave = person.setdefault("leave", [])
-            path = f"persons[{i}].leave[{len(leave)}]"
-            if row.cells.get("start") is None and row.cells.get("end") is None:
-                self.at(path, sheet, row, "date")
-                leave.append(self.need(sheet, row, "date"))
-                continue
-            self.at(path, sheet, row, None)
-            entry: dict[str, Any] = {}
-            for column in ("date", "start", "end"):
-                self.put(entry, column, f"{path}.{column}", sheet, row, column)
-            leave.append(entry)
+            with self.reading():
+                person, i = self._person(persons, sheet, row)
+                leave = person.setdefault("leave", [])
+                path = f"persons[{i}].leave[{len(leave)}]"
+                if row.cells.get("start") is None and row.cells.get("end") is None:
+                    self.at(path, sheet, row, "date")
+                    leave.append(self.need(sheet, row, "date"))
+                    continue
+                self.at(path, sheet, row, None)
+                entry: dict[str, Any] = {}
+                for column in ("date", "start", "end"):
+                    self.put(entry, column, f"{path}.{column}", sheet, row, column)
+                leave.append(entry)
 
     def read_pins(self, persons: dict) -> None:
         sheet = "pins"
         for row in self.rows(sheet):
-            person, i = self._person(persons, sheet, row)
-            pins = person.setdefault("pins", [])
-            path = f"persons[{i}].pins[{len(pins)}]"
-            self.at(path, sheet, row, None)
-            entry: dict[str, Any] = {}
-            for column in ("date", "peak", "post", "route"):
-                self.put(entry, column, f"{path}.{column}", sheet, row, column)
-            pins.append(entry)
+            with self.reading():
+                person, i = self._person(persons, sheet, row)
+                pins = person.setdefault("pins", [])
+                path = f"persons[{i}].pins[{len(pins)}]"
+                self.at(path, sheet, row, None)
+                entry: dict[str, Any] = {}
+                for column in ("date", "peak", "post", "route"):
+                    self.put(entry, column, f"{path}.{column}", sheet, row, column)
+                pins.append(entry)
 
 
 def instance_data_from_xlsx(path: str | Path) -> SheetDocument:
-    """Read a workbook into the plain instance document (not validated yet); the result's
-    ``origins`` map field paths to cells. Raises :class:`InstanceError` naming sheet, row and column."""
+    """Read a workbook into the plain instance document (checked against the instance model but
+    returned unvalidated: the loader validates it); the result's ``origins`` map field paths to
+    cells. Raises :class:`InstanceError` naming sheet, row and column; several problems together
+    as :class:`models.errors.InstanceErrors` (``errors``: each one)."""
+    problems = _Problems(str(path))
     with warnings.catch_warnings():  # openpyxl warns on stderr of what it drops (styles, extensions, odd
-        warnings.simplefilter("ignore")  # dates); bad input gets one line: ours, naming the cell
-        return _Reader(_read_tables(Path(path))).read()
+        warnings.simplefilter("ignore")  # dates); bad input gets one line per problem: ours, naming the cell
+        reader = _Reader(_read_tables(Path(path), problems), problems)
+        doc = reader.read()
+        reader.validate(doc)
+    problems.raise_all()
+    return doc
 
 
 # --------------------------------------------------------------------------------------------

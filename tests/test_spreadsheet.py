@@ -370,3 +370,68 @@ def test_every_command_names_the_cell(command, tmp_path):
     assert r.exit_code == 2, r.output
     assert "sheet 'persons', row 3, column 'role'" in r.output and r.output.strip().count("\n") == 0
     assert not (tmp_path / "out").exists()
+
+
+# -- every problem of a workbook in one run (issue 18 item 5) --------------------------------------
+
+
+def _solve_bad(path: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["solve", str(path), "-o", str(out), "--time-limit", "5"])
+    assert r.exit_code == 2, r.output
+    assert isinstance(r.exception, SystemExit) and "Traceback" not in r.output
+    assert not out.exists()
+    return r.output.rstrip("\n").split("\n")
+
+
+def test_three_bad_cells_on_two_sheets_are_all_reported(tmp_path):
+    """A bad role (found by the model), a number and a required time that are not (found by the
+    reader): one run names all three, each by sheet, row and column, the required time once."""
+    def edit(wb):
+        wb["persons"].cell(row=7, column=3).value = "sergeant"
+        wb["persons"].cell(row=5, column=8).value = "two"
+        wb["peaks"].cell(row=4, column=3).value = "7h20"
+    path = _template(tmp_path, edit)
+    lines = _solve_bad(path, tmp_path)
+    assert lines[0] == f"error: {path}: 3 errors", lines
+    assert lines[1:] == [
+        "  sheet 'peaks', row 4, column 'start': must be a time 'HH:MM' between 00:00 and 24:00, got '7h20'",
+        "  sheet 'persons', row 5, column 'max_per_day': must be a number, got 'two'",
+        ("  sheet 'persons', row 7, column 'role': must be 'police', 'auxiliary_police', 'security_guard', "
+         "'community_worker', 'school_leader', 'teacher' or 'volunteer'"),
+    ], lines
+    with pytest.raises(InstanceError) as info:
+        load_instance(path)
+    assert len(info.value.errors) == 3 and "\n" not in str(info.value)
+    assert str(info.value).startswith(f"{path}: 3 errors: sheet 'peaks', row 4, column 'start'")
+
+
+def test_fifty_bad_cells_show_twenty_and_the_count_of_the_rest(tmp_path):
+    def edit(wb):
+        for row in range(3, 13):
+            for col in range(6, 11):  # home_lat .. max_minutes_per_week
+                wb["persons"].cell(row=row, column=col).value = "bad"
+    path = _template(tmp_path, edit)
+    lines = _solve_bad(path, tmp_path)
+    assert lines[0] == f"error: {path}: 50 errors"
+    assert len(lines) == 22 and lines[-1] == "  and 30 more", lines
+    assert lines[1] == "  sheet 'persons', row 3, column 'home_lat': must be a number, got 'bad'"
+    assert lines[20] == "  sheet 'persons', row 6, column 'max_minutes_per_week': must be a number, got 'bad'"
+
+
+def test_one_bad_cell_is_one_line_as_before(tmp_path):
+    path = _template(tmp_path, _set("peaks", 4, 3, "7h20"))
+    assert _solve_bad(path, tmp_path) == [
+        "error: sheet 'peaks', row 4, column 'start': must be a time 'HH:MM' between 00:00 and 24:00, got '7h20'"]
+
+
+def test_layout_problems_of_several_sheets_together(tmp_path):
+    """Unknown columns on two sheets are both named; rows are not read against a wrong layout."""
+    def edit(wb):
+        wb["persons"].cell(row=1, column=11).value = "colour"
+        wb["units"].cell(row=1, column=5).value = "size"
+        wb["persons"].cell(row=7, column=3).value = "sergeant"
+    lines = _solve_bad(_template(tmp_path, edit), tmp_path)
+    assert len(lines) == 3 and lines[0].endswith(": 2 errors"), lines
+    assert lines[1].startswith("  sheet 'units', row 1, column 'size': unknown column")
+    assert lines[2].startswith("  sheet 'persons', row 1, column 'colour': unknown column")

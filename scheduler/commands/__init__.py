@@ -2,7 +2,8 @@
 options, calls the library and writes what it returns; nothing outside this package imports click.
 Library code returns data; these modules decide what to show.
 
-Bad input exits with code 2 and one line naming the field; a hard-rule violation found by
+Bad input exits with code 2 and one line naming the field (a workbook with several bad cells:
+a line ``plan.xlsx: 7 errors`` and one line per cell, the first 20); a hard-rule violation found by
 ``check`` exits with code 1.
 """
 
@@ -13,12 +14,16 @@ import sys
 import click
 
 from models import InstanceError
+from models.errors import InstanceErrors
 
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except InstanceErrors as exc:  # several problems: a first line, then one line each
+            click.echo("error: " + "\n".join(exc.lines()), err=True)
+            sys.exit(2)
         except InstanceError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
