@@ -138,3 +138,20 @@ def test_the_result_lines_are_in_words(tmp_path):
     assert lines[1].index("below minimum") < lines[1].index("soft:")
     assert f"{summary['terms']['police_shortfall']:,} police" in lines[1]
     assert "work budget" in lines[2]  # it ended by its work budget of 1 deterministic second
+
+
+def test_verbose_logs_the_stages_and_the_default_does_not(tmp_path):
+    """Logging is set up once, by the program's group: ``schoolpost -v`` adds the engine's
+    stage-by-stage lines on stderr; without it stderr has none of them."""
+    import subprocess
+    import sys
+
+    def run(*flags: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "scheduler", *flags, "solve", str(ROOT / "instances" / "small-school.yaml"), "-o",
+               str(tmp_path / "out"), "--time-limit", "10", "--outputs", "none", "--quiet"]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+    loud, calm = run("-v"), run()
+    assert loud.returncode == calm.returncode == 0, loud.stderr + calm.stderr
+    assert "model built in" in loud.stderr
+    assert "model built in" not in calm.stderr

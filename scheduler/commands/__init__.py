@@ -37,8 +37,25 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.version_option(package_name="schoolpost")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Also log what the engine does, stage by stage (to stderr).")
+def main(verbose: bool) -> None:
     """Rosters for school protection posts."""
+    _configure_logging(verbose)
+
+
+def _configure_logging(verbose: bool) -> None:
+    """The one place logging is set up: the library logs to the ``schoolpost`` logger; warnings
+    reach stderr always, its stage-by-stage lines with ``--verbose`` (each command's ``--quiet``
+    only silences the command's own summary lines)."""
+    import logging
+
+    logger = logging.getLogger("schoolpost")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _register() -> None:
