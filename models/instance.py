@@ -279,7 +279,9 @@ class Pin(_Model):
     @property
     def ident(self) -> tuple[str, str, str, str]:
         """(kind, ISO date, peak or run, post or route id): the identity of the pinned duty."""
-        return ("post" if self.post else "route", self.date.isoformat(), self.peak, self.post or self.route)
+        place = self.post or self.route
+        assert place is not None  # _one_place: exactly one of post and route
+        return ("post" if self.post else "route", self.date.isoformat(), self.peak, place)
 
 
 class Person(_Model):
@@ -315,17 +317,23 @@ class Weights(_Model):
 SOFT_RULES: tuple[str, ...] = tuple(Weights.model_fields)
 
 
+def _roles(*roles: Role) -> list[Role]:
+    return list(roles)
+
+
+def _weekdays(*days: Weekday) -> list[Weekday]:
+    return list(days)
+
+
 class Policy(_Model):
-    professional_roles: list[Role] = Field(
-        default_factory=lambda: ["police", "auxiliary_police", "security_guard"]
-    )
+    professional_roles: list[Role] = Field(default_factory=lambda: _roles("police", "auxiliary_police", "security_guard"))
     min_professional_share: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), NUMBER] = 0.8
     leader_on_duty: bool = True
     #: ``default`` and per-role entries; a person's own ``limits`` override key by key.
     limits: dict[Id, Limits] = Field(default_factory=dict)
     weights: Weights = Field(default_factory=Weights)
     #: extension: roles whose assignments count in the burden term.
-    burden_roles: list[Role] = Field(default_factory=lambda: ["teacher", "volunteer"])
+    burden_roles: list[Role] = Field(default_factory=lambda: _roles("teacher", "volunteer"))
     #: extension: consecutive duties further apart than this (minutes idle) count no travel.
     travel_chain_gap: Annotated[int, Field(ge=0, le=24 * 60), NUMBER] = 60
 
@@ -355,7 +363,7 @@ class Instance(_Model):
     #: bounded so that every date of the horizon exists (9999-12-31 + 6 days would overflow)
     week_start: Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2999, 12, 31))]
     days: Annotated[list[Weekday], Field(min_length=1)] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
+        default_factory=lambda: _weekdays("mon", "tue", "wed", "thu", "fri")
     )
     #: extension: the IANA time zone of the local times (e.g. ``Asia/Shanghai``); calendars carry
     #: it. Without it, calendar times are "floating": the same clock time wherever they are read.

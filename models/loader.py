@@ -12,20 +12,28 @@ import json
 from collections.abc import Iterable
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from models.errors import InstanceError, format_loc
-from models.instance import ROLES, Instance
+from models.instance import ROLES, Instance, Peak, Run
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_DEPTH = 64
 
 
-class _SafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present
+if TYPE_CHECKING:
+    _BaseSafeLoader = yaml.SafeLoader
+else:
+    _BaseSafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_BaseSafeLoader):  # libyaml's parser when present
     """SafeLoader without YAML 1.1's base-60 integers, so ``16:30`` stays a string."""
+
+    node_paths: dict[int, tuple]  # set once the document's nodes are walked
 
 
 _SafeLoader.yaml_implicit_resolvers = {
@@ -69,7 +77,7 @@ def _construct_object(self, node, deep=False):
 
 _TAG_WORDS = {"timestamp": "date", "int": "whole number", "float": "number", "bool": "true/false",
               "binary": "base64 text", "null": "null"}
-_SafeLoader.construct_object = _construct_object
+setattr(_SafeLoader, "construct_object", _construct_object)  # noqa: B010 (mypy refuses assigning to a method)
 
 
 def _check_depth(node: Any, depth: int = 0) -> None:
@@ -87,7 +95,10 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict:
     data = dict(pairs)
     if len(data) != len(pairs):
         seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        for twice, _ in pairs:  # the first key met a second time
+            if twice in seen:
+                break
+            seen.add(twice)
         return _RepeatedKey(data, twice)
     return data
 
@@ -418,12 +429,12 @@ def check_references(inst: Instance) -> None:
                 if d.target < d.min:
                     raise InstanceError(f"schools[{i}].posts[{j}].demand.{_printable(key)}.target",
                                         f"target {d.target} is below min {d.min}")
-            for peak in names:
-                d = post.demand_at(peak)
+            for peak_name in names:
+                d = post.demand_at(peak_name)
                 if d.target < d.min:
                     raise InstanceError(
                         f"schools[{i}].posts[{j}].demand.default.target",
-                        f"target {d.target} is below min {d.min} at peak {peak!r}",
+                        f"target {d.target} is below min {d.min} at peak {peak_name!r}",
                     )
     for i, route in enumerate(inst.routes):
         if route.unit not in units:
@@ -442,9 +453,9 @@ def check_references(inst: Instance) -> None:
     for i, person in enumerate(inst.persons):
         if person.unit not in units and person.unit not in schools:
             raise InstanceError(f"persons[{i}].unit", f"no unit or school with id {person.unit!r}")
-        unit = unit_of.get(person.unit)
-        if unit is not None and not unit.schools and unit.id not in route_units:
-            raise InstanceError(f"persons[{i}].unit", f"unit {unit.id!r} serves no school and crews no route, so "
+        own_unit = unit_of.get(person.unit)
+        if own_unit is not None and not own_unit.schools and own_unit.id not in route_units:
+            raise InstanceError(f"persons[{i}].unit", f"unit {own_unit.id!r} serves no school and crews no route, so "
                                                       f"{person.id!r} could serve nowhere (give the unit schools)")
         if len(set(person.skills)) != len(person.skills):
             raise InstanceError(f"persons[{i}].skills", "a skill is listed twice")
@@ -475,6 +486,7 @@ def check_pins(inst: Instance) -> None:
             if day is None:
                 raise InstanceError(f"{path}.date", f"{pin.date.isoformat()} is not a school day of this week "
                                                     f"({', '.join(d.isoformat() for d in sorted(dates))})")
+            windows: list[Peak] | list[Run]
             if pin.post is not None:
                 school = posts.get(pin.post)
                 if school is None:
@@ -482,6 +494,7 @@ def check_pins(inst: Instance) -> None:
                 windows = [pk for pk in school.peaks if pk.name == pin.peak and (pk.days is None or day in pk.days)]
                 what = f"school {school.id!r} has no peak {pin.peak!r} on {day}"
             else:
+                assert pin.route is not None  # Pin._one_place: a route when no post
                 route = routes.get(pin.route)
                 if route is None:
                     raise InstanceError(f"{path}.route", f"no route with id {pin.route!r}")
@@ -510,8 +523,8 @@ def check_local_times(inst: Instance) -> None:
     import zoneinfo
 
     zone = zoneinfo.ZoneInfo(inst.timezone)
-    windows = [(f"schools[{i}].peaks[{k}]", peak) for i, school in enumerate(inst.schools)
-               for k, peak in enumerate(school.peaks)]
+    windows: list[tuple[str, Peak | Run]] = [(f"schools[{i}].peaks[{k}]", peak) for i, school in enumerate(inst.schools)
+                                             for k, peak in enumerate(school.peaks)]
     windows += [(f"routes[{i}].runs[{k}]", run) for i, route in enumerate(inst.routes) for k, run in enumerate(route.runs)]
     for path, window in windows:
         for day in inst.days:
