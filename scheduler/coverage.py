@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
@@ -95,12 +96,14 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         def report(p: Progress) -> None:
             on_progress(Progress(p.elapsed, p.objective / scale, bound, "coverage"))
 
+    runs = rosters = 0
+
     def search(values: list[int], budget: float | None, seconds: float, **options):
         """CP-SAT's local search from ``values`` (a complete solution vector) for ``budget``
         deterministic seconds (None: the clock alone) and at most ``seconds``."""
         nonlocal runs, rosters
         rm.add_hint(values)
-        params = dict(COVERAGE_SEARCH)
+        params: dict[str, Any] = dict(COVERAGE_SEARCH)
         if budget is not None:
             params["max_deterministic_time"] = max(0.01, budget)
         raw = run(rm.model, time_limit=max(0.1, seconds), workers=1, seed=seed, extra=params, **options)
@@ -110,7 +113,6 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         return raw, cut
 
     short, values, used, clock_cut, status = start_short, start, 0.0, False, Status.OPTIMAL
-    runs = rosters = 0
     if start_short > bound:
         rm.model.minimize(rm.coverage_expr(("shortfall",)))
         # with no work budget (the clock alone) the first phase keeps a part of the time for the second
@@ -164,10 +166,10 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             found = rm.values_of(rm.assignments(raw.values))
             if rm.evaluate(found)[0] < before:
                 values = found
-    found = rm.assignments(values)
+    assigned = rm.assignments(values)
     if short > bound:  # a search ended by its budget may leave a seat that someone free could take
-        found = fill_free_seats(problem, found)
-        short = rm.evaluate(rm.values_of(found))[1]["shortfall"]
+        assigned = fill_free_seats(problem, assigned)
+        short = rm.evaluate(rm.values_of(assigned))[1]["shortfall"]
         if short <= bound and status != Status.INTERRUPTED:
             status = Status.OPTIMAL
-    return CoverageOutcome(sorted(found), short, start_short, status, used, clock_cut, runs, rosters)
+    return CoverageOutcome(sorted(assigned), short, start_short, status, used, clock_cut, runs, rosters)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from models import Instance, InstanceError, Person
 from models.instance import LeaveWindow, Location, format_hhmm
@@ -137,7 +139,7 @@ def pairs_upper_bound(instance: Instance) -> int:
     """The eligible (person, duty) pairs an instance can have at most (before availability, leave
     and limits), counted without expanding it: each person times the duties of the schools and
     routes their unit serves."""
-    def times(days: list[str] | None) -> int:
+    def times(days: Sequence[str] | None) -> int:
         return sum(1 for day in instance.days if days is None or day in days)
 
     of_school = {s.id: len(s.posts) * sum(times(pk.days) for pk in s.peaks) for s in instance.schools}
@@ -148,7 +150,7 @@ def pairs_upper_bound(instance: Instance) -> int:
     return sum(of_unit.get(p.unit, of_school.get(p.unit, 0)) for p in instance.persons)
 
 
-def document_pairs_upper_bound(doc: object) -> int | None:
+def document_pairs_upper_bound(doc: Any) -> int | None:
     """:func:`pairs_upper_bound` of a parsed document not yet validated (validating a city of
     700,000 people takes half a minute); None where its shape is not an instance's (validation
     then says what is wrong)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from fractions import Fraction
 
 from models import Gap
@@ -72,7 +73,7 @@ def _slot_census(problem: Problem, ledger: Ledger, duties: list[Duty], people: l
     for p in people:
         if p in on:
             continue
-        reasons = []
+        reasons: list[str] = []
         for d in duties:
             w, f = _census(problem, ledger, d, [p])
             if f:
@@ -143,21 +144,21 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
     share, put in a non-professional's place); else ``unknown``.
     """
     ledger = Ledger(problem)
-    for p, d in assignments:
-        ledger.add(p, problem.duties[d])
+    for p, di in assignments:
+        ledger.add(p, problem.duties[di])
     persons = problem.persons
     inst = problem.instance
     by_key = {(d.date.isoformat(), d.peak, d.post_id, d.route_id): d for d in problem.duties}
     slots: dict[tuple, list[Duty]] = {}
-    for d in problem.duties:
-        if d.kind == "post":
-            slots.setdefault((d.school_id, d.date, d.peak), []).append(d)
+    for duty in problem.duties:
+        if duty.kind == "post":
+            slots.setdefault((duty.school_id, duty.date, duty.peak), []).append(duty)
     rows: list[Gap] = []
 
     eligible_on = problem.candidates
     at_bound = shortfall_bound is not None and report.terms.get("shortfall", 0) <= shortfall_bound
 
-    def gap(d: Duty, rule: str, needed: int, got: int, reason: str, may: int = 0, free: list[int] = (),
+    def gap(d: Duty, rule: str, needed: int, got: int, reason: str, may: int = 0, free: Sequence[int] = (),
             proven: bool = False) -> Gap:
         """``may``: how many of the people this rule counts may serve the duty at all."""
         if proven or may < needed:
@@ -222,9 +223,9 @@ def gap_rows(problem: Problem, assignments: list[tuple[int, int]], report,
                        if persons[p].role == "school_leader"]
             why, free = _slot_census(problem, ledger, slots[(school, date, peak)], leaders)
             text = "no school leader on duty; " + _sentence("school leaders", len(leaders), why, free, problem)
-            may = {p for d in slots[(school, date, peak)] for p in eligible_on[d.index]
-                   if persons[p].role == "school_leader"}
-            if not may:
+            may_lead = {p for d in slots[(school, date, peak)] for p in eligible_on[d.index]
+                        if persons[p].role == "school_leader"}
+            if not may_lead:
                 avoidable = "no"
         if free and avoidable == "unknown":
             move = _slot_move(problem, ledger, slots[(school, date, peak)], rule, free, needed - got)

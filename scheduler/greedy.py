@@ -82,8 +82,8 @@ def greedy_roster(problem: Problem, plan: dict | None = None) -> list[tuple[int,
     prof_roles = set(inst.policy.professional_roles)
     share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
     candidates: dict[int, list[int]] = defaultdict(list)
-    for p, duties in enumerate(problem.eligible):
-        for d in duties:
+    for p, eligible in enumerate(problem.eligible):
+        for d in eligible:
             candidates[d].append(p)
     ledger = Ledger(problem)
     burden = set(inst.policy.burden_roles)
@@ -180,8 +180,8 @@ def fill_free_seats(problem: Problem, pairs: list[tuple[int, int]]) -> list[tupl
     blocks them), police first where police are missing, then professionals, the least loaded
     first; a search ended by its budget can leave such seats empty. Returns the roster with them."""
     ledger = Ledger(problem)
-    for p, d in pairs:
-        ledger.add(p, problem.duties[d])
+    for p, di in pairs:
+        ledger.add(p, problem.duties[di])
     prof = set(problem.instance.policy.professional_roles)
     persons = problem.persons
     for d in problem.duties:

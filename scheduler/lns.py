@@ -338,6 +338,7 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                 budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
                 seconds_left = seconds - stats.seconds  # two at once count the longer: not shared
                 if len(batch) == 2:
+                    assert pool is not None  # a second sub-problem is picked only with a pool
                     futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left, hold, rules,
                                            sub_work)
                                for (_, h), s in zip(batch, seeds)]
@@ -357,6 +358,7 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
                     improved = out is not None and out[2] < 0
                     chooser.reward(kind, improved, out is not None and out[6])
                     if improved:
+                        assert out is not None  # improved: a sub-solve's outcome
                         _apply(out[0], out[1], roster)
                         stats.improved += 1
                         stats.kinds[kind][1] += 1

@@ -159,8 +159,8 @@ def _connect(address: str, stop: threading.Event, seconds: float):
             raise InstanceError("--scheduler", f"no Dask scheduler answered at {address} within {seconds:g} s "
                                                f"(is it a Dask scheduler's address?); --dask-wait sets the time")
     if "error" in box:
-        exc = box["error"]
-        why = " ".join(str(exc).split())[:160] or type(exc).__name__
+        error = box["error"]
+        why = " ".join(str(error).split())[:160] or type(error).__name__
         raise InstanceError("--scheduler", f"cannot reach the Dask scheduler at {address}: {why}")
     return box["client"]
 

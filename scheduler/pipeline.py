@@ -238,12 +238,12 @@ def supply_demand(problem: Problem) -> dict:
     persons = problem.persons
     cand: dict[int, list[int]] = defaultdict(list)
     for p, ds in enumerate(problem.eligible):
-        for d in ds:
-            cand[d].append(p)
+        for di in ds:
+            cand[di].append(p)
     unit_of_school: dict[str, set[str]] = defaultdict(set)
-    for u in problem.instance.units:
-        for s in u.schools:
-            unit_of_school[s].add(u.id)
+    for unit in problem.instance.units:
+        for sid in unit.schools:
+            unit_of_school[sid].add(unit.id)
     table: dict[tuple[str, str], dict] = {}
     per_day: dict[tuple[str, str, object], dict] = defaultdict(lambda: {"min": 0, "police": 0, "free": defaultdict(set)})
     for d in problem.duties:
@@ -269,16 +269,16 @@ def supply_demand(problem: Problem) -> dict:
     slots: dict[tuple, dict] = defaultdict(lambda: {"min": 0, "police": 0, "people": set(), "police_people": set()})
     for d in problem.duties:
         key = (d.date.isoformat(), d.peak, d.school_id or f"route {d.route_id}")
-        s = slots[key]
-        s["min"] += d.min
-        s["police"] += d.min_police
-        s["people"].update(cand[d.index])
-        s["police_people"].update(p for p in cand[d.index] if persons[p].role == "police")
-    for key, s in sorted(slots.items()):
-        if len(s["people"]) < s["min"] or len(s["police_people"]) < s["police"]:
-            short.append({"date": key[0], "peak": key[1], "where": key[2], "min": s["min"],
-                          "people_free": len(s["people"]), "min_police": s["police"],
-                          "police_free": len(s["police_people"])})
+        slot = slots[key]
+        slot["min"] += d.min
+        slot["police"] += d.min_police
+        slot["people"].update(cand[d.index])
+        slot["police_people"].update(p for p in cand[d.index] if persons[p].role == "police")
+    for key, slot in sorted(slots.items()):
+        if len(slot["people"]) < slot["min"] or len(slot["police_people"]) < slot["police"]:
+            short.append({"date": key[0], "peak": key[1], "where": key[2], "min": slot["min"],
+                          "people_free": len(slot["people"]), "min_police": slot["police"],
+                          "police_free": len(slot["police_people"])})
     return {"units": list(table.values()), "short": short}
 
 

@@ -32,7 +32,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from models import InstanceError, instance_from_data, load_document
 from scheduler.duties import Problem, expand
@@ -96,7 +98,7 @@ def published_calendars(roster: str | Path) -> dict[str, bytes]:
 
 
 def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, absent: list[str],
-               start: dt.date | None = None, close: list[str] = (), keep: list[str] = (),
+               start: dt.date | None = None, close: Sequence[str] = (), keep: Sequence[str] = (),
                time_limit: float = 30.0, workers: int = 2, seed: int = 0, outputs: tuple[str, ...] = (),
                published_at: dt.datetime | None = None, reminder: int | None = None) -> dict:
     """Repair; writes the roster files, ``changes.csv``, ``summary.json`` and the human ``outputs``
@@ -203,13 +205,13 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     forced_keys = {(r["person_id"],) + _duty_key(r): why for r, why in forced}
     changes = []
     for r in rows0:
-        k = (r["person_id"],) + _duty_key(r)
-        if k not in new_keys:
-            changes.append({"action": "removed", "reason": forced_keys.get(k, "moved to cover a gap"),
+        row_key = (r["person_id"],) + _duty_key(r)
+        if row_key not in new_keys:
+            changes.append({"action": "removed", "reason": forced_keys.get(row_key, "moved to cover a gap"),
                             **{c: r[c] for c in CHANGE_COLUMNS[2:]}})
     for r in rows:
-        k = (r["person_id"],) + _duty_key(r)
-        if k not in old_keys:
+        row_key = (r["person_id"],) + _duty_key(r)
+        if row_key not in old_keys:
             changes.append({"action": "added", "reason": "replacement", **{c: r[c] for c in CHANGE_COLUMNS[2:]}})
     changes.sort(key=lambda c: (c["date"], c["start"], c["school_id"], c["post_id"], c["route_id"], c["action"],
                                 c["person_id"]))
@@ -357,7 +359,8 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], kep
     # stage 1: coverage above the published level, then changes, as one lexicographic objective
     # from the roster with only the forced changes (a local search moves in small steps from there)
     first = model.coverage_then_changes(level, value("coverage", hint) - level)
-    plan = (("coverage_then_changes", first, 0.5), ("objective", rm.objective.expr(), 1.0))
+    plan: tuple[tuple[str, Any, float], ...] = (("coverage_then_changes", first, 0.5),
+                                                ("objective", rm.objective.expr(), 1.0))
     if not last:
         plan = (("coverage_then_changes", first, 1.0),)
     for name, expr, share in plan:
@@ -384,7 +387,7 @@ def _mend(problem: Problem, standing: list[tuple[int, int]], free: set[int], kep
             model.hold(max(level, value("coverage", hint)), value("changes", hint))
     local = rm.assignments(hint)
     chosen = {(sub.persons[lp], sub.duties[ld]) for lp, ld in local if ld in sub.free}
-    kept = [(p, d) for p, d in start if d not in free]
-    return sorted(set(kept) | chosen), stages
+    kept_pairs = [(p, d) for p, d in start if d not in free]
+    return sorted(set(kept_pairs) | chosen), stages
 
 

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, cast
 
 from models import Instance
 from scheduler.coverage import COVERAGE_SEARCH, CoverageOutcome, shortfall_bound
@@ -249,8 +249,8 @@ def peak_by_peak_bound(problem: Problem) -> float:
     prof_roles = set(inst.policy.professional_roles)
     cands: dict[int, list[int]] = {}
     for p, ds in enumerate(problem.eligible):
-        for d in ds:
-            cands.setdefault(d, []).append(p)
+        for di in ds:
+            cands.setdefault(di, []).append(p)
     persons = problem.persons
     total = 0.0
     slots: dict[tuple, list] = {}
@@ -266,13 +266,13 @@ def peak_by_peak_bound(problem: Problem) -> float:
             t = min(len(people), d.target)
             total += w.shortfall * max(0, d.min - t) + w.below_target * (d.target - t)
     for duties in slots.values():
-        people = {p for d in duties for p in cands.get(d.index, [])}
-        profs = sum(1 for p in people if persons[p].role in prof_roles)
+        slot_people = {p for d in duties for p in cands.get(d.index, [])}
+        profs = sum(1 for p in slot_people if persons[p].role in prof_roles)
         lo, hi = sum(d.min for d in duties), sum(d.target for d in duties)
         best = min(
             w.shortfall * max(0, lo - t) + w.below_target * (hi - t)
             + w.share_shortfall * max(0, math.ceil(share * t) - min(t, profs))
-            for t in range(min(hi, len(people)) + 1)
+            for t in range(min(hi, len(slot_people)) + 1)
         )
         total += best
     if inst.policy.leader_on_duty:
@@ -387,7 +387,9 @@ def coverage_stage(ctx: _Context, pairs: list[tuple[int, int]], bound: int) -> C
     seconds = (b.seconds - b.elapsed() - COVERAGE_GUARD) * (1.0 if b.work else sum(COVERAGE_SHARES))
     outcome = cover_shortfall(
         ctx.problem, pairs, bound,
-        work=(b.of("coverage_first"), b.of("coverage_second"), b.of("coverage_lns")) if b.work else None,
+        # a district's work budget sets the three coverage stages (_work_budgets)
+        work=cast(tuple[float, float, float], (b.of("coverage_first"), b.of("coverage_second"), b.of("coverage_lns")))
+        if b.work else None,
         workers=o.workers, time_limit=max(0.1, seconds), seed=o.seed,
         on_progress=(lambda p: ctx.emit("coverage", p.objective, p.bound)) if ctx.on_progress else None)
     b.cut(outcome.clock_cut)
@@ -409,14 +411,15 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
     if not b.work or coverage.clock_cut or coverage.status == Status.INTERRUPTED:
         return
     unused = max(0.0, (b.of("coverage_first") or 0.0) + (b.of("coverage_second") or 0.0) - coverage.work)
-    if b.work.get("lns_work") is not None:
-        b.work["lns_work"] = round(b.work["lns_work"] + unused, 3)
-    elif b.work.get("lns_seconds") is not None:
+    lns_work, lns_seconds = b.work.get("lns_work"), b.work.get("lns_seconds")
+    if lns_work is not None:
+        b.work["lns_work"] = round(lns_work + unused, 3)
+    elif lns_seconds is not None:
         more = UNUSED_SHARE * unused / AUTO_WORK_RATE["coverage_first"] * AUTO_WORK_RATE["district_lns"]
         speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]  # the calibrated factor (1: reference)
-        left = b.work["search_seconds"] - coverage_seconds(ctx.problem, coverage) / speed
+        left = cast(float, b.work["search_seconds"]) - coverage_seconds(ctx.problem, coverage) / speed  # set with lns_seconds
         cap = auto_rate("district_lns") * max(0.0, left)
-        b.work["lns_seconds"] = round(max(0.0, min(b.work["lns_seconds"] + more, cap)), 3)
+        b.work["lns_seconds"] = round(max(0.0, min(lns_seconds + more, cap)), 3)
     if unused > 0:
         b.work["from_coverage"] = round(unused, 3)
 
@@ -544,7 +547,7 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     if raw.values is not None and not ctx.interrupted:
         values, source = raw.values, "cp-sat"
     else:  # interrupted (raw.values is the hint), or the search found nothing better in time
-        values = raw.values if ctx.interrupted else hint
+        values = cast(list[int], raw.values) if ctx.interrupted else hint  # interrupted: raw.values is the hint
     assignments = rm.assignments(values)
     objective, terms = rm.evaluate(values)
     scale = rm.weight_scale
@@ -653,6 +656,7 @@ def weighted_model(ctx: _Context, rm: RosterModel, hint: list[int],
         work = half
         trace += level.trace
         if level.values is not None:
+            assert level.objective is not None  # a solution has its objective
             sum_le(rm.model, shortfall, [1] * len(shortfall), round(level.objective))
             hint = rm.values_of(rm.assignments(level.values))
             rm.add_hint(hint)
@@ -666,7 +670,9 @@ def weighted_model(ctx: _Context, rm: RosterModel, hint: list[int],
     if ctx.interrupted:
         raw = RawOutcome(Status.INTERRUPTED, list(hint), None, floor * scale, 0.0, None)
     elif b.work and not o.lexicographic:
-        raw, cut = search_on_budget(rm, remaining, o.workers, o.seed, params, work, b.of("tree"), progress,
+        # the full model's work budget sets both (_work_budgets)
+        raw, cut = search_on_budget(rm, remaining, o.workers, o.seed, params, cast(float, work), cast(float, b.of("tree")),
+                                    progress,
                                     stop_at=floor * scale if floor > 0 else None)
         b.cut(cut)
     else:
@@ -755,7 +761,7 @@ def search_on_budget(rm: RosterModel, time_limit: float, workers: int, seed: int
         chosen, cut = tree_out, False
     else:
         found = [o for o in outcomes if o.values is not None]
-        chosen = min(found, key=lambda o: o.objective) if found else tree_out
+        chosen = min(found, key=lambda o: cast(float, o.objective)) if found else tree_out  # a solution's objective
         cut = any(cut_by_clock(o, o.parameters.get("max_deterministic_time")) for o in outcomes
                   if o.status != "interrupted")
     # a roster that reached the proven floor (stop_at) is optimal, whatever the tree search's bound

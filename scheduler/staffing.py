@@ -260,14 +260,14 @@ def drivers(problem, pairs: list[tuple[int, int]], needed: int) -> tuple[list[di
         duty = problem.duties[d]
         by_date[duty.date].append((duty, p))
         load[p].append(duty)
-    moments = []
+    moments: list[dict[str, str]] = []
     for date, items in sorted(by_date.items()):
         for duty, _ in items:
             t = duty.start  # concurrency is highest at some duty's start
             here = [(dd, pp) for dd, pp in items if dd.start <= t < dd.end]
             people = {pp for _, pp in here}
             if needed and len(people) == needed:
-                where = defaultdict(int)
+                where: defaultdict[str, int] = defaultdict(int)
                 for dd, _ in here:
                     where[dd.where] += 1
                 key = (date.isoformat(), format_hhmm(t))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from fractions import Fraction
+from typing import cast
 
 from ortools.sat.python import cp_model
 
@@ -65,8 +66,8 @@ def relaxation(problem: Problem, counts: dict | None = None,
     may: dict[tuple, set[int]] = defaultdict(set)
     for p, ds in enumerate(problem.eligible):
         c = (persons[p].unit, persons[p].role)
-        for d in ds:
-            may[(c, slot_of[d])].add(p)
+        for di in ds:
+            may[(c, slot_of[di])].add(p)
 
     y: dict[tuple, cp_model.IntVar] = {}
     by_slot: dict[tuple, list[tuple[tuple, cp_model.IntVar]]] = defaultdict(list)
@@ -113,7 +114,7 @@ def relaxation(problem: Problem, counts: dict | None = None,
         if all(lim.max_minutes_per_week is not None for lim in limits):
             minutes = [problem.duties[slot_duties[s][0]].minutes for s, _ in items]
             m.add(cp_model.LinearExpr.weighted_sum([v for _, v in items], minutes)
-                  <= sum(lim.max_minutes_per_week for lim in limits))
+                  <= sum(cast(int, lim.max_minutes_per_week) for lim in limits))  # all set (above)
 
     obj_vars: list = []
     obj_coefs: list[int] = []
@@ -129,11 +130,11 @@ def relaxation(problem: Problem, counts: dict | None = None,
         obj_coefs.append(weight)
         return t
 
-    for s, duties in slot_duties.items():
-        ds = [problem.duties[i] for i in duties]
+    for s, slot_ids in slot_duties.items():
+        slot_ds = [problem.duties[i] for i in slot_ids]
         items = by_slot.get(s, [])
         total = sum(v for _, v in items) if items else 0
-        lo, hi = sum(d.min for d in ds), sum(d.target for d in ds)
+        lo, hi = sum(d.min for d in slot_ds), sum(d.target for d in slot_ds)
         if items:
             m.add(total <= hi)
         short = hinge(total, lo, lo, w["shortfall"])
@@ -142,7 +143,7 @@ def relaxation(problem: Problem, counts: dict | None = None,
             obj_vars.append(v)
             obj_coefs.append(-w["below_target"])
         police = sum(v for c, v in items if c[1] == "police") if items else 0
-        need = sum(d.min_police for d in ds)
+        need = sum(d.min_police for d in slot_ds)
         hinge(police, need, need, w["police_shortfall"])
         for c, v in items:
             if c[1] in burden and w["burden"]:

@@ -56,7 +56,7 @@ class RawOutcome:
     deterministic_time: float = 0.0
 
 
-ORTOOLS_VERSION = ortools.__version__
+ORTOOLS_VERSION = ortools.__version__  # type: ignore[attr-defined]  # ortools' partial typing omits it
 
 
 class _Callback(cp_model.CpSolverSolutionCallback):
@@ -175,7 +175,7 @@ def _outcome(solver: cp_model.CpSolver, status, callback: _Callback, extra: dict
         name = Status.MODEL_INVALID
     elif interrupted:
         name = Status.INTERRUPTED
-    elif has_solution and "max_deterministic_time" in (extra or {}) and (
+    elif has_solution and extra is not None and "max_deterministic_time" in extra and (
             solver.response_proto.deterministic_time >= 0.99 * extra["max_deterministic_time"]):
         name = Status.WORK_LIMIT  # ended by its deterministic budget: reproducible
     elif has_solution or wall >= time_limit * 0.98:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
 from ortools.sat.python import cp_model
 
@@ -28,9 +29,9 @@ class Variables:
         forced = problem.fixed | problem.pinned
         one = model.new_constant(1) if forced else None
         for p, duties in enumerate(problem.eligible):
-            row = {}
+            row: dict[int, cp_model.IntVar] = {}
             for d in duties:
-                var = one if (p, d) in forced else model.new_bool_var("")
+                var = cast(cp_model.IntVar, one) if (p, d) in forced else model.new_bool_var("")  # forced: one set
                 row[d] = var
                 by_duty[d].append((p, var))
             x.append(row)
