@@ -140,7 +140,7 @@ def merge(inst, root: Path, folders: dict[str, str], rows: list[dict], spanning:
         "cross_district": spanning,
         "per_district": rows,
     }
-    files = {
+    files: dict[str, str | bytes] = {
         "roster.csv": csv_text(roster, ASSIGNMENT_COLUMNS),
         "roster.json": json_text(roster),
         "gaps.csv": csv_text(gaps, GAP_COLUMNS),

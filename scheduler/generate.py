@@ -536,13 +536,14 @@ def _peaks(rng: random.Random, site: _Site, winter: bool, p: Params = PARAMS) ->
     shift = rng.choice(p.winter_shift) if winter else 0
 
     def arrival(name: str, bell: int, days: list[str] | None = None) -> dict:
-        peak = {"name": name, "start": _hhmm(bell - p.arrival_lead), "end": _hhmm(bell + p.arrival_trail)}
+        peak: dict[str, Any] = {"name": name, "start": _hhmm(bell - p.arrival_lead), "end": _hhmm(bell + p.arrival_trail)}
         if days:
             peak["days"] = days
         return peak
 
     def dismissal(name: str, bell: int, days: list[str] | None = None) -> dict:
-        peak = {"name": name, "start": _hhmm(bell - p.dismissal_lead), "end": _hhmm(bell + p.dismissal_trail)}
+        peak: dict[str, Any] = {"name": name, "start": _hhmm(bell - p.dismissal_lead),
+                                "end": _hhmm(bell + p.dismissal_trail)}
         if days:
             peak["days"] = days
         return peak
@@ -823,7 +824,7 @@ def _school_staff(rng: random.Random, ctx: _Ctx, site: _Site, p: Params = PARAMS
     for _ in range(leaders):
         _add_person(rng, ctx, "school_leader", site.id, p=p)
     for _ in range(rng.randint(*p.teachers[site.band])):
-        availability = None
+        availability: list[dict[str, Any]] | None = None
         if rng.random() < p.teacher_restricted_share:
             if rng.random() < 0.5:  # mornings only (own small children), or three days a week
                 availability = [{"start": p.teacher_mornings[0], "end": p.teacher_mornings[1]}]
@@ -861,7 +862,7 @@ def _community(rng: random.Random, ctx: _Ctx, units: list[dict], uid: str, name:
     base = _centroid(sites)
     start, end = p.community_hours
     for _ in range(rng.randint(*p.community_workers[kind])):
-        availability = [{"start": start, "end": end}]
+        availability: list[dict[str, Any]] = [{"start": start, "end": end}]
         share, days = p.community_part_week
         if rng.random() < share:
             availability = [{"days": _availability_days(rng, ctx, rng.randint(*days)), "start": start, "end": end}]

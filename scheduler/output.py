@@ -17,8 +17,9 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from models import ASSIGNMENT_COLUMNS, GAP_COLUMNS, Gap, csv_cell, csv_value, format_hhmm
 from scheduler.duties import Problem
@@ -148,7 +149,7 @@ def _probe(out: Path, option: str) -> None:
                                     f"or give another folder")
 
 
-def write_files(outdir: str | Path, files: dict[str, str | bytes], *,
+def write_files(outdir: str | Path, files: Mapping[str, str | bytes], *,
                 replaces: frozenset[str] | set[str] | str = frozenset()) -> Path:
     """Publish ``{name: content}`` in the folder ``outdir``, all files or none.
 
@@ -177,7 +178,7 @@ def write_files(outdir: str | Path, files: dict[str, str | bytes], *,
                                            f"nothing was published") from None
 
 
-def _publish(outdir: Path, files: dict[str, str | bytes], replaces) -> Path:
+def _publish(outdir: Path, files: Mapping[str, str | bytes], replaces) -> Path:
     parent = outdir.parent
     parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(parent, outdir.name)
@@ -212,12 +213,13 @@ def _publish(outdir: Path, files: dict[str, str | bytes], replaces) -> Path:
     return outdir
 
 
-def _fill(folder: Path, files: dict[str, str | bytes]) -> None:
+def _fill(folder: Path, files: Mapping[str, str | bytes]) -> None:
     for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = "wb" if isinstance(content, bytes) else "w"
-        with open(path, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
+        text_options: dict[str, Any] = {} if mode == "wb" else {"encoding": "utf-8", "newline": ""}
+        with open(path, mode, **text_options) as fh:
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
@@ -301,7 +303,7 @@ def _sync(folder: Path) -> None:
         os.close(fd)
 
 
-def _write_inside(outdir: Path, files: dict[str, str | bytes], replaces) -> Path:
+def _write_inside(outdir: Path, files: Mapping[str, str | bytes], replaces) -> Path:
     """Where nothing may be written beside the output folder: build inside it, then move each
     entry into place (no half-written file, but a crash in the moves can mix two runs)."""
     outdir.mkdir(parents=True, exist_ok=True)
@@ -332,7 +334,7 @@ def gap_dicts(gaps: list[Gap]) -> list[dict]:
     return [g.model_dump() for g in gaps]
 
 
-def gaps_from_rows(rows: Iterable[dict[str, str]]) -> list[Gap]:
+def gaps_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Gap]:
     """gaps.csv rows (text cells, as :func:`csv_rows` reads them) back into :class:`Gap` models;
     ValueError, TypeError or KeyError when they are not rows of a gaps.csv."""
     return [Gap(**{**row, "needed": int(row["needed"]), "got": int(row["got"])}) for row in rows]
@@ -344,7 +346,7 @@ def csv_rows(text: str) -> list[dict[str, str]]:
             for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
-def roster_files(rows: list[dict], gaps: list[Gap], summary: dict) -> dict[str, str]:
+def roster_files(rows: list[dict], gaps: list[Gap], summary: dict) -> dict[str, str | bytes]:
     return {
         "roster.csv": csv_text(rows, ASSIGNMENT_COLUMNS),
         "roster.json": json_text(rows),

@@ -15,8 +15,9 @@ import copy
 import math
 import random
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -85,6 +86,13 @@ class Leave(_Op):
         return self
 
 
+DemandField = Literal["min", "target", "min_police"]
+
+
+def _demand_fields(*fields: DemandField) -> list[DemandField]:
+    return list(fields)
+
+
 class ScaleDemand(_Op):
     """Multiply ``min`` and ``target`` (and ``min_police`` when listed in ``fields``) of the posts
     selected by ``schools``, ``districts``, ``school_types`` and ``peaks`` by ``factor``, rounded
@@ -97,7 +105,7 @@ class ScaleDemand(_Op):
     peaks: list[Id] | None = None
     days: list[Weekday] | None = None
     dates: list[str] | None = None  # ISO dates of the horizon, read as their weekdays
-    fields: list[Literal["min", "target", "min_police"]] = Field(default_factory=lambda: ["min", "target"])
+    fields: list[DemandField] = Field(default_factory=lambda: _demand_fields("min", "target"))
 
 
 class CloseSchools(_Op):
@@ -168,7 +176,7 @@ def load_scenarios(path: str | Path) -> ScenarioFile:
 # ----------------------------------------------------------------------------------------------
 
 
-def dates_of(doc: dict, days: list[str] | None, dates: list[str] | None) -> list[str]:
+def dates_of(doc: dict, days: Sequence[str] | None, dates: list[str] | None) -> list[str]:
     """ISO dates: ``dates`` and the horizon dates of ``days`` (the document is already valid)."""
     import datetime as dt
 
@@ -176,7 +184,7 @@ def dates_of(doc: dict, days: list[str] | None, dates: list[str] | None) -> list
     return sorted(set(dates or []) | {weekday_date(start, d).isoformat() for d in days or []})
 
 
-def school_dates(doc: dict, days: list[str] | None, dates: list[str] | None, where: str) -> list[str]:
+def school_dates(doc: dict, days: Sequence[str] | None, dates: list[str] | None, where: str) -> list[str]:
     """:func:`dates_of`, each day and date checked to be a school day of the horizon: a leave or
     an absence on another day would change nothing, silently."""
     from models import Instance
@@ -218,7 +226,7 @@ def remove_people(doc: dict, op: RemovePeople, where: str) -> None:
         if not pool:
             raise InstanceError(where, "no person matches role/unit")
         k = len(pool) if op.fraction is None and op.count is None else (
-            op.count if op.count is not None else round(op.fraction * len(pool)))
+            op.count if op.count is not None else round(cast(float, op.fraction) * len(pool)))  # one is set
         chosen = set(random.Random(op.seed).sample(pool, min(k, len(pool))))
     if op.days or op.dates:
         dates = school_dates(doc, op.days, op.dates, where)
@@ -262,7 +270,7 @@ def scale_demand(doc: dict, op: ScaleDemand, where: str) -> None:
     the days given (the peak is split for them)."""
     import datetime as dt
 
-    days = list(op.days or [])
+    days: list[str] = list(op.days or [])
     for text in op.dates or []:
         try:
             day = WEEKDAYS[dt.date.fromisoformat(text).weekday()]
@@ -286,6 +294,7 @@ def scale_demand(doc: dict, op: ScaleDemand, where: str) -> None:
         for name in names:
             target_name = name
             if tag is not None:
+                assert op.days is not None  # tag: the days given
                 target_name = f"{name}@{tag}"
                 split = []
                 for p in peaks:

@@ -159,7 +159,7 @@ def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | P
         "valid": {name: res["summary"]["valid"] for name, res in results.items()},
     }
     columns = tuple(table[0].keys())
-    files = {"whatif.csv": csv_text(table, columns), "whatif.json": json_text(report)}
+    files: dict[str, str | bytes] = {"whatif.csv": csv_text(table, columns), "whatif.json": json_text(report)}
     for name, res in results.items():
         files.update({f"{name}/{file}": content for file, content in res["files"].items()})
     # one publish: the comparison and every variant's folder together; an earlier run's variant

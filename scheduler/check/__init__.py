@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from models import Instance
@@ -79,7 +79,7 @@ from scheduler.check.soft import (
 )
 
 
-def check_rows(instance: Instance, rows: list[Mapping[str, str]]) -> CheckReport:
+def check_rows(instance: Instance, rows: Sequence[Mapping[str, str]]) -> CheckReport:
     """Check roster rows (dicts with the ``roster.csv`` columns) against the instance."""
     table = expand_duties(instance)
     assignments, violations = check_roster_rows(instance, table, rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,7 +120,7 @@ def _row_mismatches(row: Mapping[str, str], duty: Duty, person: Person) -> list[
 
 
 def check_roster_rows(
-    instance: Instance, table: DutyTable, rows: list[Mapping[str, str]]
+    instance: Instance, table: DutyTable, rows: Sequence[Mapping[str, str]]
 ) -> tuple[list[Assignment], list[Violation]]:
     """roster: each row names an existing duty and person, with matching fields, and no person twice on a duty."""
     persons = {p.id: p for p in instance.persons}
