@@ -48,10 +48,12 @@ import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from icalendar import Alarm, Calendar, Event, Timezone, vGeo, vText
 
 from models import Instance
+from models.instance import Location, School
 from scheduler.human.labels import ROLE_LABELS, place_label, post_label, route_label, school_label, words
 from scheduler.names import safe_name
 
@@ -135,6 +137,8 @@ def _events(inst: Instance, rows: list[dict], reminder: int | None) -> dict[str,
         pid = r["person_id"]
         others = [n for n in crews[(r["date"], r["peak"], r["post_id"], r["route_id"])]
                   if n != (r["person_name"] or r["person_id"])]
+        school: School | None
+        place: Location | None
         if r["post_id"]:
             post, school = posts[r["post_id"]]
             summary = f"{post_label(post)}, {school_label(school)} ({words(r['peak'])})"
@@ -198,6 +202,7 @@ def previous_events(inst: Instance | None = None, rows: list[dict] | None = None
             out[uid] = PreviousEvent(pid, 0, _digest(event), event, order)
     for name in sorted(files or {}):
         try:
+            assert files is not None  # names come from files
             cal = Calendar.from_ical(files[name])
             person = cal.get("X-SCHOOLPOST-PERSON")
             if person is None:
@@ -208,7 +213,7 @@ def previous_events(inst: Instance | None = None, rows: list[dict] | None = None
                 start, end = ev.decoded("dtstart"), ev.decoded("dtend")
                 stamp = ev.decoded("dtstamp") if "DTSTAMP" in ev else None
                 found[str(ev["UID"])] = PreviousEvent(
-                    pid, int(ev.get("SEQUENCE", 0)), str(ev.get("X-SCHOOLPOST-DIGEST", "")), ev,
+                    pid, int(ev.get("SEQUENCE", 0)), str(ev.get("X-SCHOOLPOST-DIGEST", "")), cast(Event, ev),
                     (start.date().isoformat(), start.strftime("%H:%M"), end.strftime("%H:%M")),
                     None if stamp is None else _utc(stamp))
         except (ValueError, KeyError, AttributeError, TypeError):
@@ -251,8 +256,8 @@ def person_calendars(inst: Instance, rows: list[dict], *, previous: Mapping[str,
             cal.add_component(vtimezone)
         for _order, uid, content in sorted(by_person[pid], key=lambda item: item[:2]):
             digest = _digest(content)
-            old = previous.get(uid)
-            sequence = 0 if old is None else old.sequence + (old.digest != digest)
+            earlier = previous.get(uid)
+            sequence = 0 if earlier is None else earlier.sequence + (earlier.digest != digest)
             event = Event()
             event.add("uid", uid)
             event.add("dtstamp", stamp)

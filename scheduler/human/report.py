@@ -92,11 +92,11 @@ svg .bar { fill: #6f9fd8; } svg .range { stroke: #17324d; stroke-width: 2; } svg
 """
 
 
-def _pct(value: object) -> str:
+def _pct(value: float | str | None) -> str:
     return "–" if value is None else f"{float(value):.1%}"
 
 
-def _num(value: object, digits: int = 1) -> str:
+def _num(value: float | str | None, digits: int = 1) -> str:
     if value is None:
         return "–"
     value = float(value)
@@ -160,7 +160,7 @@ def _card(label: str, value: str, sub: str = "", grade: str = "") -> str:
     return f'<div class="{cls}"><div class="label">{_e(label)}</div><div class="value">{value}</div>{sub_html}</div>'
 
 
-def _grade(value: object) -> str:
+def _grade(value: float | str | None) -> str:
     if value is None:
         return ""
     v = float(value)
@@ -233,7 +233,7 @@ def _kpi_section(inst: Instance, rows: list, report, gaps: list, summary: Mappin
 def _columns(inst: Instance) -> list[tuple[str, dt.date, str]]:
     """(weekday, date, peak name) columns of the heat-map: on each day the peaks any school has,
     in order of their earliest start."""
-    cols = []
+    cols: list[tuple[str, dt.date, str]] = []
     for day in inst.days:
         date = inst.date_of(day)
         first: dict[str, int] = {}

@@ -22,12 +22,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from models.instance import Instance, School, format_hhmm
 from scheduler.human.labels import DAY_LABELS, ROLE_CODES, ROLE_LABELS, html_head, rule_label
 from scheduler.human.labels import esc as _e
 from scheduler.human.labels import runs_on as _runs_on
 from scheduler.human.labels import week as week_of
+
+if TYPE_CHECKING:
+    from scheduler.check.report import DutyOutcome
 
 NOBODY = "nobody"
 NOBODY_SPAN = '<span class="empty-note">nobody</span>'
@@ -129,7 +133,7 @@ class _Index:
                 self.route_rows[(r["date"], r["peak"], r["route_id"])].append(r)
             else:
                 self.post_rows[(r["date"], r["peak"], r.get("post_id", ""))].append(r)
-        self.outcomes: dict[tuple[str, str, str], object] = {}
+        self.outcomes: dict[tuple[str, str, str], DutyOutcome] = {}
         for o in getattr(report, "per_duty", []) or []:
             self.outcomes[(o.date, o.peak, o.post_id or o.route_id)] = o
         self.slot_gaps: dict[tuple[str, str, str], list[tuple[str, int, int]]] = defaultdict(list)
@@ -227,7 +231,7 @@ def _sheet_height(width: float, rows: list[_Row], ncols: int, slot_row: bool, ga
     """Estimated printed height (CSS px) of a school's sheet laid out ``width`` px wide: lines of
     text per cell at the sheet's font sizes (calibrated in headless Chromium on generated districts)."""
     col = width * 0.88 / max(1, ncols) - 6
-    height = 50 + 40 + 16  # header, table head, legend
+    height: float = 50 + 40 + 16  # header, table head, legend
     for label, cells in rows:
         tallest = 17 + 13.2 * _lines(label, width * 0.12 - 6, 6.2)
         for cell in cells:
@@ -322,9 +326,9 @@ def _school_sheet(inst: Instance, school: School, n: int, idx: _Index, week: lis
         body.append(f'<h3>Not covered ({len(gaps)})</h3><ul class="gaps">')
         for g in gaps[:MAX_GAP_LINES]:
             where = g.post_id or "school"
-            text = f"{g.date} {g.peak} {where}: {g.got} of {g.needed}. {g.reason}"
-            gap_chars.append(len(text) + 20)
-            body.append(f'<li><span class="rule">{_e(rule_label(g.rule))}</span> {_e(text)}</li>')
+            line = f"{g.date} {g.peak} {where}: {g.got} of {g.needed}. {g.reason}"
+            gap_chars.append(len(line) + 20)
+            body.append(f'<li><span class="rule">{_e(rule_label(g.rule))}</span> {_e(line)}</li>')
         if len(gaps) > MAX_GAP_LINES:
             gap_chars.append(40)
             body.append(f"<li>&hellip; and {len(gaps) - MAX_GAP_LINES} more (see gaps.csv)</li>")

@@ -272,8 +272,8 @@ def roster_workbook(inst: Instance, rows: list[dict], report, gaps: list, summar
 
     # per school and per route: place x (date, peak) grids
     cells: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
-    for r in rows:
-        cells[(r["post_id"] or "route:" + r["route_id"], r["date"], r["peak"])].append(r)
+    for entry in rows:
+        cells[(entry["post_id"] or "route:" + entry["route_id"], entry["date"], entry["peak"])].append(entry)
     outcomes = {(o.post_id or "route:" + o.route_id, o.date, o.peak): o for o in report.per_duty}
     for school in inst.schools:
         columns = []
@@ -290,11 +290,11 @@ def roster_workbook(inst: Instance, rows: list[dict], report, gaps: list, summar
             for run in r.runs:
                 windows[run.name].add(f"{format_hhmm(run.start)}-{format_hhmm(run.end)}")
         window = {name: next(iter(w)) if len(w) == 1 else "" for name, w in windows.items()}
-        columns = sorted({(dt.date.fromisoformat(o.date), o.peak) for o in report.per_duty if o.kind == "route"})
+        run_columns = sorted({(dt.date.fromisoformat(o.date), o.peak) for o in report.per_duty if o.kind == "route"})
         ws = wb.create_sheet("Routes")
         _grid_sheet(ws, "Patrol routes", "",
                     [("route:" + r.id, r.name or r.id) for r in inst.routes],
-                    [(d, run, window.get(run, "")) for d, run in columns], cells, outcomes)
+                    [(d, run, window.get(run, "")) for d, run in run_columns], cells, outcomes)
 
     # per unit: its people's week
     for unit in inst.units:
