@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from models.errors import InstanceError, format_loc
+from models.errors import InstanceError, format_loc, validation_error
+from models.errors import printable as _printable
 from models.instance import ROLES, Instance, Peak, Run
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -236,37 +237,13 @@ def _walk_nodes(root: yaml.Node) -> dict[int, tuple]:
 
 
 def _first_error(exc: ValidationError) -> InstanceError:
-    err = exc.errors(include_url=False)[0]
-    loc = list(err["loc"])
-    # Drop pydantic's union-branch tags (e.g. 'date', 'LeaveWindow', 'function-after[...]').
-    clean = [p for p in loc if isinstance(p, int) or not (str(p).startswith("§") or "function-" in str(p))]
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field"
-    elif err["type"] == "missing":
-        msg = "required field is missing"
-    elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    elif err["type"] == "literal_error":
-        msg = msg.replace("Input should be", "must be")
-    else:
-        msg = _re.sub(r"^(?:Input|String|List|Dictionary|Tuple|Set) should ", "must ", msg)
-    if clean and clean[-1] == "[key]":  # a mapping key of the wrong type, e.g. {1: ...} or {null: ...}
-        clean, key = clean[:-2], clean[-2]
-        msg = f"key {key!r} {msg.replace('must be a valid string', 'must be text')}"
+    """The first of pydantic's errors in the loader's words (:func:`models.errors.validation_error`),
+    with how many more there are."""
+    first = validation_error(exc.errors(include_url=False)[0])
     more = exc.error_count() - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return InstanceError(format_loc(_printable(p) for p in clean), msg)
-
-
-def _printable(part: Any) -> Any:
-    """A path part as one line of plain text: keys holding line breaks or control characters
-    (``"a\nb"``) are escaped, so an error message is always exactly one line."""
-    if isinstance(part, int):
-        return part
-    text = str(part)
-    return text if text.isprintable() else repr(text)[1:-1]
+    if not more:
+        return first
+    return InstanceError(first.path, f"{first.message} (and {more} more problem{'s' if more > 1 else ''})")
 
 
 def instance_from_data(data: Any) -> Instance:
