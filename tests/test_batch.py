@@ -104,7 +104,9 @@ def test_a_killed_batch_keeps_finished_districts(city, tmp_path):
         assert all((root / d / f).is_file() for f in (*PART_FILES, "batch.json"))
         json.loads((root / d / "summary.json").read_text())
     lines: list[str] = []
-    summary, report = run_batch(city, out, options={**OPTIONS, "strategy": "auto"}, processes=1, echo=lines.append)
+    # the options the command gave its districts (--time-limit 2 is also the nominal time of each)
+    options = {**OPTIONS, "strategy": "auto", "nominal_time": OPTIONS["time_limit"]}
+    summary, report = run_batch(city, out, options=options, processes=1, echo=lines.append)
     reused = {r["district"] for r in summary["per_district"] if r["reused"]}
     assert reused == finished
     assert report.ok
