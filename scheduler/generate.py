@@ -1,4 +1,4 @@
-"""Seeded generator of realistic ``schoolpost/1`` instances (shared/DOMAIN.md).
+"""Seeded generator of realistic ``schoolpost/1`` instances (docs/DOMAIN.md).
 
 Every number the generator uses lives in :data:`PARAMS`, one frozen dataclass at the top of this
 module; each field names the DOMAIN.md fact it rests on, or says "assumed". The generator draws
