@@ -328,7 +328,7 @@ def load_document(path: str | Path) -> Any:
         raise InstanceError("", f"file is {size // 2**20} MiB; the limit is {MAX_FILE_BYTES // 2**20} MiB")
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        from models.spreadsheet import instance_data_from_xlsx  # optional reader, issue 5
+        from models.spreadsheet import instance_data_from_xlsx  # openpyxl loaded for workbooks only
 
         return instance_data_from_xlsx(path)
     raw = path.read_bytes()

@@ -44,7 +44,8 @@ Errors: every problem is an :class:`models.errors.InstanceError` naming sheet, r
 The reader does not stop at the first bad cell: it reads on, checks the assembled document against
 the instance model too, and raises every problem it found together (:class:`models.errors.InstanceErrors`,
 one line each, in sheet, row and column order; one problem alone is raised as itself). A problem
-with the layout (an unknown sheet, a missing or unknown column) is raised before any row is read.
+with the layout (an unknown sheet, a missing or unknown column) is raised, with those found so
+far, before any row is interpreted.
 The returned document is a :class:`SheetDocument` whose ``origins`` map field paths
 (``persons[3].role``, as :func:`models.errors.format_loc` writes them) to the cell they came
 from; :func:`locate_error` turns a validation error's path into that cell.

@@ -24,10 +24,10 @@ batch killed midway keeps every district finished before; a district stopped by 
 stem (:func:`scheduler.districts.folder_parts`), solved, kept and resumed as a district is; the
 merged roster is checked against the merged document of all the files.
 
-**A unit serving schools in two districts** is reported (stdout and ``summary.json``): the split
-copies its people into each district, so the same person could be rostered twice at one time; the
-validator run on the merged roster says whether that happened. The fix is in the data: one unit
-per district, or all of the unit's schools in one district.
+**A unit or route reaching schools in two districts** joins them into one part (``north+south``,
+:mod:`scheduler.districts`), so its people are planned once and never booked twice at one time.
+Such units and routes are reported (stdout and ``summary.json``'s ``cross_district``) with how to
+plan the districts apart: one unit per district, or the route split at the district boundary.
 """
 
 from __future__ import annotations

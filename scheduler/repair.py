@@ -2,23 +2,26 @@
 
 Flow: the instance and the published roster -> the changed instance (absent people on leave from
 ``--from`` on, closed schools removed) -> the published assignments that can no longer stand are
-dropped (**forced** changes) -> the duties that lost someone, widened to their area and date
-(:mod:`scheduler.neighbourhoods`), become free; every other duty keeps its people, as do duties before
-``--from`` (already past) and pinned schools, dates and people -> two CP-SAT stages on that
-sub-problem, the second keeping the first's result as constraints:
+dropped (**forced** changes) -> the duties the repair may change (the free duties), in up to three
+rounds, each starting from the last one's roster: the duties that lost someone; those plus the
+duties holding the people who could step in (one swap); their areas and dates
+(:mod:`scheduler.neighbourhoods`). Every other duty keeps its people, as do duties before
+``--from`` (already past) and pinned schools, dates and people -> CP-SAT stages on each round's
+sub-problem (stage 2 in the last round only), the second keeping the first's result as constraints:
 
 1. coverage, then changes, as one lexicographic objective: first the coverage lost (people at
    ``min``, police at ``min_police``, skills: the weighted ``shortfall``, ``police_shortfall`` and
    ``skill_shortfall`` of the free duties) above the published roster's level on those duties,
    then the number of changed assignments (removed or added against the published roster); the
-   search starts from the published roster less the forced removals;
+   search starts from the published roster less the forced removals (in a later round, from the
+   last round's roster);
 2. the full objective, with both held.
 
 So coverage comes first, the change count right after it, and the rest last. Reading chosen:
 the repair mends the hole the absence made; it does not chase gaps the published roster already
-had (that is a new ``solve``), nor the share and leader rules (left to stage 3), so a planner gets
-the few changes the absence calls for. A stage stopped by
-its time share keeps its best value as the constraint (still a roster it found). The result is
+had (that is a new ``solve``), nor the share and leader rules (left to stage 2), so a planner gets
+the few changes the absence calls for. A stage ended by its budget before proving its optimum
+keeps its best value as the constraint (still a roster it found). The result is
 checked by the validator against the changed instance, and written with ``changes.csv``
 (``action`` removed/added, the duty, the person, and why), and the human outputs ``solve`` writes
 (``outputs``). Its calendars update the published ones (:mod:`scheduler.human.calendars`): read
@@ -40,7 +43,7 @@ from models import InstanceError, instance_from_data, load_document
 from scheduler.duties import Problem, expand
 
 #: the share of ``--time-limit`` the rounds' work budgets are derived from (reading, checking and
-#: writing take the rest); each stage's budget is scheduler.solve.AUTO_WORK_RATE times its share
+#: writing take the rest); each stage's budget is its share at :func:`scheduler.solve.auto_rate`'s rates
 REPAIR_SEARCH_SHARE = 0.7
 
 CHANGE_COLUMNS = ("action", "reason", "date", "weekday", "peak", "school_id", "post_id", "route_id", "person_id",

@@ -170,7 +170,7 @@ def staff_unit(doc: dict, unit: str, role: str, fill_rate: float, options: dict)
     stop_at = weight * max(0, floor - have_n) + floor  # fewest hires and people the floor allows
     time_limit, seed = options.get("time_limit", 20.0), options.get("seed", 0)
     work = options.get("work_limit", "auto")
-    if work == "auto":  # as solve's: the rates of the reference machine, so the budget ends the search
+    if work == "auto":  # as solve's: the calibrated rates, so the budget ends the search
         work = auto_rate("staffing") * time_limit
     cut = False
     if work is None:

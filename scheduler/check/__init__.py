@@ -1,7 +1,8 @@
 """The independent roster validator: ``schoolpost check INSTANCE OUTDIR``.
 
 Recomputes every hard rule, every soft term, the weighted objective and the KPIs of
-docs/SPEC.md from the instance and ``roster.csv`` alone, following docs/RULES.md to the letter.
+docs/SPEC.md from the instance and the roster rows alone (``roster.csv``, or roster.xlsx's
+Roster sheet), following docs/RULES.md to the letter.
 It deliberately imports nothing from the rest of ``scheduler`` (not the duty expansion, not the
 model builder): it has its own duty expansion, so a bug in the builder cannot hide itself here.
 
@@ -129,7 +130,8 @@ def _slot_gaps(idx: RosterIndex) -> list[tuple[str, dt.date, str, str, int, int]
 
 
 def check_roster(instance: Instance, roster_dir: str | Path) -> CheckReport:
-    """Check ``roster_dir/roster.csv`` against the instance."""
+    """Check the roster of ``roster_dir`` (its roster.csv, or the file given: :func:`read_roster`)
+    against the instance."""
     return check_rows(instance, read_roster(roster_dir))
 
 

@@ -1,4 +1,4 @@
-"""Reading roster.csv and resolving its rows into assignments (rule ``roster``), indexed for the rules."""
+"""Reading roster.csv (or roster.xlsx) and resolving its rows into assignments (rule ``roster``), indexed for the rules."""
 
 from __future__ import annotations
 

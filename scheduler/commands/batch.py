@@ -41,8 +41,8 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
     """Solve INSTANCE district by district and merge the rosters (resumable: run it again to go on);
     the human outputs (roster.xlsx, duty sheets, calendars, report.html) are made of the merged city.
     INSTANCE may be a folder of instance files (*.yaml, *.yml, *.json, *.xlsx; not sub-folders):
-    each file is one part, named by its file name; they must agree on week_start, days, timezone,
-    policy and travel, and no id may be in two files."""
+    each file is one part, named by its file name without the extension; they must agree on
+    week_start, days, timezone, policy and travel, and no id may be in two files."""
     started = time.monotonic()
     outputs = parse_outputs(outputs_text)
     # nominal_time as solve sets it: a district's "auto" work budget derives from --time-limit the

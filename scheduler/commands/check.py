@@ -18,8 +18,9 @@ from scheduler.check import check_roster, format_report, number_text, objective_
 def check_command(instance: Path, outdir: Path, as_json: bool) -> None:
     """Check OUTDIR/roster.csv against INSTANCE: hard rules, soft terms, objective and KPIs.
 
-    OUTDIR may also be a roster.csv, or a roster.xlsx written by solve (perhaps edited since): its
-    Roster sheet is checked; a cell it cannot read exits 2 naming sheet, row and column.
+    OUTDIR may also be a roster.csv, or a roster.xlsx written by solve (perhaps edited since; also
+    a folder's roster.xlsx when it has no roster.csv): its Roster sheet is checked; a cell it
+    cannot read exits 2 naming sheet, row and column.
 
     Exits 1 when a hard rule is broken or the objective recomputed differs from summary.json's
     (files of two runs mixed, or edited by hand), 0 otherwise (2 on bad input, via the command group).
