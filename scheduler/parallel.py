@@ -63,7 +63,8 @@ def run_jobs(jobs: list[Job], *, executor: str = "local", scheduler: str | None 
     A job that raises re-raises here (the caller decides). When ``stop`` is set, the running jobs
     are ended and :class:`Stopped` is raised; the waits poll it, so a signal handler only has to
     set it (raising from a handler inside an executor's wait can leave it unable to shut down).
-    Leaving the iterator early (an error, a stop) cancels the jobs not yet started."""
+    Leaving the iterator early (an error, a stop) cancels the jobs not yet started and, on the
+    local pool, kills the running ones."""
     if not jobs:
         return
     stop = stop or threading.Event()
