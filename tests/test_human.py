@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import itertools
 import json
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -246,3 +248,159 @@ def test_report_command_remakes_outputs_and_refuses_a_broken_roster(tmp_path):
     r = CliRunner().invoke(main, ["report", str(inst_path), str(broken)])
     assert r.exit_code == 1 and "hard rule" in r.output
     assert sorted(p.name for p in broken.iterdir()) == ["roster.csv"]
+
+
+# --------------------------------------------------------------------------------------------
+# report.html: the heat-map's three views (issue 18 item 10)
+# --------------------------------------------------------------------------------------------
+
+
+class _HeatMap(HTMLParser):
+    """The heat-map section of report.html: its cells (classes, hover text), radio views, legends and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth = 0  # section nesting while inside the heat-map
+        self.cells: list[tuple[set[str], str]] = []
+        self.radios: list[dict] = []
+        self.labels: dict[str, str] = {}
+        self.text: list[str] = []
+        self._rect: set[str] | None = None
+        self._title: list[str] | None = None
+        self._label: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "section" and (self.depth or a.get("id") == "heatmap"):
+            self.depth += 1
+        if not self.depth:
+            return
+        if tag == "rect":
+            self._rect = set(a.get("class", "").split())
+        elif tag == "title" and self._rect is not None:
+            self._title = []
+        elif tag == "input" and a.get("type") == "radio":
+            self.radios.append(a)
+        elif tag == "label":
+            self._label, self.labels[a.get("for", "")] = a.get("for", ""), ""
+
+    def handle_endtag(self, tag):
+        if not self.depth:
+            return
+        if tag == "section":
+            self.depth -= 1
+        elif tag == "title" and self._title is not None:
+            self.cells.append((self._rect, "".join(self._title)))
+            self._title = None
+        elif tag == "rect":
+            self._rect = None
+        elif tag == "label":
+            self._label = None
+
+    def handle_data(self, data):
+        if not self.depth:
+            return
+        self.text.append(data)
+        if self._title is not None:
+            self._title.append(data)
+        if self._label is not None:
+            self.labels[self._label] += data
+
+
+@pytest.fixture(scope="module")
+def gappy(tmp_path_factory):
+    """Three schools on two days: "a" asks for police it cannot get (its guards meet the share),
+    "b" has a teacher beside its only guard (short of the professional share), "c" has its police."""
+    from conftest import NEAR2, doc, person, school, solve_checked
+
+    gate = {"default": {"min": 2, "target": 2, "min_police": 1}}
+    data = doc(
+        [school("a", posts=[{"id": "a/gate", "demand": gate}]),
+         school("b", loc=NEAR2, posts=[{"id": "b/gate", "demand": {"default": {"min": 2, "target": 2}}}]),
+         school("c", loc=NEAR2, posts=[{"id": "c/gate", "demand": {"default": {"min": 1, "target": 1,
+                                                                               "min_police": 1}}}])],
+        [person("A1", "security_guard", "a"), person("A2", "security_guard", "a"),
+         person("B1", "security_guard", "b"), person("B2", "teacher", "b"),
+         person("P1", "police", "st")],
+        units=[{"id": "st", "kind": "police", "schools": ["c"]}],
+        days=("mon", "tue"),
+    )
+    tmp = tmp_path_factory.mktemp("heat-views")
+    solved = solve_checked(data, tmp, time_limit=10)
+    inst = instance_from_data(data)
+    from scheduler.human.report import report_html
+
+    html = report_html(inst, solved.rows, solved.report, solved.gaps, solved.summary)
+    heat = _HeatMap()
+    heat.feed(html)
+    return inst, solved, html, heat
+
+
+def _slot_of(title: str, inst) -> tuple[str, str, str]:
+    for s in inst.schools:
+        for day in inst.days:
+            for p in s.peaks:
+                prefix = f"{s.id} {inst.date_of(day).isoformat()} {p.name}:"
+                if title.startswith(prefix):
+                    return (s.id, inst.date_of(day).isoformat(), p.name)
+    raise AssertionError(f"no school peak in {title!r}")
+
+
+def test_report_heatmap_has_three_views(gappy):
+    _inst, solved, html, heat = gappy
+    assert [r["id"] for r in heat.radios] == ["hv-min", "hv-police", "hv-share"]
+    assert [("checked" in r) for r in heat.radios] == [True, False, False]  # people at min is shown at first
+    assert heat.labels == {"hv-min": "people at min", "hv-police": "police", "hv-share": "professional share"}
+    text = "".join(heat.text)
+    for title in ("People at min", "Police", "Professional share"):
+        assert f"{title}:" in text
+    # one cell per school peak, each coloured in every view
+    assert len(heat.cells) == len({(o.school_id, o.date, o.peak) for o in solved.report.per_duty if o.kind == "post"})
+    for classes, _ in heat.cells:
+        assert {c[0] for c in classes} == {"k", "p", "s"}, classes
+    # no script; the view switch is CSS, and on paper only the people-at-min view is coloured and explained
+    assert "<script" not in html.lower()
+    css = html[html.index("<style>"):html.index("</style>")]
+    screen = css[css.index("@media screen"):css.index("@media print")]
+    assert "#hv-police:checked ~ .heat-wrap rect.p0" in screen and "#hv-share:checked ~ .heat-wrap rect.s0" in screen
+    printed = css[css.index("@media print"):]
+    assert ".heat-lg.hv-min { display: flex !important; }" in printed and ".heat-tab" in printed
+
+
+def test_report_heatmap_police_and_share_views_mark_the_gaps(gappy):
+    inst, solved, _html, heat = gappy
+    police = {(g.school_id, g.date, g.peak) for g in solved.gaps if g.rule == "police_shortfall" and g.school_id}
+    share = {(g.school_id, g.date, g.peak) for g in solved.gaps if g.rule == "share_shortfall"}
+    # the instance has both kinds of gap, at different schools, and a school peak with police met
+    assert {k[0] for k in police} == {"a"} and {k[0] for k in share} == {"b"}, solved.gaps
+    assert len(police) == len(share) == 2
+    short = {"0", "1", "2", "3", "4"}
+    marked_police = {_slot_of(t, inst) for cls, t in heat.cells if any(c[0] == "p" and c[1:] in short for c in cls)}
+    marked_share = {_slot_of(t, inst) for cls, t in heat.cells if any(c[0] == "s" and c[1:] in short for c in cls)}
+    assert marked_police == police
+    assert marked_share == share
+    by_slot = {_slot_of(t, inst): (cls, t) for cls, t in heat.cells}
+    for key in police:  # nobody of the police came: 0 of the 1 asked for
+        cls, tip = by_slot[key]
+        assert "p0" in cls and "police 0/1" in tip
+    for key in share:
+        g = next(g for g in solved.gaps if g.rule == "share_shortfall" and (g.school_id, g.date, g.peak) == key)
+        cls, tip = by_slot[key]
+        assert f"{g.got} professional(s), {g.needed} needed" in tip
+    for key, (cls, tip) in by_slot.items():
+        if key[0] == "c":  # police and share met
+            assert {"p5", "s5"} <= cls and "police 1/1" in tip and "professional share met" in tip
+        if key[0] == "b":  # no police asked for
+            assert "pn" in cls and "no police demand" in tip
+
+
+def test_report_heatmap_words_not_rule_names(gappy):
+    from models.instance import SOFT_RULES
+
+    _inst, solved, _html, heat = gappy
+    text = " ".join(heat.text)
+    assert text.strip()
+    rules = set(SOFT_RULES) | {g.rule for g in solved.gaps} | {"min_police", "share_compliance"}
+    for rule in rules:
+        assert rule not in text, rule
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)

@@ -6,7 +6,11 @@ role, the gaps table with reasons, and a map-like plot of the schools coloured b
 
 Everything is inline: CSS in a ``<style>`` element, charts as SVG written here; no scripts, fonts
 or images are fetched. Heat-map cells use a handful of CSS classes for their colours so that a
-1,056-school city (tens of thousands of cells) stays a file of a few megabytes.
+1,056-school city (tens of thousands of cells) stays a file of a few megabytes. The heat-map has
+three views of one grid, picked with radio buttons and CSS alone (no script): people at ``min``,
+police at ``min_police``, and the professional share. Each cell carries one colour class per view
+(``k``, ``p``, ``s`` and the bin's digit); only on screen does a picked view recolour the cells, so
+a printed page always shows the people-at-min view.
 
 Coverage of a school peak (or of a school's week on the map) is the people at ``min`` over the
 people ``min`` asks for, summed over its posts: ``sum(min(assigned, min)) / sum(min)``, the
@@ -121,19 +125,57 @@ def _bin_css() -> str:
     return "".join(f".{name} {{ fill: {colour}; background: {colour}; }}\n" for name, _, colour, _ in COVERAGE_BINS)
 
 
-def _legend() -> str:
+def _legend(title: str = "coverage at min:", none_label: str = NO_DEMAND[2], cls: str = "legend") -> str:
     items = [f'<span><i class="{name}"></i>{_e(label)}</span>' for name, _, _, label in COVERAGE_BINS]
-    items.append(f'<span><i class="{NO_DEMAND[0]}"></i>{_e(NO_DEMAND[2])}</span>')
-    return f'<div class="legend"><span>coverage at min:</span>{"".join(items)}</div>'
+    items.append(f'<span><i class="{NO_DEMAND[0]}"></i>{_e(none_label)}</span>')
+    return f'<div class="{cls}"><span>{title}</span>{"".join(items)}</div>'
+
+
+#: The heat-map's views: (id, class prefix of its cells, name in words, legend title, grey cell label,
+#: note). The first is the one shown at first and the one printed.
+HEAT_VIEWS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("min", "k", "people at min", "<strong>People at min</strong>: people at min over people demanded:",
+     NO_DEMAND[2], "people at min over people demanded at that school peak, summed over its posts."),
+    ("police", "p", "police", "<strong>Police</strong>: police present over police demanded:",
+     "no police demand", ("police at their posts (up to the number each post asks for) over the police the "
+                          "posts ask for, from the gaps short of police.")),
+    ("share", "s", "professional share",
+     "<strong>Professional share</strong>: professionals over the professionals the share needs:",
+     "nobody on duty", ("professionals on duty over the professionals the share needs of the people on duty, "
+                        "from the gaps of the professional share; a school peak with nobody on duty has no share "
+                        "to meet.")),
+)
+
+
+def view_class(prefix: str, filled: int, demanded: int) -> str:
+    """A heat-map view's class of a cell: its prefix and the digit (or ``n``) of the coverage bin."""
+    return prefix + coverage_class(filled, demanded)[1:]
+
+
+def _view_css() -> str:
+    """The heat-map's view switch: legends and notes of the picked view, and on screen only, its colours."""
+    views = [v[0] for v in HEAT_VIEWS]
+    out = [".heat-lg { display: none; }\n",
+           ".heat-tab { margin-right: 4px; } label.heat-tab { margin-right: 16px; cursor: pointer; }\n",
+           ", ".join(f"#hv-{v}:checked ~ .hv-{v}" for v in views) + " { display: flex; }\n",
+           "@media screen {\n"]
+    for view, prefix, *_ in HEAT_VIEWS[1:]:
+        bins = [(name, colour) for name, _, colour, _ in COVERAGE_BINS] + [(NO_DEMAND[0], NO_DEMAND[1])]
+        out.extend(f"#hv-{view}:checked ~ .heat-wrap rect.{prefix}{name[1:]} {{ fill: {colour}; }}\n"
+                   for name, colour in bins)
+    out.append("}\n@media print {\n.heat-tab, .heat-lg { display: none !important; }\n"
+               f".heat-lg.hv-{views[0]} {{ display: flex !important; }}\n}}\n")
+    return "".join(out)
 
 
 class _Tally:
     """Coverage of a group of post duties."""
 
-    __slots__ = ("assigned", "demanded", "duties", "filled", "police_short", "short", "target")
+    __slots__ = ("assigned", "demanded", "duties", "filled", "police_min", "police_short", "short", "target")
 
     def __init__(self) -> None:
         self.demanded = self.filled = self.assigned = self.target = self.duties = self.short = self.police_short = 0
+        self.police_min = 0
 
     def add(self, o) -> None:
         self.demanded += o.min
@@ -143,6 +185,7 @@ class _Tally:
         self.duties += 1
         self.short += 1 if o.shortfall else 0
         self.police_short += 1 if o.police_shortfall else 0
+        self.police_min += o.min_police
 
     @property
     def ratio(self) -> float | None:
@@ -275,13 +318,30 @@ def _district_section(inst: Instance, school_tally: dict[str, _Tally], gaps_by_s
 
 
 def _heatmap_section(inst: Instance, cells: dict[tuple[str, str, str], _Tally],
-                     slot_notes: dict[tuple[str, str, str], list[str]]) -> str:
+                     slot_notes: dict[tuple[str, str, str], list[str]],
+                     police_gaps: Mapping[tuple[str, str, str], tuple[int, int]] | None = None,
+                     share_gaps: Mapping[tuple[str, str, str], tuple[int, int]] | None = None,
+                     professionals: Mapping[tuple[str, str, str], int] | None = None) -> str:
+    """The grid of school peaks in three views (see the module doc). ``police_gaps`` and ``share_gaps``:
+    (needed, got) per school peak from the gap rows short of police (summed over its posts) and of the
+    professional share; ``professionals``: professionals on duty per school peak, for the hover text."""
+    police_gaps = police_gaps or {}
+    share_gaps = share_gaps or {}
+    professionals = professionals or {}
     cols = _columns(inst)
     schools = sorted(inst.schools, key=lambda s: s.district)  # stable: instance order within a district
     out = ['<section id="heatmap"><h2>Coverage heat-map</h2>',
-           ('<p class="note">Rows: schools (by district); columns: day and peak. Colour: people at min over '
-           'people demanded at that school peak, summed over its posts. Hover a cell for the numbers.</p>'),
-           _legend()]
+           ('<p class="note">Rows: schools (by district); columns: day and peak. Pick a view: people at min, '
+            'police, or the professional share. Hover a cell for the numbers of all three; '
+            'a printed page shows people at min.</p>'),
+           '<span class="heat-tab">View:</span>']
+    for i, (view, _, name, _, _, _) in enumerate(HEAT_VIEWS):
+        checked = " checked" if i == 0 else ""
+        out.append(f'<input class="heat-tab" type="radio" name="heat-view" id="hv-{view}" value="{view}"{checked}>'
+                   f'<label class="heat-tab" for="hv-{view}">{_e(name)}</label>')
+    for view, _, _, title, none_label, note in HEAT_VIEWS:
+        out.append(_legend(title, none_label, f"legend heat-lg hv-{view}"))
+        out.append(f'<p class="note heat-lg hv-{view}">Colour: {_e(note)}</p>')
     if not cols or not schools:
         out.append('<p class="note">No school peaks in this instance.</p></section>')
         return "\n".join(out)
@@ -326,11 +386,30 @@ def _heatmap_section(inst: Instance, cells: dict[tuple[str, str, str], _Tally],
                    f" ({_pct(t.ratio)}), {t.assigned} assigned, target {t.target}")
             if t.short:
                 tip += f"; {t.short} post(s) short"
+            # police: the posts' demand, less what the gap rows short of police miss
+            p_needed, p_got = police_gaps.get(key, (0, 0))
+            p_demanded = max(t.police_min, p_needed)
+            p_met = p_demanded - (p_needed - p_got)
+            police_cls = view_class("p", p_met, p_demanded)
+            tip += f"; police {p_met}/{p_demanded}" if p_demanded else "; no police demand"
             if t.police_short:
-                tip += f"; {t.police_short} short of police"
+                tip += f" ({t.police_short} post(s) short of police)"
+            # professional share: a gap row names what it needs; a school peak with people and no row meets it
+            pros = professionals.get(key, 0)
+            if key in share_gaps:
+                s_needed, s_got = share_gaps[key]
+                share_cls = view_class("s", s_got, s_needed)
+                tip += f"; professional share not met: {s_got} professional(s), {s_needed} needed"
+            elif t.assigned:
+                share_cls = view_class("s", 1, 1)
+                tip += f"; professional share met: {pros} of {t.assigned} on duty are professionals"
+            else:
+                share_cls = view_class("s", 0, 0)
+                tip += "; nobody on duty, no professional share"
             if notes:
                 tip += "; " + _e("; ".join(notes))
-            svg.append(f'<rect class="{coverage_class(t.filled, t.demanded)}" x="{label_w + i * cw}" y="{y}" '
+            svg.append(f'<rect class="{coverage_class(t.filled, t.demanded)} {police_cls} {share_cls}" '
+                       f'x="{label_w + i * cw}" y="{y}" '
                        f'width="{cw - 1}" height="{ch - 1}"><title>{tip}</title></rect>')
         y += ch
     svg.append("</svg></div>")
@@ -498,12 +577,30 @@ def report_html(inst: Instance, rows, report, gaps, summary) -> str:
         if o.kind == "post":
             cells[(o.school_id, o.date, o.peak)].add(o)
             school_tally[o.school_id].add(o)
+    # the police and share views come from the gap rows (the validator's figures, explained)
+    police_gaps: dict[tuple[str, str, str], tuple[int, int]] = {}
+    share_gaps: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for g in gaps:
+        if not g.school_id:
+            continue
+        key = (g.school_id, g.date, g.peak)
+        if g.rule == "police_shortfall" and not g.route_id:
+            needed, got = police_gaps.get(key, (0, 0))
+            police_gaps[key] = (needed + g.needed, got + g.got)
+        elif g.rule == "share_shortfall":
+            share_gaps[key] = (g.needed, g.got)
+    professional_roles = set(inst.policy.professional_roles)
+    professionals: Counter = Counter(
+        (r.get("school_id"), str(r.get("date")), r.get("peak")) for r in rows
+        if r.get("school_id") and r.get("post_id") and r.get("role") in professional_roles)
     slot_notes: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for school_id, date, peak, rule, needed, got in getattr(report, "slot_gaps", []) or []:
         iso = date.isoformat() if hasattr(date, "isoformat") else str(date)
+        if rule == "share_shortfall" and (school_id, iso, peak) in share_gaps:
+            continue  # the share's figures are in the hover text already
         slot_notes[(school_id, iso, peak)].append(
             "no leader" if rule == "leader_missing" else f"professionals {got}, need {needed}"
-            if rule == "share_shortfall" else f"{rule} {got}/{needed}")
+            if rule == "share_shortfall" else f"{rule_label(rule)} {got}/{needed}")
     gaps_by_school = Counter(g.school_id for g in gaps if g.school_id)
     kpis = dict(summary.get("kpis") or {})
     kpis.update(getattr(report, "kpis", {}) or {})
@@ -513,7 +610,7 @@ def report_html(inst: Instance, rows, report, gaps, summary) -> str:
     facts = (f"{len(inst.schools):,} schools · {sum(len(s.posts) for s in inst.schools):,} posts · "
              f"{len(inst.routes):,} routes · {len(inst.persons):,} people · {len(getattr(report, 'per_duty', []) or []):,} duties")
     parts = [
-        *html_head(title, CSS + _bin_css()),
+        *html_head(title, CSS + _bin_css() + _view_css()),
         f'<header class="top"><h1>{_e(title)}</h1><p>{_e(week)} · {_e(facts)}</p></header>',
         ('<nav class="sections"><a href="#kpis">Key figures</a><a href="#districts">Districts</a>'
         '<a href="#heatmap">Heat-map</a><a href="#load">Load per role</a><a href="#gaps">Gaps</a>'
@@ -521,7 +618,7 @@ def report_html(inst: Instance, rows, report, gaps, summary) -> str:
         "<main>",
         _kpi_section(inst, rows, report, gaps, summary),
         _district_section(inst, school_tally, gaps_by_school),
-        _heatmap_section(inst, cells, slot_notes),
+        _heatmap_section(inst, cells, slot_notes, police_gaps, share_gaps, professionals),
         _load_section(inst, kpis),
         _gaps_section(inst, gaps),
         _map_section(inst, school_tally, gaps_by_school),
