@@ -20,9 +20,21 @@ import re
 from pathlib import Path
 
 from models.errors import InstanceError
-from models.instance import format_hhmm, parse_hhmm
+from models.instance import format_hhmm
 from models.roster import ASSIGNMENT_COLUMNS
-from models.spreadsheet import UNSAVED, UNSAVED_TEXT, Origin, _formulas_and_merges, _open_workbook, _sheet_rows
+from models.spreadsheet import (
+    _NUMBER,
+    UNSAVED,
+    UNSAVED_TEXT,
+    Origin,
+    _as_date,
+    _as_time,
+    _CellError,
+    _formulas_and_merges,
+    _norm,
+    _open_workbook,
+    _sheet_rows,
+)
 
 #: the sheet of roster.xlsx that holds the roster table (also the Excel table's name)
 ROSTER_SHEET = "Roster"
@@ -38,18 +50,10 @@ TIME_COLUMNS = ("start", "end")
 
 assert set(ASSIGNMENT_COLUMNS) <= set(ROSTER_SHEET_COLUMNS)
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_HHMMSS = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(\.0*)?$")
+#: seconds text a spreadsheet program may add to a time ("07:20:00.000"): dropped before parsing
+_ZERO_FRACTION = re.compile(r"^(\d{1,2}:\d{2}:\d{2})\.0*$")
 #: the largest serial number Excel shows as a date (9999-12-31)
 _MAX_SERIAL = 2_958_465
-
-
-class _CellError(ValueError):
-    """A cell that cannot be read; the caller adds sheet, row and column."""
-
-
-def _header_name(value: object) -> str:
-    return re.sub(r"\s+", "_", str(value).strip().lower()) if value is not None else ""
 
 
 def _whole(value: float) -> str:
@@ -76,19 +80,9 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _minutes_text(minutes: float) -> str:
-    whole = round(minutes)
-    if abs(minutes - whole) > 1 / 60 + 1e-9 or not 0 <= whole <= 24 * 60:  # more than a second off, or no time of day
-        raise _CellError
-    return format_hhmm(whole)
-
-
-def _time_text(value: dt.time) -> str:
-    return _minutes_text(value.hour * 60 + value.minute + (value.second + value.microsecond / 1e6) / 60)
-
-
 def _date_text(value: object, epoch: dt.datetime) -> str:
-    """A date column: ``YYYY-MM-DD``."""
+    """A date column: ``YYYY-MM-DD``. Beyond what the planner's workbook takes
+    (:func:`models.spreadsheet._as_date`): a serial number, and date-and-time text at midnight."""
     from openpyxl.utils.datetime import from_excel
 
     what = "a date (a date cell, or text YYYY-MM-DD)"
@@ -98,58 +92,43 @@ def _date_text(value: object, epoch: dt.datetime) -> str:
             value = float(text)
         else:
             try:
-                return dt.date.fromisoformat(text).isoformat()
-            except ValueError:
-                pass
-            try:
                 value = dt.datetime.fromisoformat(text)
             except ValueError:
                 raise _CellError(f"{text!r} is not {what}") from None
-    if isinstance(value, bool):
-        raise _CellError(f"{_text(value)} is not {what}")
-    if isinstance(value, int | float):
-        if not (float(value).is_integer() and 1 <= value <= _MAX_SERIAL):
+    if isinstance(value, bool | int | float):
+        if isinstance(value, bool) or not (float(value).is_integer() and 1 <= value <= _MAX_SERIAL):
             raise _CellError(f"{_text(value)} is not {what}")
         value = from_excel(value, epoch)
-    if isinstance(value, dt.datetime):
-        if value.time() != dt.time():
-            raise _CellError(f"{value.isoformat(' ')} is a date and a time of day, not {what}")
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise _CellError(f"{_text(value)!r} is not {what}")
+    if isinstance(value, dt.datetime) and value.time() != dt.time():
+        raise _CellError(f"{value.isoformat(' ')} is a date and a time of day, not {what}")
+    try:
+        return _as_date(value).isoformat()
+    except _CellError:
+        raise _CellError(f"{_text(value)!r} is not {what}") from None
 
 
 def _hhmm_text(value: object) -> str:
-    """A time column: ``HH:MM``."""
-    what = "a time of day (a time cell, or text HH:MM)"
+    """A time column: ``HH:MM``. Beyond what the planner's workbook takes
+    (:func:`models.spreadsheet._as_time`): a fraction of a day as a number, and a date-and-time
+    cell's time of day, whatever its date."""
+    shown = value.strip() if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = value.strip()
+        value = float(text) if _NUMBER.match(text) else _ZERO_FRACTION.sub(r"\1", text)
+    elif isinstance(value, dt.datetime):
+        value = value.time()
     try:
-        if isinstance(value, str):
-            text = value.strip()
-            if _NUMBER.match(text):
-                value = float(text)
-            elif m := _HHMMSS.match(text):
-                if int(m.group(3)):
-                    raise _CellError
-                return format_hhmm(parse_hhmm(f"{m.group(1)}:{m.group(2)}"))
-            else:
-                return format_hhmm(parse_hhmm(text))
         if isinstance(value, bool):
             raise _CellError
         if isinstance(value, int | float):  # a fraction of a day, as Excel stores a time
-            if not 0 <= value <= 1:
+            minutes = value * 24 * 60
+            whole = round(minutes)
+            if not 0 <= value <= 1 or abs(minutes - whole) > 1 / 60 + 1e-9:  # more than a second off
                 raise _CellError
-            return _minutes_text(value * 24 * 60)
-        if isinstance(value, dt.datetime):  # a time cell with a date part: its time of day
-            return _time_text(value.time())
-        if isinstance(value, dt.time):
-            return _time_text(value)
-        if isinstance(value, dt.timedelta):
-            return _minutes_text(value.total_seconds() / 60)
-    except (_CellError, ValueError):
-        pass
-    shown = value.strip() if isinstance(value, str) else str(value)
-    raise _CellError(f"{shown!r} is not {what}")
+            return format_hhmm(whole)
+        return _as_time(value)
+    except _CellError:
+        raise _CellError(f"{shown!r} is not a time of day (a time cell, or text HH:MM)") from None
 
 
 def read_roster_workbook(path: str | Path) -> list[dict[str, str]]:
@@ -196,7 +175,7 @@ def _rows(path: Path, sheet: str, rows, epoch: dt.datetime) -> list[dict[str, st
     for i, value in enumerate(header):
         if value is UNSAVED:
             raise InstanceError(where(number, get_column_letter(i + 1)), UNSAVED_TEXT)
-        name = _header_name(value)
+        name = _norm(value) if value is not None else ""
         if name in ASSIGNMENT_COLUMNS:
             if name in index:
                 raise InstanceError(where(number, name), f"twice, in columns {get_column_letter(index[name] + 1)} "
