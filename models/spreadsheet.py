@@ -1199,6 +1199,21 @@ class _Reader:
             with self.reading():
                 self._post_row(schools, posts, row)
 
+    def _first_row(self, seen: dict, key: Any, items: list[dict], list_path: str, sheet: str, row: _Row,
+                   id_column: str, ident: str, fields: dict[str, tuple[str, ...]]) -> str:
+        """A post or route met for the first time: its entry (``{"id": ...}``) appended to ``items``
+        and recorded in ``seen`` as (entry, path, cells given); its fields located at this row until
+        a row gives them. Returns its path."""
+        path = f"{list_path}[{len(items)}]"
+        entry: dict[str, Any] = {"id": ident}
+        items.append(entry)
+        seen[key] = (entry, path, {})
+        self.at(path, sheet, row, None)
+        self.at(f"{path}.id", sheet, row, id_column)
+        for column, field_path in fields.items():
+            self.at(f"{path}.{'.'.join(field_path)}", sheet, row, column)
+        return path
+
     def _post_row(self, schools: dict, posts: dict[tuple[str, str], tuple[dict, str, dict]], row: _Row) -> None:
         sheet = "posts"
         fields = {"kind": ("kind",), "name": ("name",), "lat": ("location", "lat"), "lon": ("location", "lon")}
@@ -1207,14 +1222,8 @@ class _Reader:
         key = (school["id"], pid)
         if key not in posts:
             school_posts = school.setdefault("posts", [])
-            path = f"schools[{i}].posts[{len(school_posts)}]"
-            entry: dict[str, Any] = {"id": pid}
-            school_posts.append(entry)
-            posts[key] = (entry, path, {})
-            self.at(path, sheet, row, None)
-            self.at(f"{path}.id", sheet, row, "post_id")
-            for column, field_path in fields.items():  # until a row gives them
-                self.at(f"{path}.{'.'.join(field_path)}", sheet, row, column)
+            path = self._first_row(posts, key, school_posts, f"schools[{i}].posts", sheet, row, "post_id", pid,
+                                   fields)
             self.at(f"{path}.location", sheet, row, "lat")
         entry, path, given = posts[key]
         self._attributes(sheet, row, entry, path, fields, given)
@@ -1250,14 +1259,7 @@ class _Reader:
                   "crew_skills": ("crew", "skills")}
         rid = self.need(sheet, row, "route_id")
         if rid not in routes:
-            path = f"routes[{len(out)}]"
-            entry: dict[str, Any] = {"id": rid}
-            out.append(entry)
-            routes[rid] = (entry, path, {})
-            self.at(path, sheet, row, None)
-            self.at(f"{path}.id", sheet, row, "route_id")
-            for column, field_path in fields.items():
-                self.at(f"{path}.{'.'.join(field_path)}", sheet, row, column)
+            path = self._first_row(routes, rid, out, "routes", sheet, row, "route_id", rid, fields)
             self.at(f"{path}.crew", sheet, row, "crew_max")  # crew's own check: max >= min
         entry, path, given = routes[rid]
         self._attributes(sheet, row, entry, path, fields, given)
