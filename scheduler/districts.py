@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from models import InstanceError, instance_from_data, load_document
+from models.errors import printable
 
 log = logging.getLogger("schoolpost")
 
@@ -164,11 +165,6 @@ SHARED_FIELDS = ("format", "week_start", "days", "timezone", "policy", "travel")
 JOINED_LISTS = ("units", "schools", "routes", "persons")
 
 
-def _shown(name: str) -> str:
-    """A file name on one line (a name may hold a line break)."""
-    return name if name.isprintable() else repr(name)[1:-1]
-
-
 def instance_files(folder: str | Path) -> list[Path]:
     """The instance files of ``folder``, sorted by name: ``*.yaml``, ``*.yml``, ``*.json`` and
     ``*.xlsx``, not in sub-folders; hidden files (``.name``) and the lock files a spreadsheet
@@ -195,7 +191,7 @@ def _difference(a: Any, b: Any, path: str) -> tuple[str, Any, Any] | None:
 
 def _short(value: Any) -> str:
     text = "not given" if value is None else repr(value)
-    text = text if text.isprintable() else repr(text)[1:-1]
+    text = printable(text)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -223,13 +219,13 @@ def folder_parts(folder: str | Path) -> tuple[Doc, dict[str, Doc]]:
     folder = Path(folder)
     files = instance_files(folder)
     if not files:
-        raise InstanceError("", f"the folder {_shown(str(folder))} holds no instance file "
+        raise InstanceError("", f"the folder {printable(str(folder))} holds no instance file "
                                 f"({', '.join('*' + s for s in INSTANCE_SUFFIXES)})")
     docs: dict[str, Doc] = {}
     insts: dict[str, Any] = {}
     stems: dict[str, str] = {}
     for path in files:
-        name = _shown(path.name)
+        name = printable(path.name)
         if path.stem in stems:
             raise InstanceError(name, f"has the same name as {stems[path.stem]} (a part is named by its file "
                                       f"name without the extension): rename one")
@@ -265,7 +261,7 @@ def folder_parts(folder: str | Path) -> tuple[Doc, dict[str, Doc]]:
     base = docs[first]
     merged: Doc = {key: copy.deepcopy(base[key]) for key in ("format", "week_start", "days", "timezone", "policy")
                    if key in base}
-    merged["name"] = _shown(folder.resolve().name or "instance")[:200]
+    merged["name"] = printable(folder.resolve().name or "instance")[:200]
     travel = {k: copy.deepcopy(v) for k, v in (base.get("travel") or {}).items() if k != "matrix"}
     matrix = {src: copy.deepcopy(row) for doc in docs.values() for src, row in
               ((doc.get("travel") or {}).get("matrix") or {}).items()}
@@ -275,5 +271,5 @@ def folder_parts(folder: str | Path) -> tuple[Doc, dict[str, Doc]]:
         merged["travel"] = travel
     for key in JOINED_LISTS:
         merged[key] = [copy.deepcopy(item) for doc in docs.values() for item in doc.get(key) or []]
-    parts = {path.stem: docs[_shown(path.name)] for path in files}
+    parts = {path.stem: docs[printable(path.name)] for path in files}
     return merged, parts
