@@ -447,5 +447,7 @@ def test_a_district_gets_the_budget_solve_gets_its_instance(city, tmp_path):
     assert r2.returncode == 0, r2.stderr
     folder = next(p for p in (out / "districts").iterdir()
                   if json.loads((p / "batch.json").read_text())["district"] == name)
+    assert check_roster(instance_from_data(parts[name]), tmp_path / "s").ok  # the solve's roster is valid
+    _check_city(city, out)  # and so is the batch's
     budgets = [json.loads((f / "summary.json").read_text())["work_budgets"] for f in (folder, tmp_path / "s")]
     assert budgets[0] == budgets[1] and budgets[0]

@@ -132,6 +132,7 @@ def test_the_result_lines_are_in_words(tmp_path):
     lines = r.output.splitlines()
     assert lines[0].startswith("Roster ready: ") and lines[0].endswith(f"-> {out}")
     summary = json.loads((out / "summary.json").read_text())
+    assert CliRunner().invoke(main, ["check", str(ROOT / "instances" / "rural-primary.yaml"), str(out)]).exit_code == 0
     assert f"{summary['assignments']:,} duties assigned" in lines[0]
     words = "\n".join([lines[0].rsplit(" -> ", 1)[0], *lines[1:3]])
     assert "_" not in words and "(lns)" not in words and "(full)" not in words
@@ -157,3 +158,5 @@ def test_verbose_logs_the_stages_and_the_default_does_not(tmp_path):
     assert loud.returncode == calm.returncode == 0, loud.stderr + calm.stderr
     assert "model built in" in loud.stderr
     assert "model built in" not in calm.stderr
+    instance = str(ROOT / "instances" / "small-school.yaml")
+    assert CliRunner().invoke(main, ["check", instance, str(tmp_path / "out")]).exit_code == 0

@@ -210,6 +210,8 @@ def test_the_baseline_gets_the_budget_solve_gets(tmp_path):
                         limit, "--workers", "1", "--outputs", "none", "--quiet"], capture_output=True, text=True,
                        timeout=300, check=False)
     assert r.returncode == 0, r.stderr
+    for folder in ("w/baseline", "s"):  # both rosters pass the validator
+        assert check_roster(instance_from_data(yaml.safe_load(path.read_text())), tmp_path / folder).ok
     budgets = [json.loads((tmp_path / folder / "summary.json").read_text())["work_budgets"]
                for folder in ("w/baseline", "s")]
     assert budgets[0] == budgets[1] and budgets[0]
