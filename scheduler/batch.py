@@ -1,6 +1,6 @@
 """``schoolpost batch``: a city rostered district by district, merged into one roster.
 
-Flow: read the city document -> validate it whole -> split it by ``school.district``
+Flow: read the city document -> validate it whole and check its pins -> split it by ``school.district``
 (:mod:`scheduler.districts`) -> solve each district as its own instance (:func:`solve_part`, in local
 processes or on a Dask cluster, :mod:`scheduler.parallel`) -> write each district's files as soon
 as it is done -> merge rosters, gaps and figures -> check the merged roster against the whole city
@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from models import InstanceError, instance_from_data, load_document
-from scheduler.districts import cross_district, folder_parts, split_by_district
+from models.errors import printable
+from scheduler.districts import cross_district, folder_parts, instance_files, split_by_district
 from scheduler.names import safe_name
 from scheduler.output import ROSTER_OUTPUTS, csv_rows, json_text, output_folder, write_files
 from scheduler.parallel import DASK_WAIT_SECONDS, default_processes, run_jobs
@@ -170,6 +171,25 @@ def fix_text(spanning: dict) -> list[str]:
     return lines
 
 
+def _require_pins_possible(source: Path, inst, parts: dict[str, dict] | None) -> None:
+    """The pins, checked before anything is split or solved (as ``solve`` checks them), in the
+    words of the whole city (its ``persons[i]``), or of the folder's file that holds them: a
+    district alone would name its own person index, or miss a pin's school of another district."""
+    from scheduler.check.pins import require_pins_possible
+
+    if parts is None:
+        require_pins_possible(inst)
+        return
+    files = {path.stem: printable(path.name) for path in instance_files(source)}
+    for name, part in parts.items():
+        if not any(person.get("pins") for person in part.get("persons") or []):
+            continue  # no pin, nothing to check (and no second validation of the file)
+        try:
+            require_pins_possible(instance_from_data(part))
+        except InstanceError as exc:
+            raise InstanceError(f"{files[name]}: {exc.path}", exc.message) from None
+
+
 def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district", options: dict,
               executor: str = "local", scheduler: str | None = None, processes: int | None = None,
               echo=None, progress=None, stop=None, outputs: tuple[str, ...] = (),
@@ -186,6 +206,7 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
     else:
         doc, parts = load_document(source), None
     inst = instance_from_data(doc)  # the whole city must be valid before anything is solved
+    _require_pins_possible(source, inst, parts)
     out = output_folder(outdir)
     if parts is not None and out.resolve() == source.resolve():
         raise InstanceError("-o/--output", f"{out} is the folder of instance files: the merged roster.json and summary.json "

@@ -19,9 +19,12 @@ Rules of the split, for a district (or a part of joined districts, below) ``D`` 
 
 A unit that serves schools in two districts (by its ``schools`` or its routes' stops) and a route
 with stops in two districts **join those districts into one part**, named by their names joined
-with ``+`` (``north+south``): its people are planned once, so no one can be booked in two parts at
-once, and the route is kept. Such units and routes are listed by :func:`cross_district` and
-logged; the generated city has none.
+with ``+`` (``north+south``; `` (2)`` added when a district already has that name,
+:func:`part_names`): its people are planned once, so no one can be booked in two parts at once,
+and the route is kept. Such units and routes are listed by :func:`cross_district` and logged; the
+generated city has none. Eligibility comes from the unit alone (SPEC), and a pin must be eligible
+(the batch checks the city's pins before it splits), so a person never has a duty outside the part
+of their unit.
 
 **A folder of instance files** is a city given already in parts (:func:`folder_parts`): each file
 is one part, named by its file stem, and the merged document (schools, units, routes and persons
@@ -44,7 +47,7 @@ log = logging.getLogger("schoolpost")
 Doc = dict[str, Any]
 
 __all__ = ["INSTANCE_SUFFIXES", "cross_district", "district_groups", "district_of_schools", "folder_parts",
-           "instance_files", "split_by_district"]
+           "instance_files", "part_names", "split_by_district"]
 
 
 def district_of_schools(doc: Doc) -> dict[str, str]:
@@ -98,6 +101,25 @@ def district_groups(doc: Doc) -> list[list[str]]:
     return list(groups.values())
 
 
+def part_names(doc: Doc) -> list[str]:
+    """The name of each group of :func:`district_groups`: a district's own name, or the joined
+    districts' names joined with ``+``; a joined name that is already a district's or another
+    part's (districts ``north``, ``south`` and ``north+south``) gets `` (2)``, `` (3)``... so
+    that no part is lost under another's name."""
+    groups = district_groups(doc)
+    taken = {g[0] for g in groups if len(g) == 1}
+    names = []
+    for group in groups:
+        name = base = "+".join(group)
+        n = 2
+        while len(group) > 1 and name in taken:
+            name = f"{base} ({n})"
+            n += 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 def split_by_district(doc: Doc) -> dict[str, Doc]:
     """One sub-instance document per district (or group of districts joined by a unit or a route
     that reaches more than one: ``north+south``), in the order the districts first appear.
@@ -119,8 +141,7 @@ def split_by_district(doc: Doc) -> dict[str, Doc]:
         schools_of[where[s["id"]]].append(s)
 
     out: dict[str, Doc] = {}
-    for group in district_groups(doc):
-        district = "+".join(group)
+    for group, district in zip(district_groups(doc), part_names(doc), strict=True):
         schools = [s for s in doc.get("schools", []) if where[s["id"]] in group]
         kept_schools = {s["id"] for s in schools}
         routes = [r for r in doc.get("routes", []) if all(stop in kept_schools for stop in r.get("stops", []))]
