@@ -34,6 +34,7 @@ from models.spreadsheet import (
     _norm,
     _open_workbook,
     _sheet_rows,
+    worksheet_parts,
 )
 
 #: the sheet of roster.xlsx that holds the roster table (also the Excel table's name)
@@ -150,7 +151,7 @@ def read_roster_workbook(path: str | Path) -> list[dict[str, str]]:
             raise InstanceError(str(path), f"no sheet {ROSTER_SHEET!r} (the roster table of roster.xlsx); the sheets "
                                            f"are {', '.join(repr(t) for t in titles) or 'none'}")
         try:
-            cells = _formulas_and_merges(path).get(title)
+            cells = _formulas_and_merges(path, {title: worksheet_parts(wb)[title]}).get(title)
             return _rows(path, title, _sheet_rows(titles[title], title, cells), wb.epoch)
         except InstanceError as exc:
             if exc.path.startswith(str(path)):

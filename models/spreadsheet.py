@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -716,56 +717,126 @@ UNSAVED = _Unsaved()
 _FORMULA_OR_MERGE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:f|mergeCell)[\s>/]")
 
 
+#: cells that merged ranges may cover in one sheet, all ranges together: a planner merges a unit's
+#: cell over its people's rows or a heading over a few columns (a city's 30,000 people: 30,000
+#: cells). A workbook of a few KiB can declare one range of 17 billion cells (``A1:XFD1048576``),
+#: which laid out cell by cell took minutes and gigabytes.
+MAX_MERGED_CELLS = 200_000
+#: formula cells without a saved value kept per sheet before the sheet is refused whole
+MAX_UNSAVED_FORMULAS = 10_000
+
+
 @dataclass
 class _SheetCells:
-    """What the value-only reading of a sheet cannot see: its formula cells and merged ranges."""
+    """What the value-only reading of a sheet cannot see: its formula cells without a saved value
+    and its merged ranges."""
 
     formulas: set[tuple[int, int]]  # (row, column), 1-based
     merged: dict[tuple[int, int], tuple[int, int]]  # a covered cell -> the range's top-left cell
+    #: per row, the last column a formula or a merged range reaches (a row may be longer than its values)
+    widths: dict[int, int] = dataclasses.field(default_factory=dict)
 
 
-def _formulas_and_merges(path: Path) -> dict[str, _SheetCells]:
-    """Per sheet title: its formula cells and merged ranges. Only when some worksheet's XML holds a
-    formula or a merged range at all (a quick scan; workbooks written by this project and most
-    typed ones hold none) is the workbook read a second time, whole, to find them."""
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _scan_sheet(archive, part: str, title: str) -> _SheetCells:
+    """One worksheet's XML read as a stream (never the whole sheet in memory, as openpyxl's full
+    load would): the cells holding a formula with no value saved, and the merged ranges, each
+    range's area checked against :data:`MAX_MERGED_CELLS` before a cell of it is laid out."""
+    from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+    from openpyxl.xml.functions import iterparse
+
+    formulas: set[tuple[int, int]] = set()
+    ranges: list[tuple[str, tuple[int, int, int, int]]] = []
+    row = col = 0
+    with archive.open(part) as fh:
+        for _event, elem in iterparse(fh, events=("start", "end")):
+            tag = _local(elem.tag)
+            if _event == "start":
+                if tag == "row":
+                    row = int(elem.get("r") or row + 1)
+                    col = 0
+                elif tag == "c":
+                    ref = elem.get("r")
+                    row, col = coordinate_to_tuple(ref) if ref else (row, col + 1)
+                continue
+            if tag == "c":
+                children = {_local(child.tag): child for child in elem}
+                value = children.get("v")
+                if "f" in children and (value is None or not (value.text or "")):
+                    formulas.add((row, col))
+                    if len(formulas) > MAX_UNSAVED_FORMULAS:
+                        raise InstanceError(f"sheet {title!r}", f"more than {MAX_UNSAVED_FORMULAS:,} formulas with "
+                                                                f"no value saved: {UNSAVED_TEXT}")
+                elem.clear()
+            elif tag == "row":
+                elem.clear()
+            elif tag == "mergeCell":
+                ref = elem.get("ref") or ""
+                try:
+                    min_col, min_row, max_col, max_row = range_boundaries(ref)
+                except (TypeError, ValueError):
+                    raise InstanceError(f"sheet {title!r}", f"the merged range {ref!r} is not a range of "
+                                                            f"cells") from None
+                ranges.append((ref, (min_row, min_col, max_row, max_col)))
+                elem.clear()
+    covered = 0
+    for ref, (min_row, min_col, max_row, max_col) in ranges:
+        covered += (max_row - min_row + 1) * (max_col - min_col + 1) - 1
+        if covered > MAX_MERGED_CELLS:
+            raise InstanceError(f"sheet {title!r}", f"the merged range {ref} covers "
+                                                    f"{(max_row - min_row + 1) * (max_col - min_col + 1):,} cells; "
+                                                    f"merged ranges may cover at most {MAX_MERGED_CELLS:,} cells of "
+                                                    f"a sheet: unmerge it and type the value in each cell")
+    merged: dict[tuple[int, int], tuple[int, int]] = {}
+    widths: dict[int, int] = {}
+    for r, c in formulas:
+        widths[r] = max(widths.get(r, 0), c)
+    for _ref, (min_row, min_col, max_row, max_col) in ranges:
+        for r in range(min_row, max_row + 1):
+            widths[r] = max(widths.get(r, 0), max_col)
+            for c in range(min_col, max_col + 1):
+                if (r, c) != (min_row, min_col):
+                    merged[(r, c)] = (min_row, min_col)
+    return _SheetCells(formulas, merged, widths)
+
+
+def _formulas_and_merges(path: Path, worksheets: Mapping[str, str]) -> dict[str, _SheetCells]:
+    """Per sheet title (``worksheets``: title -> the sheet's part in the zip, as the read-only
+    workbook names it): its formula cells without a saved value and its merged ranges. Only a sheet
+    whose XML holds a formula or a merged range at all (a quick scan; workbooks written by this
+    project and most typed ones hold none) is read a second time, as a stream."""
     import zipfile
 
-    import openpyxl
-
+    sheets: dict[str, _SheetCells] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            found = False
-            for name in archive.namelist():
-                if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            names = set(archive.namelist())
+            for title, part in worksheets.items():
+                part = part.lstrip("/")
+                if part not in names:
                     continue
-                with archive.open(name) as fh:
-                    tail = b""
+                with archive.open(part) as fh:
+                    tail, found = b"", False
                     while chunk := fh.read(1 << 20):
                         if _FORMULA_OR_MERGE.search(tail + chunk):
                             found = True
                             break
                         tail = chunk[-64:]
                 if found:
-                    break
-        if not found:
-            return {}
-        wb = openpyxl.load_workbook(path, read_only=False, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike: one line, no traceback
+                    sheets[title] = _scan_sheet(archive, part, title)
+    except InstanceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zip and XML errors alike: one line, no traceback
         raise InstanceError("", f"not a readable .xlsx workbook: {_one_line(exc)}") from None
-    try:
-        sheets = {}
-        for ws in wb.worksheets:
-            formulas = {(c.row, c.column) for row in ws.iter_rows() for c in row if c.data_type == "f"}
-            merged = {}
-            for rng in ws.merged_cells.ranges:
-                for r in range(rng.min_row, rng.max_row + 1):
-                    for c in range(rng.min_col, rng.max_col + 1):
-                        if (r, c) != (rng.min_row, rng.min_col):
-                            merged[(r, c)] = (rng.min_row, rng.min_col)
-            sheets[ws.title] = _SheetCells(formulas, merged)
-        return sheets
-    finally:
-        wb.close()
+    return sheets
+
+
+def worksheet_parts(wb) -> dict[str, str]:
+    """Title -> the worksheet's part in the zip, of a workbook :func:`_open_workbook` opened."""
+    return {ws.title: getattr(ws, "_worksheet_path", "") for ws in wb.worksheets}
 
 
 def _sheet_rows(ws, sheet: str, cells: _SheetCells | None = None) -> Iterator[tuple[int, tuple]]:
@@ -789,7 +860,7 @@ def _sheet_rows(ws, sheet: str, cells: _SheetCells | None = None) -> Iterator[tu
         if number > MAX_ROWS:
             raise InstanceError(f"sheet {sheet!r}", f"more than {MAX_ROWS} rows")
         if cells and (cells.formulas or cells.merged):
-            width = max([len(values)] + [c for (r, c) in (*cells.merged, *cells.formulas) if r == number])
+            width = max(len(values), cells.widths.get(number, 0))
             filled = list(values) + [None] * (width - len(values))
             for i in range(width):
                 key = (number, i + 1)
@@ -880,8 +951,8 @@ def _read_tables(path: Path, problems: _Problems) -> dict[str, _Table]:
     header) are raised here, with any others found so far: rows are not interpreted against a
     layout that is wrong (a misnamed sheet would make every reference to it a problem)."""
     wb = _open_workbook(path)
-    hidden = _formulas_and_merges(path)
     try:
+        hidden = _formulas_and_merges(path, worksheet_parts(wb))
         tables: dict[str, _Table] = {}
         titles: dict[str, str] = {}
         for ws in wb.worksheets:

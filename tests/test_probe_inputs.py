@@ -1,0 +1,168 @@
+"""The second probe (issue 16), input side: workbook cells that read as blank (formulas with no
+saved value, merged ranges, in the instance workbook and in roster.xlsx), a merged range over a
+whole sheet in a workbook of a few KiB, names with white space around them in every reader, and
+leave, demand or kept dates on which no duty falls."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from models import InstanceError, load_instance
+from models.spreadsheet import template_bytes
+from scheduler.commands import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def one_error_line(r, *words: str) -> str:
+    """The output is one line ``error: ...`` holding ``words``, exit code 2, no traceback."""
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in r.output, r.output
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+def _template(edit=None) -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(template_bytes()))
+    if edit is not None:
+        edit(wb)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _rezip(data: bytes, change) -> bytes:
+    """The .xlsx with each member's bytes passed through ``change(name, content)``."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, change(item.filename, src.read(item.filename)))
+    return out.getvalue()
+
+
+def _person_row(ws, pid: str) -> int:
+    return next(r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=1).value == pid)
+
+
+# ------------------------------------------------------------------------------------------------
+# item 2: merged ranges, bounded
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", ["H300:Z20000", "H300:XFD1048576"])
+def test_a_merged_range_over_a_whole_sheet_is_refused_by_sheet_and_range(tmp_path, ref):
+    """A workbook of a few KiB can declare one merged range of 17 billion cells (``H300:XFD1048576``):
+    laying it out cell by cell took minutes and gigabytes. Refused in one line naming the sheet,
+    the range and the limit, before any cell is laid out."""
+    def merge(wb):
+        wb["persons"].merge_cells("H3:H4")
+
+    def widen(name, content):
+        return content.replace(b'ref="H3:H4"', f'ref="{ref}"'.encode()) if name.startswith("xl/worksheets/") else content
+
+    path = tmp_path / "merged.xlsx"
+    path.write_bytes(_rezip(_template(merge), widen))
+    assert path.stat().st_size < 64 * 1024
+    line = one_error_line(run("info", path), "sheet 'persons'", ref, "merged")
+    from models.spreadsheet import MAX_MERGED_CELLS
+
+    assert f"{MAX_MERGED_CELLS:,}" in line
+
+
+def test_merged_ranges_and_unsaved_formulas_found_by_a_streaming_scan(tmp_path):
+    """Formula cells with no saved value and merged ranges, found without loading the workbook
+    whole: two persons under one merged unit cell both get the unit, a formula with no value in a
+    post's min is refused by sheet, row and column (never min 0), and one with a saved value reads
+    that value."""
+    def edit(wb):
+        ws = wb["persons"]
+        r = _person_row(ws, "P02")
+        ws.cell(row=r + 1, column=4).value = None
+        ws.merge_cells(start_row=r, start_column=4, end_row=r + 1, end_column=4)
+
+    path = tmp_path / "merged.xlsx"
+    path.write_bytes(_template(edit))
+    by_id = {p.id: p for p in load_instance(path).persons}
+    assert by_id["P02"].unit == by_id["P03"].unit == "west-station"
+
+    def formula(wb):
+        wb["posts"].cell(row=3, column=8).value = "=1+1"
+
+    path.write_bytes(_template(formula))
+    one_error_line(run("info", path), "sheet 'posts', row 3, column 'min'", "a formula with no value saved")
+
+    def saved(name, content):
+        return re.sub(rb"<f>1\+1</f><v\s*/>|<f>1\+1</f>(?!<v>)", b"<f>1+1</f><v>2</v>", content)
+
+    path.write_bytes(_rezip(_template(formula), saved))
+    ws = openpyxl.load_workbook(path)["posts"]
+    post = ws.cell(row=3, column=2).value
+    demand = next(p for s in load_instance(path).schools for p in s.posts if p.id == post).demand
+    assert demand["default"].min == 2
+
+
+@pytest.fixture(scope="module")
+def small_solved(tmp_path_factory):
+    """small-school solved with roster.xlsx, checked by the validator."""
+    from scheduler.check import check_roster
+
+    out = tmp_path_factory.mktemp("probe") / "out"
+    r = run("solve", ROOT / "instances" / "small-school.yaml", "-o", out, "--time-limit", "5", "--workers", "1",
+            "--quiet", "--outputs", "xlsx")
+    assert r.exit_code == 0, r.output
+    report = check_roster(load_instance(ROOT / "instances" / "small-school.yaml"), out)
+    assert report.ok, [str(v) for v in report.violations]
+    return out
+
+
+def _roster_copy(out: Path, dest: Path, edit) -> Path:
+    dest.mkdir()
+    wb = openpyxl.load_workbook(out / "roster.xlsx")
+    edit(wb["Roster"], {c.value: c.column for c in wb["Roster"][1]})
+    wb.save(dest / "roster.xlsx")
+    return dest / "roster.xlsx"
+
+
+def test_roster_workbook_merged_dates_read_in_every_row_and_unsaved_formulas_are_refused(small_solved, tmp_path):
+    """roster.xlsx as a planner edits it: a date merged over the rows of that date reads in each of
+    them (check passes, the rows are roster.csv's); a person id turned into a formula with no value
+    saved is refused by sheet, row and column, never read as an empty cell."""
+    from scheduler.check import read_roster
+
+    instance = ROOT / "instances" / "small-school.yaml"
+    rows = read_roster(small_solved)
+
+    def merge(ws, col):
+        same = [r for r in range(2, ws.max_row + 1) if ws.cell(r, col["date"]).value == ws.cell(2, col["date"]).value]
+        assert len(same) > 2 and same == list(range(2, 2 + len(same)))
+        for r in same[1:]:
+            ws.cell(r, col["date"]).value = None
+        ws.merge_cells(start_row=2, start_column=col["date"], end_row=same[-1], end_column=col["date"])
+
+    merged = _roster_copy(small_solved, tmp_path / "merged", merge)
+    assert read_roster(merged) == rows
+    r = run("check", instance, merged)
+    assert r.exit_code == 0, r.output
+
+    def formula(ws, col):
+        ws.cell(5, col["person_id"]).value = '=CONCATENATE("LZ-","G1")'
+
+    unsaved = _roster_copy(small_solved, tmp_path / "formula", formula)
+    one_error_line(run("check", instance, unsaved), "sheet 'Roster', row 5, column 'person_id'",
+                   "a formula with no value saved")
+    with pytest.raises(InstanceError, match="formula with no value saved"):
+        read_roster(unsaved)
