@@ -43,7 +43,7 @@ from models.errors import printable
 from scheduler.districts import cross_district, folder_parts, instance_files, split_by_district
 from scheduler.names import safe_name
 from scheduler.output import ROSTER_OUTPUTS, csv_rows, json_text, output_folder, write_files
-from scheduler.parallel import DASK_WAIT_SECONDS, default_processes, run_jobs
+from scheduler.parallel import DASK_WAIT_SECONDS, Unfinished, default_processes, names_text, run_jobs
 
 PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
 
@@ -200,6 +200,9 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
     are done; ``outputs``: the human outputs of the merged roster (``scheduler.human.HUMAN_OUTPUTS``)."""
     if by != "district":
         raise InstanceError("--by", f"unknown split {by!r}; this version splits by district")
+    if scheduler and executor != "dask":  # not run on this machine after all, unasked
+        raise InstanceError("--scheduler", f"is for --executor dask (the executor is {executor}): add --executor "
+                                           f"dask, or leave --scheduler out to solve on this machine")
     source = Path(instance)
     if source.is_dir():  # every file validated, agreeing and with ids of its own before anything else
         doc, parts = folder_parts(source)
@@ -233,21 +236,27 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
         progress(len(reused), len(parts))
     jobs = [(name, solve_part, (name, parts[name], options)) for name in parts if name not in done]
     workers = processes or default_processes(options.get("workers", 1))
-    for name, result in run_jobs(jobs, executor=executor, scheduler=scheduler, processes=workers, stop=stop,
-                                 dask_wait=dask_wait, notify=lambda line: print(line, file=sys.stderr, flush=True)):
-        if "error" in result:
-            raise InstanceError(f"district {name}", result["error"])
-        status = result["summary"]["status"]
-        if status == "interrupted":
-            raise KeyboardInterrupt
-        _write_part(root, folders[name], keys[name], result)
-        done[name] = result
-        if echo:
-            s = result["summary"]
-            echo(f"  {name}: {status}, objective {s['objective']:.1f}, shortfall {s['terms'].get('shortfall', 0)}, "
-                 f"{s['wall_time']:.1f}s")
-        if progress:
-            progress(1, len(parts))
+    try:
+        for name, result in run_jobs(jobs, executor=executor, scheduler=scheduler, processes=workers, stop=stop,
+                                     dask_wait=dask_wait, notify=lambda line: print(line, file=sys.stderr, flush=True)):
+            if "error" in result:
+                raise InstanceError(f"district {name}", result["error"])
+            status = result["summary"]["status"]
+            if status == "interrupted":
+                raise KeyboardInterrupt
+            _write_part(root, folders[name], keys[name], result)
+            done[name] = result
+            if echo:
+                s = result["summary"]
+                echo(f"  {name}: {status}, objective {s['objective']:.1f}, shortfall {s['terms'].get('shortfall', 0)}, "
+                     f"{s['wall_time']:.1f}s")
+            if progress:
+                progress(1, len(parts))
+    except Unfinished as exc:  # the scheduler or a worker lost: which districts are missing, what is kept
+        kept = f"the finished ones are kept in {root}" if done else "none finished"
+        raise InstanceError(exc.path, f"{exc.why}; {len(exc.unfinished)} of {len(parts)} districts did not finish "
+                                      f"({names_text(exc.unfinished)}); {kept}: run the same command again to go on"
+                            ) from None
     rows = [_district_row(name, done[name], name in reused) for name in parts]
     summary, files, report = merge(inst, root, {n: folders[n] for n in parts}, rows, spanning, outputs)
     write_files(out, files, replaces=ROSTER_OUTPUTS)  # districts/ stays: it lets a later run go on

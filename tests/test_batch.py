@@ -8,6 +8,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -154,13 +155,17 @@ def test_unreachable_scheduler_is_one_line_exit_2(city, tmp_path):
 
 @pytest.mark.parametrize("address, words", [
     ("notaurl", "'notaurl' is not a scheduler address like tcp://"),
+    ("inproc://x", "'inproc://x' is not a scheduler address like tcp://10.0.0.5:8786 (the scheme is inproc, "),
+    ("tcp://127.0.0.1:99999", "(the port 99999 is not 1-65535)"),
     ("http", "no Dask scheduler answered at tcp://127.0.0.1:"),
+    ("junk", ", but not as a Dask scheduler does ("),
     ("no-worker", "has no worker after 2 s"),
 ])
 def test_a_scheduler_that_cannot_serve_is_given_up_in_one_line(city, tmp_path, address, words):
-    """No hang and no traceback: an address that is no address, a port that answers HTTP (the
-    Dask client waited on it forever, ignoring Ctrl-C) and a scheduler without a worker ("waiting
-    for Dask workers", then given up) each end the batch after --dask-wait with one error line."""
+    """No hang and no traceback: an address that is no address (or of a scheme or port no scheduler
+    has), a port that answers HTTP (the Dask client waited on it forever, ignoring Ctrl-C), one that
+    answers bytes the client read as a 3 EiB frame, and a scheduler without a worker ("waiting for
+    Dask workers", then given up) each end the batch after --dask-wait with one error line."""
     import http.server
 
     distributed = pytest.importorskip("distributed")
@@ -170,6 +175,18 @@ def test_a_scheduler_that_cannot_serve_is_given_up_in_one_line(city, tmp_path, a
             threading.Thread(target=server.serve_forever, daemon=True).start()
             stack.callback(server.shutdown)
             address = f"tcp://127.0.0.1:{server.server_address[1]}"
+        elif address == "junk":  # bytes the Dask client reads as a frame length of exabytes
+            junk = socket.create_server(("127.0.0.1", 0))
+            stack.callback(junk.close)
+
+            def answer() -> None:
+                with contextlib.suppress(OSError):
+                    while True:
+                        conn, _ = junk.accept()
+                        conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n" * 4)
+
+            threading.Thread(target=answer, daemon=True).start()
+            address = f"tcp://127.0.0.1:{junk.getsockname()[1]}"
         elif address == "no-worker":
             cluster = stack.enter_context(distributed.LocalCluster(n_workers=0, processes=True,
                                                                    dashboard_address=None))
@@ -223,10 +240,12 @@ def test_a_scheduler_killed_mid_batch_is_one_line_and_keeps_the_finished_parts(c
         os.killpg(cluster.pid, signal.SIGKILL)
     _, err = batch.communicate(timeout=120)
     assert batch.returncode == 2, err
-    line = (f"error: --scheduler: lost the Dask scheduler at {address} (the connection was lost); the parts finished "
-            f"so far are kept: run the same command again to go on")
-    assert err.strip().splitlines() == [line]
     finished = [p for p in root.iterdir() if not p.name.startswith(".")]
+    total = len(_districts(city))
+    line = (f"error: --scheduler: lost the Dask scheduler at {address} (the connection was lost); {total - len(finished)} "
+            f"of {total} districts did not finish (")
+    assert len(err.strip().splitlines()) == 1 and err.startswith(line), err
+    assert err.strip().endswith(f"); the finished ones are kept in {root}: run the same command again to go on"), err
     assert finished and all((p / "batch.json").is_file() for p in finished)
     assert not (out / "roster.csv").exists()
 

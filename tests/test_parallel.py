@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from scheduler.parallel import Stopped, run_jobs
+from scheduler.parallel import Stopped, Unfinished, run_jobs
 
 
 def _quick(n: int) -> int:
@@ -50,3 +50,40 @@ def test_an_error_in_a_job_reaches_the_caller_and_the_pool_ends():
     with pytest.raises(TypeError):
         dict(run_jobs(jobs, processes=2))
     assert time.monotonic() - started < 20
+
+
+def _killed(n: int) -> int:
+    """A job whose process is killed under it (the OOM killer, a kill -9)."""
+    time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return n
+
+
+def test_a_killed_worker_ends_the_run_naming_the_jobs_that_did_not_finish():
+    """The killed process broke the pool: it was loky's traceback; now one Unfinished error
+    naming every job not yet given back (the others came back before it)."""
+    jobs = [("quick", _quick, (2,)), ("killed", _killed, (1,)), ("slow", _stubborn, (0,))]
+    seen = []
+    started = time.monotonic()
+    with pytest.raises(Unfinished) as caught:
+        for key, _result in run_jobs(jobs, processes=2):
+            seen.append(key)
+    assert "killed" in caught.value.unfinished and "slow" in caught.value.unfinished
+    assert sorted(seen + caught.value.unfinished) == ["killed", "quick", "slow"]
+    assert str(caught.value).startswith("a worker process ended while solving (SIGKILL(-9): ")
+    assert time.monotonic() - started < 20  # the 30 s job was not waited for
+
+
+def test_dask_workers_that_die_on_a_job_end_the_run_naming_it():
+    """A job that kills every Dask worker that runs it (KilledWorker): one line naming it and the
+    jobs left, not the Dask client's traceback."""
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster:
+        jobs = [("killed", _killed, (1,))]
+        with pytest.raises(Unfinished) as caught:
+            list(run_jobs(jobs, executor="dask", scheduler=cluster.scheduler_address, dask_wait=30))
+    assert caught.value.unfinished == ["killed"]
+    assert "died while solving killed again and again" in str(caught.value)

@@ -4,9 +4,18 @@ a run can go wrong (a pool worker killed, a Dask worker gone, a bad address) end
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import signal
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -161,4 +170,197 @@ def test_impossible_pins_in_a_folder_part_name_its_file(tmp_path):
     assert r.exit_code == 2, r.output
     assert r.output.startswith(f"error: {second}.json: persons[{index}].pins: impossible: "), r.output
     assert "availability: " in r.output and r.output.count("\n") == 1
+    assert not out.exists()
+
+
+def test_a_merged_roster_that_fails_the_check_is_never_published_for_staff(tmp_path):
+    """A district's roster that breaks a hard rule (here a reused district folder edited by hand:
+    one person's row written twice) makes the merged roster fail the validator: roster.csv,
+    gaps.csv and summary.json are written to inspect it, exit 1, and the workbook, duty sheets,
+    calendars and report of the earlier valid run are gone, never left for staff to follow."""
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps(generate("city", 0, schools=4)))
+    out = tmp_path / "out"
+    args = ["batch", str(path), "-o", str(out), "--time-limit", "1", "--jobs", "1", "--quiet"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    assert check_roster(load_instance(path), out).ok
+    assert {"roster.xlsx", "report.html", "duty-sheets.html", "calendars"} <= {p.name for p in out.iterdir()}
+    district = min((out / "districts").iterdir()) / "roster.csv"
+    lines = district.read_text(encoding="utf-8").splitlines(keepends=True)
+    district.write_text("".join([*lines, lines[1]]), encoding="utf-8")
+
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 1, r.output
+    assert "VIOLATION roster" in r.output and "no workbook, duty sheets, calendars or report" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["districts", "districts.csv", "gaps.csv", "roster.csv",
+                                                     "roster.json", "summary.json"]
+    assert json.loads((out / "summary.json").read_text())["valid"] is False
+    assert not check_roster(load_instance(path), out).ok
+
+
+# --- the run goes wrong: one line, never a hang ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("city") / "city.json"
+    path.write_text(json.dumps(generate("city", 0, schools=12)))
+    return path
+
+
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_batch_left():
+    """A batch a failed test leaves running (it hung) is killed."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _batch(city: Path, out: Path, *args: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "scheduler", "batch", str(city), "-o", str(out), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _STARTED.append(proc)
+    return proc
+
+
+def _finished(out: Path) -> list[Path]:
+    root = out / "districts"
+    return [p for p in root.iterdir() if not p.name.startswith(".")] if root.exists() else []
+
+
+def _assert_unfinished_line(err: str, why: str, out: Path, total: int) -> None:
+    """The last line says why, how many districts did not finish, and what is kept; no traceback."""
+    assert "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and why in last, err
+    finished = _finished(out)
+    assert f"{total - len(finished)} of {total} districts did not finish (" in last, err
+    assert last.endswith("run the same command again to go on")
+    assert all((p / "batch.json").is_file() for p in finished)
+    assert not (out / "roster.csv").exists()
+
+
+def test_a_pool_worker_killed_mid_batch_is_one_line_naming_the_districts_left(city, tmp_path):
+    """The OOM killer (here kill -9) ends one local pool worker: loky's 20-line traceback, exit 1;
+    now one line naming the districts that did not finish, exit 2, the finished ones kept."""
+    out = tmp_path / "out"
+    batch = _batch(city, out, "--time-limit", "30", "--jobs", "2", "--quiet")
+
+    def workers() -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(batch.pid)], capture_output=True, text=True, check=False)
+        return [int(pid) for pid in found.stdout.split()
+                if "LokyProcess" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not workers():
+        time.sleep(0.1)
+    os.kill(workers()[0], signal.SIGKILL)
+    _, err = batch.communicate(timeout=60)
+    assert batch.returncode == 2, err
+    _assert_unfinished_line(err, "error: a worker process ended while solving (SIGKILL(-9): out of memory, or killed); ",
+                            out, len(split_by_district(json.loads(city.read_text()))))
+
+
+#: the ``dask`` program of this environment (``dask scheduler``, ``dask worker``)
+DASK = [sys.executable, "-m", "dask"]
+
+
+@contextlib.contextmanager
+def _dask_scheduler(tmp_path: Path):
+    """A real ``dask scheduler`` (its CLI) on a free port; yields its address; killed at the end."""
+    pytest.importorskip("distributed")
+    file = tmp_path / "scheduler.json"
+    proc = subprocess.Popen([*DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                             "--scheduler-file", str(file)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (file.exists() and file.read_text().strip()):
+            time.sleep(0.1)
+        yield json.loads(file.read_text())["address"]
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _dask_worker(address: str) -> subprocess.Popen:
+    """A real ``dask worker`` (its CLI), one thread, no nanny (killed, it stays dead)."""
+    return subprocess.Popen([*DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def test_the_last_dask_worker_gone_mid_batch_is_waited_for_then_given_up(city, tmp_path):
+    """The only worker dies after a district is done: the batch waited for ever without a word;
+    now it says it waits for workers, gives up after --dask-wait, and names the districts left."""
+    with _dask_scheduler(tmp_path) as address:
+        worker = _dask_worker(address)
+        try:
+            out = tmp_path / "out"
+            batch = _batch(city, out, "--executor", "dask", "--scheduler", address, "--time-limit", "4",
+                           "--dask-wait", "3")
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not _finished(out):
+                time.sleep(0.05)
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        _, err = batch.communicate(timeout=120)
+    assert batch.returncode == 2, err
+    assert f"the Dask scheduler at {address} has no worker left: waiting for Dask workers (up to 3 s; " in err
+    _assert_unfinished_line(err, f"error: --scheduler: the Dask scheduler at {address} has had no worker for 3 s; ",
+                            out, len(split_by_district(json.loads(city.read_text()))))
+
+
+class _Holding(socketserver.BaseRequestHandler):
+    """A port that answers in HTTP's place: it takes the connection and holds it, saying nothing."""
+
+    def handle(self) -> None:
+        self.server.reached.set()  # type: ignore[attr-defined]
+        self.request.recv(1024)
+        time.sleep(60)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("where", ["silent port", "no worker"])
+def test_ctrl_c_and_sigterm_end_a_batch_waiting_on_dask(city, tmp_path, sig, where):
+    """Waiting on a port that never answers as a scheduler, or on a scheduler without a worker (for
+    up to a minute here), a Ctrl-C or SIGTERM ends the batch at once: exit 130, no traceback."""
+    with contextlib.ExitStack() as stack:
+        if where == "silent port":
+            server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Holding)
+            server.daemon_threads = True
+            server.reached = threading.Event()  # type: ignore[attr-defined]
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            stack.callback(server.server_close)
+            stack.callback(server.shutdown)
+            address = f"tcp://127.0.0.1:{server.server_address[1]}"
+        else:
+            address = stack.enter_context(_dask_scheduler(tmp_path))
+        out = tmp_path / "out"
+        batch = _batch(city, out, "--executor", "dask", "--scheduler", address, "--dask-wait", "60")
+        if where == "silent port":
+            assert server.reached.wait(60)
+        else:
+            assert batch.stderr.readline().startswith("waiting for Dask workers at ")
+        batch.send_signal(sig)
+        _, err = batch.communicate(timeout=30)
+    assert batch.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    assert not (out / "roster.csv").exists()
+
+
+def test_a_scheduler_address_with_the_local_executor_is_refused(city, tmp_path):
+    """--scheduler without --executor dask solved on this machine without a word."""
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["batch", str(city), "-o", str(out), "--scheduler", "tcp://10.0.0.5:8786"])
+    assert r.exit_code == 2, r.output
+    assert r.output == ("error: --scheduler: is for --executor dask (the executor is local): add --executor dask, "
+                        "or leave --scheduler out to solve on this machine\n")
     assert not out.exists()
