@@ -39,7 +39,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from models import InstanceError, instance_from_data, load_document
+from models import Instance, InstanceError, instance_from_data, load_document
+from models.instance import Peak, Run
 from scheduler.duties import Problem, expand
 
 #: the share of ``--time-limit`` the rounds' work budgets are derived from (reading, checking and
@@ -64,6 +65,15 @@ def parse_keep(keep: list[str]) -> dict[str, set[str]]:
                 raise InstanceError("--keep", f"{item!r}: not a date YYYY-MM-DD") from None
         out[kind].add(value)
     return out
+
+
+def duty_dates(inst: Instance) -> set[dt.date]:
+    """The dates of the horizon on which some duty falls (a peak of a school with posts, a run of
+    a route); a peak or run without ``days`` holds every day of the horizon."""
+    windows: list[Peak | Run] = [peak for school in inst.schools if school.posts for peak in school.peaks]
+    windows += [run for route in inst.routes for run in route.runs]
+    return {inst.date_of(day) for window in windows for day in inst.days
+            if window.days is None or day in window.days}
 
 
 def changed_document(doc: dict, absent: list[str], start: dt.date, close: list[str]) -> dict:
@@ -127,9 +137,13 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
         raise InstanceError("ROSTER", f"the published roster breaks the hard rules of this instance "
                                       f"({len(published.violations)} violation(s); first: {v.rule} {v.person_id}: {v.detail})")
     horizon = sorted(inst0.date_of(d) for d in inst0.days)
+    busy = duty_dates(inst0)
     start = start or horizon[0]
     if start > horizon[-1]:
         raise InstanceError("--from", f"{start} is after the last date of the horizon ({horizon[-1]})")
+    if not any(day >= start for day in busy):
+        raise InstanceError("--from", f"no duty falls on {start} or after (no peak or run holds then); the "
+                                      f"absence would change nothing")
     if not absent and not close:
         raise InstanceError("--absent", "name at least one absent person (--absent) or closed school (--close-school)")
     kept = parse_keep(list(keep))
@@ -148,6 +162,9 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
         if dt.date.fromisoformat(day) not in horizon:
             raise InstanceError("--keep", f"date:{day} is not a school day of this week ({horizon[0]} to "
                                           f"{horizon[-1]}); keeping it would change nothing")
+        if dt.date.fromisoformat(day) not in busy:
+            raise InstanceError("--keep", f"no duty falls on date:{day} (no peak or run holds then); keeping it "
+                                          f"would change nothing")
     inst = instance_from_data(changed_document(doc, list(absent), start, list(close)))
     # the previous publication, read before anything is written (-o may be the published folder)
     previous = previous_events(inst0, rows0, published_calendars(roster), reminder=reminder) \

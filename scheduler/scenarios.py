@@ -184,22 +184,49 @@ def dates_of(doc: dict, days: Sequence[str] | None, dates: list[str] | None) -> 
     return sorted(set(dates or []) | {weekday_date(start, d).isoformat() for d in days or []})
 
 
+def duty_days(doc: dict) -> set[str]:
+    """The weekdays of the horizon on which some duty falls: a peak of a school with posts, or a
+    run of a route (a peak or run without ``days`` holds every day of the horizon)."""
+    from models import Instance
+
+    horizon = list(doc.get("days") or Instance.model_fields["days"].get_default(call_default_factory=True))
+    days: set[str] = set()
+    windows = [peak for school in doc.get("schools", []) if school.get("posts") for peak in school.get("peaks", [])]
+    windows += [run for route in doc.get("routes", []) if route.get("stops") for run in route.get("runs", [])]
+    for window in windows:
+        days.update(d for d in (window.get("days") or horizon) if d in horizon)
+    return days
+
+
 def school_dates(doc: dict, days: Sequence[str] | None, dates: list[str] | None, where: str) -> list[str]:
-    """:func:`dates_of`, each day and date checked to be a school day of the horizon: a leave or
-    an absence on another day would change nothing, silently."""
+    """:func:`dates_of`, each day and date checked to be a school day of the horizon on which some
+    duty falls: a leave, an absence or a demand change on another day would change nothing, silently."""
     from models import Instance
 
     horizon_days = doc.get("days") or Instance.model_fields["days"].get_default(call_default_factory=True)
     horizon = dates_of(doc, horizon_days, None)
+    busy = duty_days(doc)
     for day in days or []:
         if day not in horizon_days:
             raise InstanceError(f"{where}.days", f"{day} is not a school day of this week "
                                                  f"(days: {', '.join(horizon_days)}); nothing would change")
+        if day not in busy:
+            raise InstanceError(f"{where}.days", f"no duty falls on {day} (no peak or run holds then); nothing "
+                                                 f"would change")
     for text in dates or []:
         if text not in horizon:
             raise InstanceError(f"{where}.dates", f"{text} is not a school day of this week "
                                                   f"({horizon[0]} to {horizon[-1]}); nothing would change")
+        if WEEKDAYS[_weekday(text)] not in busy:
+            raise InstanceError(f"{where}.dates", f"no duty falls on {text} (no peak or run holds then); nothing "
+                                                  f"would change")
     return dates_of(doc, days, dates)
+
+
+def _weekday(text: str) -> int:
+    import datetime as dt
+
+    return dt.date.fromisoformat(text).weekday()
 
 
 def add_leave(person: dict, dates: list[str], start: str | None = None, end: str | None = None) -> None:
@@ -273,12 +300,11 @@ def scale_demand(doc: dict, op: ScaleDemand, where: str) -> None:
     days: list[str] = list(op.days or [])
     for text in op.dates or []:
         try:
-            day = WEEKDAYS[dt.date.fromisoformat(text).weekday()]
+            dt.date.fromisoformat(text)
         except ValueError:
             raise InstanceError(f"{where}.dates", f"{text!r} is not a date YYYY-MM-DD") from None
-        if day not in (doc.get("days") or WEEKDAYS) or text not in dates_of(doc, [day], None):
-            raise InstanceError(f"{where}.dates", f"{text} is not a school day of this week")
-        days.append(day)
+    school_dates(doc, op.days, op.dates, where)  # days and dates of the week on which a duty falls
+    days += [WEEKDAYS[_weekday(text)] for text in op.dates or []]
     days = [d for d in WEEKDAYS if d in days]
     op = op.model_copy(update={"days": days or None})
     tag = "+".join(op.days) if op.days else None

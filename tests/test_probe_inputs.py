@@ -166,3 +166,85 @@ def test_roster_workbook_merged_dates_read_in_every_row_and_unsaved_formulas_are
                    "a formula with no value saved")
     with pytest.raises(InstanceError, match="formula with no value saved"):
         read_roster(unsaved)
+
+
+# ------------------------------------------------------------------------------------------------
+# item 5: dates and days with no effect
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def six_days(tmp_path) -> Path:
+    """small-school over mon-sat, every peak and run on mon-fri only: no duty falls on Saturday."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "instances" / "small-school.yaml").read_text(encoding="utf-8"))
+    data["days"] = ["mon", "tue", "wed", "thu", "fri", "sat"]
+    for peak in data["schools"][0]["peaks"]:
+        peak.setdefault("days", ["mon", "tue", "wed", "thu", "fri"])
+    for route in data["routes"]:
+        for run_ in route["runs"]:
+            run_.setdefault("days", ["mon", "tue", "wed", "thu", "fri"])
+    path = tmp_path / "six.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    load_instance(path)
+    return path
+
+
+@pytest.mark.parametrize(("operation", "field", "words"), [
+    ("{leave: {ids: [LZ-G1], days: [sat]}}", "leave.days", "no duty falls on sat"),
+    ("{leave: {ids: [LZ-G1], dates: ['2026-12-12']}}", "leave.dates", "no duty falls on 2026-12-12"),
+    ("{remove_people: {ids: [LZ-G1], days: [sat]}}", "remove_people.days", "no duty falls on sat"),
+    ("{scale_demand: {factor: 2, days: [sat]}}", "scale_demand.days", "no duty falls on sat"),
+    ("{scale_demand: {factor: 2, dates: ['2026-12-12']}}", "scale_demand.dates", "no duty falls on 2026-12-12"),
+    ("{leave: {ids: [LZ-G1], days: [sun]}}", "leave.days", "sun is not a school day"),
+    ("{scale_demand: {factor: 2, days: [sun]}}", "scale_demand.days", "sun is not a school day"),
+    ("{scale_demand: {factor: 2, dates: ['2030-01-01']}}", "scale_demand.dates", "2030-01-01 is not a school day"),
+], ids=["leave-day", "leave-date", "remove-day", "scale-day", "scale-date", "leave-sun", "scale-sun", "scale-2030"])
+def test_a_what_if_on_a_day_without_duties_is_refused(six_days, tmp_path, operation, field, words):
+    """A leave, an absence or a demand change on a day of the week with no duty (Saturday in a
+    week whose peaks and runs are mon-fri), or outside the week, would change nothing: refused
+    naming the operation's field, before anything is solved, nothing written (a scaled Sunday
+    was refused as 'no peak named arrival@sun', which names no field a planner wrote)."""
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text(f"scenarios:\n  - name: v\n    operations:\n      - {operation}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    line = one_error_line(run("whatif", six_days, scenarios, "-o", out, "--time-limit", "5"),
+                          f"scenarios[0].operations[0].{field}: ", words, "nothing would change")
+    assert "@" not in line
+    assert not out.exists()
+
+
+def test_a_what_if_on_a_day_with_duties_is_applied(six_days):
+    """The same operations on a day with duties change the document (the check above is not a
+    refusal of every day)."""
+    import yaml
+
+    from scheduler.scenarios import Scenario, apply_operations
+
+    doc = yaml.safe_load(six_days.read_text(encoding="utf-8"))
+    scenario = Scenario.model_validate({"name": "v", "operations": [
+        {"leave": {"ids": ["LZ-G1"], "days": ["fri"]}}, {"scale_demand": {"factor": 2, "dates": ["2026-12-11"]}}]})
+    variant = apply_operations(doc, scenario)
+    person = next(p for p in variant["persons"] if p["id"] == "LZ-G1")
+    assert "2026-12-11" in person["leave"]
+    assert any(p["name"].endswith("@fri") for p in variant["schools"][0]["peaks"])
+
+
+@pytest.mark.parametrize(("option", "words"), [
+    (["--keep", "date:2026-12-12"], "--keep: no duty falls on date:2026-12-12"),
+    (["--from", "2026-12-12"], "--from: no duty falls on 2026-12-12 or after"),
+])
+def test_repair_on_a_day_without_duties_is_refused(six_days, tmp_path, option, words):
+    """repair keeping a date with no duty, or an absence from a date after the last duty, would
+    change nothing: one line naming the option, exit 2, nothing written."""
+    from scheduler.check import check_roster
+
+    out = tmp_path / "published"
+    r = run("solve", six_days, "-o", out, "--time-limit", "3", "--workers", "1", "--quiet", "--outputs", "none")
+    assert r.exit_code == 0, r.output
+    assert check_roster(load_instance(six_days), out).ok
+    repaired = tmp_path / "repaired"
+    one_error_line(run("repair", six_days, out, "--absent", "LZ-G1", *option, "-o", repaired, "--time-limit", "3",
+                       "--outputs", "none"), words)
+    assert not repaired.exists()

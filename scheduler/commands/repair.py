@@ -29,10 +29,12 @@ def published_at_value(ctx, param, value: str | None) -> dt.datetime | None:
 @click.argument("roster", type=click.Path())
 @click.option("--absent", multiple=True, help="Absent person id (repeat for several).")
 @click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="First date of the absence; earlier duties are past and never change [default: first date].")
+              help="First date of the absence; earlier duties are past and never change [default: first date]. "
+                   "A date after the last duty is refused (nothing would change).")
 @click.option("--close-school", "close", multiple=True, help="Closed school id (repeat for several).")
 @click.option("--keep", "--pin", "keep", multiple=True,
-              help="Keep as published: school:ID, person:ID or date:YYYY-MM-DD (--pin: the older name).")
+              help="Keep as published: school:ID, person:ID or date:YYYY-MM-DD (--pin: the older name); a date "
+                   "outside the week or without duties is refused (keeping it would change nothing).")
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(), help="Folder for the repaired roster.")
 @click.option("--time-limit", type=time_limit_type(0.5), default=30.0, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
