@@ -134,11 +134,13 @@ def _probe(out: Path, option: str) -> None:
 
     target = Path(os.path.realpath(out)) if out.is_symlink() else Path(os.path.abspath(out))
     where = next((p for p in (target.parent, *target.parent.parents) if p.exists()), Path("/"))
+    if _is_mount(target):
+        where = target  # a mount point cannot be swapped: its files are built inside it, on its own disk
     place = where
     try:
         # beside the folder (where its new version is built) and, when it exists, inside it (an
         # immutable folder lets its parent change but cannot be replaced or written)
-        for place in (where, target) if target.is_dir() else (where,):
+        for place in dict.fromkeys((where, target) if target.is_dir() else (where,)):
             probe = tempfile.mkdtemp(prefix=f".{target.name}{STAGING}probe-", dir=place)
             os.rmdir(probe)
         free = shutil.disk_usage(where).free
@@ -147,6 +149,15 @@ def _probe(out: Path, option: str) -> None:
     if free < MIN_FREE_BYTES:
         raise InstanceError(option, f"the disk holding {where} is full ({free // 1024} KiB free); free some space "
                                     f"or give another folder")
+
+
+def _is_mount(folder: Path) -> bool:
+    """A folder another file system is mounted on (a container's volume, a USB disk): renaming it,
+    as the swap of a publish does, fails with 'Device or resource busy'."""
+    try:
+        return folder.is_dir() and not folder.is_symlink() and os.path.ismount(folder)
+    except OSError:
+        return False
 
 
 def write_files(outdir: str | Path, files: Mapping[str, str | bytes], *,
@@ -183,6 +194,8 @@ def _publish(outdir: Path, files: Mapping[str, str | bytes], replaces) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(parent, outdir.name)
     _remove_stale(outdir, "")  # staging folders of versions that built inside the output folder
+    if _is_mount(outdir):  # it cannot be swapped for another folder
+        return _write_inside(outdir, files, replaces)
     try:
         stage = Path(tempfile.mkdtemp(prefix=f".{outdir.name}{STAGING}{os.getpid()}-", dir=parent))
     except PermissionError:  # no right to write beside it: file by file inside it (never half a file)
@@ -304,8 +317,9 @@ def _sync(folder: Path) -> None:
 
 
 def _write_inside(outdir: Path, files: Mapping[str, str | bytes], replaces) -> Path:
-    """Where nothing may be written beside the output folder: build inside it, then move each
-    entry into place (no half-written file, but a crash in the moves can mix two runs)."""
+    """Where nothing may be written beside the output folder, or the folder is a mount point that
+    cannot be swapped: build inside it, then move each entry into place (no half-written file, but
+    a crash in the moves can mix two runs)."""
     outdir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=outdir))
     try:

@@ -237,3 +237,55 @@ def test_a_roster_that_fails_the_check_gets_no_human_outputs(tmp_path, monkeypat
     assert "VIOLATION eligibility" in r.output and "no workbook, duty sheets, calendars or report" in r.output
     assert sorted(p.name for p in out.iterdir()) == ["gaps.csv", "roster.csv", "roster.json", "summary.json"]
     assert json.loads((out / "summary.json").read_text())["valid"] is False
+
+
+@pytest.fixture
+def mount_16m(tmp_path):
+    """A 16 MiB tmpfs mounted at ``tmp_path/mnt`` (root only; the test is skipped elsewhere)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True,
+                          check=False)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_mount_point_as_the_output_folder_gets_its_files(tmp_path, mount_16m):
+    """An output folder that is a mount point (a container's volume, a USB disk) cannot be swapped
+    for another folder (the rename fails: 'Device or resource busy', after the whole solve, nothing
+    published). Its files are built inside it and moved into place; a second run replaces them and
+    keeps the planner's own files."""
+    from click.testing import CliRunner
+
+    from models import load_instance
+    from scheduler.check import check_roster
+    from scheduler.commands import main
+
+    small = ROOT / "instances" / "small-school.yaml"
+    (mount_16m / "notes.txt").write_text("mine\n", encoding="utf-8")
+    for _ in range(2):
+        r = CliRunner().invoke(main, ["solve", str(small), "-o", str(mount_16m), "--time-limit", "3", "--workers", "1",
+                                      "--quiet", "--outputs", "report"])
+        assert r.exit_code == 0, r.output
+        assert check_roster(load_instance(small), mount_16m).ok
+        assert sorted(p.name for p in mount_16m.iterdir()) == ["gaps.csv", "notes.txt", "report.html", "roster.csv",
+                                                               "roster.json", "summary.json"]
+    assert _staging(mount_16m) == [] and _staging(tmp_path) == []
+
+
+def test_a_full_mount_point_as_the_output_folder_is_refused_before_any_work(tmp_path, small_mount):
+    """The free space checked is the output folder's own disk when it is a mount point (its files
+    are built inside it), not its parent's: a full one is refused before the solve."""
+    from click.testing import CliRunner
+
+    from scheduler.commands import main
+
+    r = CliRunner().invoke(main, ["solve", str(ROOT / "instances" / "small-school.yaml"), "-o", str(small_mount),
+                                  "--time-limit", "30"])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip() == f"error: -o/--output: the disk holding {small_mount} is full (2048 KiB free); free " \
+                               f"some space or give another folder"
