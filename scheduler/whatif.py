@@ -129,7 +129,11 @@ def explain(results: dict[str, dict], top: int = 3) -> dict[str, list[str]]:
 def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | Path, *, options: dict,
                processes: int | None = None, echo=None, stop=None) -> dict:
     """Baseline and variants; writes every roster folder, whatif.csv and whatif.json."""
+    from scheduler.duties import MAX_PAIRS, check_size
+
+    max_pairs = options.get("max_pairs", MAX_PAIRS)
     doc = load_document(instance)
+    check_size(doc, max_pairs)  # before validating: a very large file is refused in seconds
     instance_from_data(doc)
     spec = load_scenarios(scenarios_path)
     out = output_folder(outdir)
@@ -137,7 +141,7 @@ def run_whatif(instance: str | Path, scenarios_path: str | Path, outdir: str | P
     for i, sc in enumerate(spec.scenarios):
         variant = apply_operations(doc, sc, i)
         try:
-            instance_from_data(variant)
+            check_size(instance_from_data(variant), max_pairs)
         except InstanceError as exc:
             raise InstanceError(f"scenarios[{i}] ({sc.name})", f"the variant is not a valid instance: {exc}") from None
         docs[sc.name] = variant

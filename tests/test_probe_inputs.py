@@ -248,3 +248,25 @@ def test_repair_on_a_day_without_duties_is_refused(six_days, tmp_path, option, w
     one_error_line(run("repair", six_days, out, "--absent", "LZ-G1", *option, "-o", repaired, "--time-limit", "3",
                        "--outputs", "none"), words)
     assert not repaired.exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# resources: what cannot fit is refused before the work, naming the option that raises the limit
+# ------------------------------------------------------------------------------------------------
+
+
+def test_whatif_refuses_an_instance_or_variant_over_max_pairs_before_solving(tmp_path):
+    """whatif took the pairs limit of solve without its option: a large instance was refused only
+    inside each variant's solve (minutes after the start), naming --max-pairs, which whatif did not
+    have. Now it is refused before anything is solved, by the same words, and --max-pairs raises it;
+    a variant that grows past it is refused naming the scenario."""
+    small = ROOT / "instances" / "small-school.yaml"
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text("scenarios: [{name: more, operations: [{add_people: {role: security_guard, "
+                         "unit: liuzhuang-ps, count: 40}}]}]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    one_error_line(run("whatif", small, scenarios, "-o", out, "--max-pairs", "20"),
+                   "persons: up to", "eligible (person, duty) pairs", "at most 20", "--max-pairs")
+    one_error_line(run("whatif", small, scenarios, "-o", out, "--max-pairs", "300"),
+                   "scenarios[0] (more): ", "at most 300", "--max-pairs")
+    assert not out.exists()

@@ -8,6 +8,7 @@ import time
 import click
 
 from scheduler.commands.options import WORK_LIMIT_OPTION, time_limit_type
+from scheduler.duties import MAX_PAIRS
 from scheduler.parallel import stop_on_signals
 from scheduler.whatif import format_table, run_whatif
 
@@ -22,12 +23,17 @@ from scheduler.whatif import format_table, run_whatif
 @click.option("--seed", type=int, default=0, show_default=True)
 @WORK_LIMIT_OPTION
 @click.option("--quiet", is_flag=True, help="Only the table.")
-def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed, work_limit, quiet):
+@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
+              help="Refuse an instance or variant with more eligible (person, duty) pairs (about 2.7 KB of memory "
+                   "each).")
+def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed, work_limit, quiet, max_pairs):
     """Solve INSTANCE and each variant in SCENARIOS; compare KPIs side by side and explain them."""
     started = time.monotonic()
     # nominal_time as solve sets it: an "auto" work budget derives from the planner's --time-limit the
     # same way, so the baseline is the roster solve gives with the same options
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "nominal_time": time_limit}
+    if max_pairs != MAX_PAIRS:
+        options["max_pairs"] = max_pairs
     if work_limit != "auto":  # auto is solve's default
         options["work_limit"] = work_limit
     echo = None if quiet else (lambda line: click.echo(line, err=True))
