@@ -32,6 +32,7 @@ plan the districts apart: one unit per district, or the route split at the distr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -43,7 +44,15 @@ from models.errors import printable
 from scheduler.districts import cross_district, folder_parts, instance_files, split_by_district
 from scheduler.names import safe_name
 from scheduler.output import ROSTER_OUTPUTS, csv_rows, json_text, output_folder, write_files
-from scheduler.parallel import DASK_WAIT_SECONDS, Unfinished, default_processes, names_text, run_jobs
+from scheduler.parallel import (
+    DASK_WAIT_SECONDS,
+    Stopped,
+    Unfinished,
+    default_processes,
+    names_text,
+    run_jobs,
+    stop_at_once,
+)
 
 PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
 
@@ -257,9 +266,12 @@ def run_batch(instance: str | Path, outdir: str | Path, *, by: str = "district",
         raise InstanceError(exc.path, f"{exc.why}; {len(exc.unfinished)} of {len(parts)} districts did not finish "
                                       f"({names_text(exc.unfinished)}); {kept}: run the same command again to go on"
                             ) from None
+    if stop is not None and stop.is_set():  # asked while the last district came back
+        raise Stopped
     rows = [_district_row(name, done[name], name in reused) for name in parts]
-    summary, files, report = merge(inst, root, {n: folders[n] for n in parts}, rows, spanning, outputs)
-    write_files(out, files, replaces=ROSTER_OUTPUTS)  # districts/ stays: it lets a later run go on
+    with stop_at_once() if stop is not None else contextlib.nullcontext():  # a stop now ends the batch
+        summary, files, report = merge(inst, root, {n: folders[n] for n in parts}, rows, spanning, outputs)
+        write_files(out, files, replaces=ROSTER_OUTPUTS)  # districts/ stays: it lets a later run go on
     return summary, report
 
 

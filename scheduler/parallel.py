@@ -52,6 +52,18 @@ class Stopped(KeyboardInterrupt):
     """The run was asked to stop (``stop`` set by a Ctrl-C or SIGTERM handler)."""
 
 
+@contextlib.contextmanager
+def stop_at_once() -> Iterator[None]:
+    """While the block runs, Ctrl-C and SIGTERM raise :class:`Stopped` where the main thread is,
+    for work after the jobs that polls nothing (a batch's merge, check and human outputs: they
+    took minutes on a city while a Ctrl-C was only noted)."""
+    def now() -> None:
+        raise Stopped
+
+    with on_signal(now):
+        yield
+
+
 class Unfinished(InstanceError):
     """The run lost what ran its jobs before they all ended (the Dask scheduler gone or without a
     worker for too long, a local worker process killed): one line, ``why`` and the keys of the

@@ -3,6 +3,7 @@ each), merged and checked, resumable."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -69,8 +70,13 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
                                         progress=progress if use_bar else None, stop=stop, outputs=outputs,
                                         dask_wait=dask_wait)
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: finished districts are kept in {Path(outdir) / 'districts'}; "
-                   "run the same command again to go on", err=True)
+        root = Path(outdir) / "districts"
+        with contextlib.suppress(OSError):
+            if any(not p.name.startswith(".") for p in root.iterdir()):
+                click.echo(f"\ninterrupted: finished districts are kept in {root}; run the same command again to go on",
+                           err=True)
+                sys.exit(130)
+        click.echo("\ninterrupted: no district had finished", err=True)
         sys.exit(130)
     finally:
         if bar is not None:
