@@ -15,7 +15,8 @@ Output folder::
                                             summary.json and batch.json (its input key)
 
 **Resumable.** A district's key is the SHA-256 of its sub-instance document and the solve
-options. A district folder whose ``batch.json`` has the same key is reused, not solved again. Each
+options. A district folder whose ``batch.json`` has the same key, and whose files still have the
+SHA-256 it lists (not edited since), is reused, not solved again. Each
 district folder is first written under a hidden temporary name and renamed when complete, so a
 batch killed midway keeps every district finished before; a district stopped by Ctrl-C (status
 ``interrupted``) is not kept, so the next run solves it again.
@@ -82,22 +83,33 @@ def solve_part(name: str, doc: dict, options: dict) -> dict:
             "sizes": {"schools": len(inst.schools), "persons": len(inst.persons)}}
 
 
+def _digest(content: str | bytes) -> str:
+    return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
+
+
 def _write_part(root: Path, folder: str, key: str, out: dict) -> None:
-    """Publish a district folder whole (:func:`scheduler.output.write_files`)."""
+    """Publish a district folder whole (:func:`scheduler.output.write_files`); its batch.json
+    holds the input key and the SHA-256 of each file, so that a later run reuses it only as written."""
     files = dict(out["files"])
-    files["batch.json"] = json_text({"district": out["name"], "key": key, "sizes": out["sizes"]})
+    digests = {name: _digest(files[name]) for name in PART_FILES}
+    files["batch.json"] = json_text({"district": out["name"], "key": key, "sizes": out["sizes"], "files": digests})
     write_files(root / folder, files, replaces="all")
 
 
 def _reusable(folder: Path, key: str) -> dict | None:
+    """The district of ``folder`` when it was solved from the same input (``key``) and its files
+    are as that run wrote them; else None (it is solved again): a roster edited by hand since is
+    not merged as the batch's own."""
     try:
         meta = json.loads((folder / "batch.json").read_text(encoding="utf-8"))
-        if meta.get("key") != key or not all((folder / f).is_file() for f in PART_FILES):
+        if meta.get("key") != key or not isinstance(meta.get("files"), dict):
+            return None
+        if any(meta["files"].get(name) != _digest((folder / name).read_bytes()) for name in PART_FILES):
             return None
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return {"name": str(meta["district"]), "summary": summary, "sizes": dict(meta.get("sizes", {}))}
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    return {"name": meta["district"], "summary": summary, "sizes": meta.get("sizes", {})}
 
 
 def _district_row(name: str, out: dict, reused: bool) -> dict:

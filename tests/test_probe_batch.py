@@ -173,11 +173,13 @@ def test_impossible_pins_in_a_folder_part_name_its_file(tmp_path):
     assert not out.exists()
 
 
-def test_a_merged_roster_that_fails_the_check_is_never_published_for_staff(tmp_path):
-    """A district's roster that breaks a hard rule (here a reused district folder edited by hand:
-    one person's row written twice) makes the merged roster fail the validator: roster.csv,
-    gaps.csv and summary.json are written to inspect it, exit 1, and the workbook, duty sheets,
-    calendars and report of the earlier valid run are gone, never left for staff to follow."""
+def test_a_merged_roster_that_fails_the_check_is_never_published_for_staff(tmp_path, monkeypatch):
+    """A district's roster that breaks a hard rule (forced here: one person's row written twice)
+    makes the merged roster fail the validator: roster.csv, gaps.csv and summary.json are written
+    to inspect it, exit 1, and the workbook, duty sheets, calendars and report of the earlier valid
+    run are gone, never left for staff to follow."""
+    import scheduler.batch
+
     path = tmp_path / "city.json"
     path.write_text(json.dumps(generate("city", 0, schools=4)))
     out = tmp_path / "out"
@@ -186,17 +188,47 @@ def test_a_merged_roster_that_fails_the_check_is_never_published_for_staff(tmp_p
     assert r.exit_code == 0, r.output
     assert check_roster(load_instance(path), out).ok
     assert {"roster.xlsx", "report.html", "duty-sheets.html", "calendars"} <= {p.name for p in out.iterdir()}
-    district = min((out / "districts").iterdir()) / "roster.csv"
-    lines = district.read_text(encoding="utf-8").splitlines(keepends=True)
-    district.write_text("".join([*lines, lines[1]]), encoding="utf-8")
 
-    r = CliRunner().invoke(main, args)
+    real = scheduler.batch.solve_part
+
+    def twice(name: str, doc: dict, options: dict) -> dict:
+        result = real(name, doc, options)
+        lines = result["files"]["roster.csv"].splitlines(keepends=True)
+        result["files"]["roster.csv"] = "".join([*lines, lines[1]])
+        return result
+
+    monkeypatch.setattr(scheduler.batch, "solve_part", twice)
+    r = CliRunner().invoke(main, [*args, "--seed", "1"])  # other options: every district solved again
     assert r.exit_code == 1, r.output
     assert "VIOLATION roster" in r.output and "no workbook, duty sheets, calendars or report" in r.output
     assert sorted(p.name for p in out.iterdir()) == ["districts", "districts.csv", "gaps.csv", "roster.csv",
                                                      "roster.json", "summary.json"]
     assert json.loads((out / "summary.json").read_text())["valid"] is False
     assert not check_roster(load_instance(path), out).ok
+
+
+def test_a_district_folder_edited_since_is_solved_again_not_merged(tmp_path):
+    """A finished district's roster.csv edited by hand (a person's row written twice) was reused
+    as the batch's own on the next run, so the merged roster failed the check on every later run;
+    now the district is solved again and the merged roster is valid."""
+    path = tmp_path / "city.json"
+    path.write_text(json.dumps(generate("city", 0, schools=4)))
+    out = tmp_path / "out"
+    args = ["batch", str(path), "-o", str(out), "--time-limit", "1", "--jobs", "1", "--outputs", "none"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    folder = min(_finished(out))
+    roster = folder / "roster.csv"
+    lines = roster.read_text(encoding="utf-8").splitlines(keepends=True)
+    roster.write_text("".join([*lines, lines[1]]), encoding="utf-8")
+
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    assert check_roster(load_instance(path), out).ok
+    rows = {row["district"]: row for row in csv.DictReader(io.StringIO((out / "districts.csv").read_text()))}
+    name = json.loads((folder / "batch.json").read_text())["district"]
+    assert rows[name]["reused"] == "False"
+    assert sum(row["reused"] == "True" for row in rows.values()) == len(rows) - 1
+    assert roster.read_text(encoding="utf-8").splitlines(keepends=True) != [*lines, lines[1]]
 
 
 # --- the run goes wrong: one line, never a hang ---------------------------------------------------
