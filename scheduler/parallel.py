@@ -13,6 +13,13 @@ function with its arguments; its result must be picklable too (plain dicts of te
 - ``dask``: a ``distributed.Client`` connected to ``scheduler`` (``tcp://host:port``), from the
   optional extra ``schoolpost[distributed]``. Jobs return their files as text, so the workers need
   no shared file system with the machine that writes the output.
+
+Nothing here waits for ever or ends in a traceback: every call to the Dask scheduler runs in a
+thread of its own, given up after ``dask_wait`` seconds (a port that is no scheduler, a scheduler
+that stopped answering) and ended by a stop at once; a scheduler without a worker, at the start or
+mid-run, is waited for (``notify`` says so) for as long. What ran the jobs lost (the scheduler, its
+last worker, a local worker process killed) raises :class:`Unfinished`, one line naming the jobs
+that did not finish; the results yielded before stand.
 """
 
 from __future__ import annotations
