@@ -270,3 +270,56 @@ def test_whatif_refuses_an_instance_or_variant_over_max_pairs_before_solving(tmp
     one_error_line(run("whatif", small, scenarios, "-o", out, "--max-pairs", "300"),
                    "scenarios[0] (more): ", "at most 300", "--max-pairs")
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# item 3: white space around text, the same in every reader
+# ------------------------------------------------------------------------------------------------
+
+SPACES = ("\u3000", "\xa0", "\t", " ", "\u2003")
+
+
+def test_white_space_around_text_is_dropped_by_every_reader(small_solved, tmp_path):
+    """SPEC: text loses its leading and trailing white space (str.strip: tab, no-break space,
+    ideographic space U+3000 and the other Unicode spaces) once, at load time, in every reader: the
+    instance workbook gives the same instance as the trimmed document, and check reads roster.csv
+    and roster.xlsx cells with such space around them as the trimmed values (the roster passes)."""
+    from scheduler.check import check_roster, read_roster
+
+    instance = ROOT / "instances" / "small-school.yaml"
+
+    def spaced(wb):
+        ws = wb["persons"]
+        for k, r in enumerate(range(3, ws.max_row + 1)):
+            for c in (1, 2, 3, 4):  # id, name, role, unit
+                cell = ws.cell(r, c)
+                if isinstance(cell.value, str):
+                    cell.value = SPACES[k % len(SPACES)] + cell.value + SPACES[(k + 1) % len(SPACES)]
+
+    plain, padded = tmp_path / "plain.xlsx", tmp_path / "padded.xlsx"
+    plain.write_bytes(_template())
+    padded.write_bytes(_template(spaced))
+    assert openpyxl.load_workbook(padded)["persons"].cell(3, 1).value != openpyxl.load_workbook(plain)["persons"].cell(3, 1).value
+    assert load_instance(padded) == load_instance(plain)
+
+    rows = read_roster(small_solved)
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    text = (small_solved / "roster.csv").read_text(encoding="utf-8").splitlines()
+    padded_rows = [text[0]] + [",".join(SPACES[k % len(SPACES)] + cell + SPACES[(k + 2) % len(SPACES)]
+                                        for cell in line.split(",")) for k, line in enumerate(text[1:])]
+    (csv_dir / "roster.csv").write_text("\n".join(padded_rows) + "\n", encoding="utf-8")
+    assert read_roster(csv_dir) == rows
+    assert check_roster(load_instance(instance), csv_dir).ok
+
+    def pad(ws, col):
+        for r in range(2, ws.max_row + 1):
+            for name in ("person_id", "person_name", "role", "post_id", "peak"):
+                cell = ws.cell(r, col[name])
+                if isinstance(cell.value, str) and cell.value:
+                    cell.value = SPACES[r % len(SPACES)] + cell.value + SPACES[(r + 3) % len(SPACES)]
+
+    xlsx = _roster_copy(small_solved, tmp_path / "xlsx", pad)
+    assert read_roster(xlsx) == rows
+    r = run("check", instance, xlsx)
+    assert r.exit_code == 0, r.output
