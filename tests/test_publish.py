@@ -289,3 +289,37 @@ def test_a_full_mount_point_as_the_output_folder_is_refused_before_any_work(tmp_
     assert r.exit_code == 2, r.output
     assert r.output.strip() == f"error: -o/--output: the disk holding {small_mount} is full (2048 KiB free); free " \
                                f"some space or give another folder"
+
+
+@pytest.mark.parametrize("command", ["solve", "staffing", "repair", "whatif"])
+@pytest.mark.parametrize("where, words", [
+    ("file", "exists and is not a folder"),
+    ("file/under", "is a file"),
+    ("dangling", "link to nothing"),
+    ("", "is empty"),
+    (".", "current folder"),
+])
+def test_every_command_refuses_an_output_folder_that_cannot_be(tmp_path, monkeypatch, command, where, words):
+    """staffing -o FILE and repair -o FILE on an existing file gave tracebacks (issue 16): every
+    command that writes a folder refuses it in one line naming -o/--output, exit 2, before any work,
+    and leaves the file as it was."""
+    from click.testing import CliRunner
+
+    from scheduler.commands import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("a file\n", encoding="utf-8")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "s.yaml").write_text("scenarios: [{name: rain, operations: [{scale_demand: {factor: 1.5}}]}]\n")
+    small = str(ROOT / "instances" / "small-school.yaml")
+    args = {"solve": ["solve", small, "--time-limit", "30"],
+            "staffing": ["staffing", small, "--role", "police", "--time-limit", "30"],
+            "repair": ["repair", small, str(tmp_path), "--absent", "LZ-G1", "--time-limit", "30"],
+            "whatif": ["whatif", small, "s.yaml", "--time-limit", "30"]}[command]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    r = CliRunner().invoke(main, [*args, "-o", where])
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: -o/--output: ") and words in lines[0], r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "file").read_text(encoding="utf-8") == "a file\n"

@@ -31,7 +31,7 @@ def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, worker
     from scheduler.output import csv_text, json_text, output_folder, write_files
 
     started = time.monotonic()
-    if outdir:
+    if outdir is not None:
         output_folder(outdir)  # refused before any work
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "work_limit": work_limit}
     try:
@@ -54,7 +54,7 @@ def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, worker
     reproducible = all(r["reproducible"] for r in results)
     if not reproducible and work_limit is not None and not quiet:
         click.echo(clock_note("a unit's search", "may answer differently"), err=True)
-    if outdir:
+    if outdir is not None:
         write_files(outdir, {"staffing.csv": csv_text(rows, COLUMNS),
                              "staffing.json": json_text({"instance": str(instance), "role": role,
                                                          "fill_rate": fill_rate, "work_limit": work_limit,
