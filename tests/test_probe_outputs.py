@@ -116,3 +116,21 @@ def test_changes_and_staffing_tables_guard_formula_cells_and_guarded_rosters_rea
     cells = _cells(staffing / "staffing.csv")
     assert [row[0] for row in cells] == ["'@station"]
     assert [row["unit"] for row in csv_rows((staffing / "staffing.csv").read_text(encoding="utf-8"))] == ["@station"]
+
+
+@pytest.mark.parametrize(("where", "words"), [
+    ("file/x.yaml", "is a file"),
+    ("/proc/self/x.yaml", "cannot write /proc/self/x.yaml"),
+    ("", "is empty"),
+])
+def test_generate_refuses_a_file_it_cannot_write_in_one_line(tmp_path, monkeypatch, where, words):
+    """generate -o under a file, in /proc/self or empty gave tracebacks (FileExistsError,
+    FileNotFoundError, 'Device or resource busy' renaming onto '.'): one line naming -o/--output,
+    exit 2, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("a file\n", encoding="utf-8")
+    r = run("generate", "--preset", "school", "-o", where)
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: -o/--output: ") and words in lines[0], r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

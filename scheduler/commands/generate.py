@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
+from pathlib import Path
 
 import click
 
+from models import InstanceError
 from scheduler.generate import PRESETS, generate, regenerate_command, summarize, write_instance
 
 
@@ -25,11 +28,18 @@ def generate_command(preset: str, seed: int, schools: int | None, week_start: st
         dt.date.fromisoformat(week_start)
     except ValueError:
         raise click.BadParameter(f"not an ISO date: {week_start!r}", param_hint="--week-start") from None
+    if not output.strip():
+        raise InstanceError("-o/--output", "is empty; name a .yaml or .json file")
     t0 = time.perf_counter()
     doc = generate(preset, seed, schools=schools, week_start=week_start, name=name)
     header = ("schoolpost/1 instance written by scheduler/generate.py; regenerate with:\n"
               + regenerate_command(preset, seed, schools, week_start, name, "FILE"))
-    size = write_instance(doc, output, header)
+    try:
+        size = write_instance(doc, output, header)
+    except OSError as exc:  # a path under a file, /proc, a read-only or full disk: one line, nothing written
+        above = next((p for p in Path(os.path.abspath(output)).parents if p.exists()), None)
+        why = f"{above} is a file" if above is not None and not above.is_dir() else exc.strerror or str(exc)
+        raise InstanceError("-o/--output", f"cannot write {output}: {why}") from None
     s = summarize(doc)
     click.echo(
         f"{output}: {s['schools']} schools, {s['posts']} posts, {s['persons']} persons, {s['routes']} routes, "
