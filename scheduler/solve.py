@@ -9,7 +9,8 @@
       a district (strategy lns, more than FULL_MODEL_MAX_PAIRS eligible pairs):
         shortfall bound    the LP on the shortfall alone: no roster misses fewer people
         coverage           scheduler.coverage: the fewest people missing below min over the whole
-                           week, then police, skills and leaders with that held
+                           week, then the other coverage rules (police, skills, the
+                           professional share, leaders) with that held, by the same local search
         weighted search    scheduler.lns: adaptive neighbourhoods on the whole objective, the
                            coverage reached held in every step
         bound              the LP with its cuts: the objective's proven floor, for the gap
@@ -207,9 +208,10 @@ SETUP_PER_PAIR = 6e-5
 #: a district's sub-solves: each local search's deterministic budget
 DISTRICT_SUB_WORK = 0.4
 #: shares of a district's search time: the coverage stage's first phase (shortfall alone), its
-#: second (police, skills, leaders), its shortfall neighbourhoods (where the first phase ends
+#: second (police, skills, share, leaders; it also gets what the first leaves of its budget),
+#: its shortfall neighbourhoods (where the first phase ends
 #: short of the bound); the weighted neighbourhood search gets the rest
-COVERAGE_SHARES = (0.55, 0.1, 0.0)
+COVERAGE_SHARES = (0.55, 0.2, 0.0)
 #: of the seconds the coverage stage's unused work stands for, the share the neighbourhood search
 #: gets (its wall time is more than its work at the measured rate: loading the model, and a
 #: fixed cost per roster found; the rest is the margin against a busy machine)
@@ -380,7 +382,8 @@ def _district(ctx: _Context, first: FirstRoster) -> Result:
 
 def coverage_stage(ctx: _Context, pairs: list[tuple[int, int]], bound: int) -> CoverageOutcome:
     """The fewest people missing below ``min`` over the whole week and district, down to
-    ``bound``, then police, skills and leaders with that held (:mod:`scheduler.coverage`)."""
+    ``bound``, then the other coverage rules (police, skills, share, leaders) with that held
+    (:mod:`scheduler.coverage`)."""
     b, o = ctx.budget, ctx.options
     # without a work budget the clock shares: the coverage stage gets sum(COVERAGE_SHARES) of it,
     # with one the budgets end it and the clock keeps COVERAGE_GUARD seconds for what follows
@@ -391,6 +394,8 @@ def coverage_stage(ctx: _Context, pairs: list[tuple[int, int]], bound: int) -> C
         work=cast(tuple[float, float, float], (b.of("coverage_first"), b.of("coverage_second"), b.of("coverage_lns")))
         if b.work else None,
         workers=o.workers, time_limit=max(0.1, seconds), seed=o.seed,
+        # under "auto" the first phase's unused work goes on to the second at the two phases' rates
+        carry=AUTO_WORK_RATE["coverage_second"] / AUTO_WORK_RATE["coverage_first"] if o.work_limit == "auto" else 1.0,
         on_progress=(lambda p: ctx.emit("coverage", p.objective, p.bound)) if ctx.on_progress else None)
     b.cut(outcome.clock_cut)
     ctx.interrupted = outcome.status == Status.INTERRUPTED
@@ -434,7 +439,9 @@ def coverage_seconds(problem: Problem, coverage: CoverageOutcome) -> float:
     """A model of the coverage stage's wall time from its counts (deterministic): its work at its
     budget's rate, or a pass over the model per roster found where that is longer (a search that
     finds many small improvements, as on a well-staffed district), plus the loads of its runs."""
-    search = max(coverage.work / AUTO_WORK_RATE["coverage_first"], coverage.rosters * ROSTER_PER_PAIR * problem.pairs)
+    work = ((coverage.work - coverage.second_work) / AUTO_WORK_RATE["coverage_first"]
+            + coverage.second_work / AUTO_WORK_RATE["coverage_second"])
+    search = max(work, coverage.rosters * ROSTER_PER_PAIR * problem.pairs)
     return COVERAGE_MARGIN * (search + max(0, coverage.runs - 1) * LOAD_PER_PAIR * problem.pairs)
 
 

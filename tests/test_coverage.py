@@ -182,3 +182,40 @@ def test_the_coverage_search_is_one_run_a_phase_without_cp_sats_pool_of_rosters(
         assert report.ok, [str(v) for v in report.violations]
         assert report.terms["shortfall"] == out.shortfall
     assert outs[0].start_shortfall > outs[0].shortfall == _proven_minimum(problem)
+
+
+def test_the_second_phase_lowers_the_professional_share_over_the_whole_district(monkeypatch):
+    """Once the shortfall meets its bound, the second phase's objective is every coverage rule,
+    the professional share included (it moves professionals between schools and days anywhere in
+    the district), with the shortfall held; it also gets what the first phase left of its budget
+    (``carry``). While the shortfall is above its bound, the share is left to the later search."""
+    from scheduler import coverage
+
+    problem = expand(instance_from_data(generate("district", 31, schools=8)))
+    bound = coverage.shortfall_bound(problem)
+    greedy = greedy_roster(problem)
+    budgets: list[float] = []
+
+    def counted(*args, **kwargs):
+        budgets.append(kwargs["extra"]["max_deterministic_time"])
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(coverage, "run", counted)
+    first_only = coverage.cover(problem, greedy, bound, work=(4.0, 0.01, 0.0), time_limit=60, seed=0, carry=0.0)
+    assert first_only.shortfall == bound == 0  # a well-staffed district: the first phase meets its bound
+    both = coverage.cover(problem, greedy, bound, work=(4.0, 0.01, 0.0), time_limit=60, seed=0, carry=0.5)
+    first_used = both.work - both.second_work
+    assert budgets[-1] == pytest.approx(0.01 + 0.5 * (4.0 - first_used))  # the carried budget
+    reports = [check_rows(problem.instance, roster_rows(problem, out.pairs)) for out in (first_only, both)]
+    for report in reports:
+        assert report.ok, [str(v) for v in report.violations]
+    assert reports[1].terms["shortfall"] == 0
+    assert reports[1].terms["share_shortfall"] < reports[0].terms["share_shortfall"]
+    # the second phase never raises the coverage rules' weighted total
+    w = problem.instance.policy.weights
+
+    def coverage_cost(terms: dict) -> float:
+        return sum(getattr(w, rule) * terms[rule] for rule in
+                   ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing"))
+
+    assert coverage_cost(reports[1].terms) <= coverage_cost(reports[0].terms)
