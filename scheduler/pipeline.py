@@ -25,8 +25,6 @@ def process_age() -> float:
         return 0.0
 
 
-
-
 def build_summary(instance, result, report, gaps) -> dict:
     """summary.json: solver status and figures, model size, per-rule costs, validator KPIs."""
     from scheduler.cpsat.solver import ORTOOLS_VERSION
@@ -204,17 +202,6 @@ def parse_outputs(text: str) -> tuple[str, ...]:
     return tuple(w for w in HUMAN_OUTPUTS if w in words)
 
 
-
-
-
-
-
-
-
-
-
-
-
 def clock_cut_budget(result, work_limit) -> bool:
     """A run with a work budget that the clock ended first, in any stage (its last stage may still
     end by its budget): reproducible only by luck. A run stopped by a signal is not one."""
@@ -227,10 +214,6 @@ def clock_note(what: str, consequence: str) -> str:
     before its work budget."""
     return (f"note: the clock ended {what} before its work budget (a slow or busy machine), so another run "
             f"{consequence}; give a larger --time-limit or a fixed --work-limit")
-
-
-
-
 
 
 def supply_demand(problem: Problem) -> dict:
@@ -280,7 +263,3 @@ def supply_demand(problem: Problem) -> dict:
                           "people_free": len(slot["people"]), "min_police": slot["police"],
                           "police_free": len(slot["police_people"])})
     return {"units": list(table.values()), "short": short}
-
-
-
-
