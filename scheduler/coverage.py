@@ -22,6 +22,7 @@ gaps these people allow, and the stage stops there.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import Counter
@@ -35,6 +36,8 @@ from scheduler.cpsat.model import COVERAGE_RULES, integer_weights
 from scheduler.cpsat.solver import Progress, Status, run
 from scheduler.duties import Problem
 from scheduler.greedy import fill_free_seats
+
+log = logging.getLogger("schoolpost")
 
 #: CP-SAT parameters of the coverage stage: its violation local search alone, on one worker (a
 #: deterministic search), without presolve (see the module docstring), with the "alternative" pool
@@ -123,8 +126,11 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         params: dict[str, Any] = dict(COVERAGE_SEARCH)
         if budget is not None:
             params["max_deterministic_time"] = max(0.01, budget)
+        t = time.monotonic()
         raw = run(rm.model, time_limit=max(0.1, seconds), workers=1, seed=seed, extra=params, **options)
         runs, rosters = runs + 1, rosters + len(raw.trace)
+        log.info("coverage run %d: %.2f of %s deterministic s in %.1f s, %d rosters, %s", runs,
+                 raw.deterministic_time, budget, time.monotonic() - t, len(raw.trace), raw.status)
         cut = raw.status not in (Status.OPTIMAL, Status.INTERRUPTED, Status.INFEASIBLE) and (
             budget is None or raw.deterministic_time < 0.99 * budget)
         return raw, cut
