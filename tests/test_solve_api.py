@@ -51,13 +51,15 @@ def test_stages_report_in_order_and_result_is_typed(tmp_path):
         assert order.index("coverage") < order.index("greedy")  # coverage reports before the search starts
     assert result.coverage is not None and result.coverage["shortfall"] <= result.coverage["start_shortfall"]
     assert result.lns is not None and result.work_budgets is not None
-    # the coverage stage filled the greedy roster's gaps down to its bound early: the work it left
-    # went to the neighbourhood search
+    # the coverage stage filled the greedy roster's gaps down to its bound early: the work its first
+    # phase left went on to its second (the other coverage rules over the whole district), at the
+    # two phases' rates; what the stage as a whole left, if anything, went to the neighbourhood search
     assert result.coverage["start_shortfall"] > result.coverage["shortfall"] == result.shortfall_bound
     assert result.coverage["status"] == "optimal"
     budgets = result.work_budgets
     left = budgets["coverage_first"] + budgets["coverage_second"] - result.coverage["work"]
-    assert left > 0 and budgets["from_coverage"] == pytest.approx(left, abs=2e-3)
+    assert abs(left) < 0.05 * budgets["coverage_first"], (left, budgets)
+    assert budgets.get("from_coverage", 0.0) == pytest.approx(max(0.0, left), abs=2e-3)
     report = check_rows(inst, roster_rows(result.problem, result.assignments))
     assert report.ok, [str(v) for v in report.violations]
     assert report.objective == pytest.approx(result.objective)
