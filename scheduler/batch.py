@@ -60,7 +60,7 @@ PART_FILES = ("roster.csv", "roster.json", "gaps.csv", "summary.json")
 #: the per-district figures in districts.csv and summary.json, from each district's summary
 DISTRICT_COLUMNS = ("district", "schools", "persons", "status", "strategy", "objective", "best_bound", "gap",
                     "shortfall", "police_shortfall", "fill_rate", "share_compliance", "assignments", "gaps",
-                    "wall_time", "reproducible", "reused")
+                    "wall_time", "reproducible", "reused", "note")
 
 
 def part_key(doc: dict, options: dict) -> str:
@@ -122,6 +122,7 @@ def _district_row(name: str, out: dict, reused: bool) -> dict:
         "police_shortfall": s["terms"].get("police_shortfall", 0), "fill_rate": k.get("fill_rate"),
         "share_compliance": k.get("share_compliance"), "assignments": s["assignments"], "gaps": s["gaps"],
         "wall_time": s["wall_time"], "reproducible": bool(s.get("reproducible", False)), "reused": reused,
+        "note": s.get("note") or "",
     }
 
 

@@ -170,6 +170,9 @@ class Result:
     #: the district's neighbourhood search: rounds, sub-solves, improvements, what stopped it
     lns: dict | None = None
     trace: list[Progress] = field(default_factory=list)
+    #: what the planner should know about how the run went, in words (e.g. a time limit too
+    #: short for the search); None: nothing
+    note: str | None = None
 
 
 def relative_gap(objective: float, bound: float) -> float:
@@ -201,6 +204,9 @@ CUTS_MAX_PAIRS = 10_000
 AUTO_WORK_RATE = {"local_search": 0.6, "tree_search": 0.3, "polish_seconds": 0.6,
                   "small_cover": 0.3, "coverage_first": 0.3, "coverage_second": 0.3, "district_lns": 0.5,
                   "staffing": 0.45}
+#: seconds per eligible pair of a district's first roster (duties, the LP plan, the greedy roster:
+#: 3.9 s on district seed 8484's 233,402 pairs); a time limit below it skips the plan
+FIRST_ROSTER_PER_PAIR = 1.7e-5
 #: a district's ``auto`` budget counts from the time limit less this estimate per eligible pair of
 #: the set-up before the coverage search (relaxation, greedy roster, the coverage model and CP-SAT
 #: loading it; 16 s on 315,000 pairs): a function of the size only, so the budget is the same
@@ -298,6 +304,11 @@ class _Context:
     on_progress: Callable[[Progress], None] | None
     #: Ctrl-C or SIGTERM arrived: later stages are skipped and the best roster so far returned
     interrupted: bool = False
+    #: a district whose time limit is shorter than its set-up (:data:`SETUP_PER_PAIR`): the first
+    #: roster is returned without the search, and the plan is skipped below
+    #: :data:`FIRST_ROSTER_PER_PAIR` (a function of the limit and the size: the same every run)
+    too_short: bool = False
+    skip_plan: bool = False
 
     def emit(self, stage: str, objective: float, bound: float) -> None:
         """Progress from any stage, in policy units and seconds since the start of ``solve``."""
@@ -352,13 +363,18 @@ def prepare(instance: Instance, options: SolveOptions,
         strategy = "full" if problem.pairs <= FULL_MODEL_MAX_PAIRS else "lns"
     work = _work_budgets(options.work_limit, max(0.5, nominal - keep), strategy, options.lexicographic,
                          options.polish, options.cover, small=problem.pairs <= SMALL_SUB_MODEL, pairs=problem.pairs)
-    return _Context(options, problem, Budget(start, seconds, work), strategy, on_progress)
+    ctx = _Context(options, problem, Budget(start, seconds, work), strategy, on_progress)
+    ctx.too_short = strategy == "lns" and nominal < SETUP_PER_PAIR * problem.pairs
+    ctx.skip_plan = ctx.too_short and nominal < FIRST_ROSTER_PER_PAIR * problem.pairs
+    return ctx
 
 
 def first_roster(ctx: _Context) -> FirstRoster:
     """The greedy roster, guided by the relaxation's LP plan (people per unit, role and school
     peak: a better start than the greedy alone, benchmarks/README.md). Valid: the roster to
     return if nothing better comes."""
+    if ctx.skip_plan:  # the time limit leaves no time for the plan: the greedy roster alone
+        return FirstRoster(greedy_roster(ctx.problem), ctx.budget.elapsed(), None, None)
     lp = RelaxationLP(ctx.problem)
     relaxed, plan = lp.plan()
     pairs = greedy_roster(ctx.problem, plan)
@@ -370,6 +386,8 @@ def first_roster(ctx: _Context) -> FirstRoster:
 
 def _district(ctx: _Context, first: FirstRoster) -> Result:
     problem = ctx.problem
+    if ctx.too_short:
+        return _first_roster_only(ctx, first)
     floor = max(first.relaxed or 0.0, peak_by_peak_bound(problem))
     short_bound = shortfall_bound(problem)
     coverage = coverage_stage(ctx, first.pairs, short_bound)
@@ -495,6 +513,26 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
              "stopped_by": stats.stopped_by, "work": round(stats.work, 3),
              "modelled_seconds": round(stats.seconds, 3), "by_kind": stats.kinds},
     )
+
+
+def _first_roster_only(ctx: _Context, first: FirstRoster) -> Result:
+    """A district whose time limit is shorter than its set-up: the first roster, its exact
+    objective and the bounds already at hand, and a note naming the time the search needs."""
+    problem, o = ctx.problem, ctx.options
+    floor = max(first.relaxed or 0.0, peak_by_peak_bound(problem))
+    objective = roster_objective(problem, first.pairs)
+    ctx.emit("greedy", objective, floor)
+    setup = SETUP_PER_PAIR * problem.pairs
+    return Result(
+        status=Status.TIME_LIMIT, objective=objective, best_bound=floor, gap=relative_gap(objective, floor),
+        wall_time=ctx.budget.elapsed(), build_time=first.seconds, solve_time=0.0, first_solution_time=first.seconds,
+        assignments=first.pairs, terms={},
+        size={"eligible_pairs": problem.pairs, "duties": len(problem.duties), "persons": len(problem.persons)},
+        problem=problem, options=o, strategy="lns", work_budgets=ctx.budget.work, reproducible=True,
+        parameters={}, source="greedy", greedy_objective=objective,
+        note=(f"the time limit ({o.user_time_limit:g} s) is shorter than this instance's set-up (about {setup:.0f} s "
+              f"for {problem.pairs:,} eligible pairs at the reference speed): the first roster is returned without "
+              f"the search; give --time-limit {math.ceil(2 * setup)} or more for it"))
 
 
 def _or_unlimited(budget: float | None) -> float:

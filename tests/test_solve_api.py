@@ -63,3 +63,37 @@ def test_stages_report_in_order_and_result_is_typed(tmp_path):
     report = check_rows(inst, roster_rows(result.problem, result.assignments))
     assert report.ok, [str(v) for v in report.violations]
     assert report.objective == pytest.approx(result.objective)
+
+
+@pytest.mark.parametrize("limit,planned", [(0.1, True), (0.02, False)])
+def test_a_district_time_limit_shorter_than_its_set_up_returns_the_first_roster_and_says_so(limit, planned,
+                                                                                           monkeypatch):
+    """A time limit below a district's set-up (SETUP_PER_PAIR per eligible pair) skips the search:
+    the first roster comes back valid, exact, with a note naming the limit the search needs; below
+    FIRST_ROSTER_PER_PAIR even the LP plan is skipped (the greedy roster alone). The choice depends
+    on the limit and the size only, so the run stays reproducible."""
+    from scheduler import solve as engine
+
+    plans: list[int] = []
+    plan = engine.RelaxationLP.plan
+
+    def counted(self):
+        plans.append(1)
+        return plan(self)
+
+    monkeypatch.setattr(engine.RelaxationLP, "plan", counted)
+    inst = instance_from_data(generate("district", 41, schools=5))
+    result = solve(inst, SolveOptions(time_limit=limit, workers=1, strategy="lns"))
+    pairs = result.size["eligible_pairs"]
+    assert engine.FIRST_ROSTER_PER_PAIR * pairs < 0.1 < engine.SETUP_PER_PAIR * pairs  # the two cases hold here
+    assert len(plans) == planned
+    assert result.status == Status.TIME_LIMIT and result.source == "greedy" and result.reproducible
+    assert result.coverage is None and result.lns is None
+    assert result.note is not None and "--time-limit" in result.note and f"{pairs:,} eligible pairs" in result.note
+    report = check_rows(inst, roster_rows(result.problem, result.assignments))
+    assert report.ok, [str(v) for v in report.violations]
+    assert report.objective == pytest.approx(result.objective)
+    assert result.best_bound <= result.objective
+    # with time for the search, no note and the search runs
+    full = solve(inst, SolveOptions(time_limit=engine.SETUP_PER_PAIR * pairs + 5, workers=1, strategy="lns"))
+    assert full.note is None and full.lns is not None

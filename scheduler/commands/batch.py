@@ -87,6 +87,9 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
     click.echo(f"{summary['districts']} districts ({', '.join(f'{n} {s}' for s, n in summary['statuses'].items())}): "
                f"objective {summary['objective']:.1f}, shortfall {summary['shortfall']}, "
                f"{summary['assignments']} assignments, valid {report.ok}, {time.monotonic() - started:.1f}s -> {outdir}")
+    noted = [r for r in summary["per_district"] if r.get("note")]
+    if noted and not quiet:
+        click.echo(f"note: {len(noted)} district(s): {noted[0]['district']}: {noted[0]['note']}", err=True)
     cut = [r["district"] for r in summary["per_district"] if not r["reproducible"]]
     if cut and work_limit is not None and not quiet:
         names = f"{', '.join(cut[:5])}{', ...' if len(cut) > 5 else ''}"

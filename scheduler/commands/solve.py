@@ -84,6 +84,8 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
             click.echo(line)
     if not quiet and (line := shortfall_line(summary)):
         click.echo(line)
+    if result.note and not quiet:
+        click.echo(f"note: {result.note}", err=True)
     if clock_cut_budget(result, work_limit) and not quiet:
         click.echo(clock_note("the search", 'may give another roster (summary.json: "reproducible": false)'), err=True)
     exit_if_invalid(report)
