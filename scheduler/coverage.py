@@ -136,31 +136,28 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         return raw, cut
 
     short, assigned, used, clock_cut, status = start_short, list(pairs), 0.0, False, Status.OPTIMAL
-    # where people are short (a positive bound) the first phase has the most to do, on a model of
-    # the shortfall alone: its local search is faster there (short-staffed seed 7777, 8.7
-    # deterministic s: 1,407 missing against 1,435 on the model of every coverage rule; the bound
-    # is 1,398), and the second phase gets a model of its own. Elsewhere one model of every
-    # coverage rule serves both phases: the first ends within a second, and the second phase went
-    # further from its roster (three generated districts at 60 s: 1.2-1.4 % lower objective)
-    shared = RosterModel(problem, rules=COVERAGE_RULES, with_cuts=False) if bound == 0 else None
+    # one model for both phases. Where people are short (a positive bound) it has the real gaps'
+    # rules only, and the second phase lowers police, skills and leaders: the share stays out while
+    # seats can still be filled (short-staffed seed 7777 at 60 s: 459 police missing with the share,
+    # 373 without). Tried and not kept: a first phase on a model of the shortfall alone (1,406
+    # missing against 1,408, but 304 police and 132 skills missing against 250 and 67)
+    rm = RosterModel(problem, rules=COVERAGE_RULES if bound == 0 else GAP_RULES, with_cuts=False)
     if start_short > bound:
-        lean = shared or RosterModel(problem, rules=("shortfall",), with_cuts=False)
-        lean.model.minimize(lean.coverage_expr(("shortfall",)))
+        rm.model.minimize(rm.coverage_expr(("shortfall",)))
         # with no work budget (the clock alone) the first phase keeps a part of the time for the second
-        raw, clock_cut = search(lean, lean.values_of(assigned), None if work is None else work[0],
+        raw, clock_cut = search(rm, rm.values_of(assigned), None if work is None else work[0],
                                 time_limit * (FIRST_OF_CLOCK if work is None else 1.0),
                                 on_progress=report, stop_at=bound * scale)
         used += raw.deterministic_time
         status = (Status.INTERRUPTED if raw.status == Status.INTERRUPTED else Status.TIME_LIMIT if clock_cut
                   else Status.WORK_LIMIT)
         if raw.values is not None:
-            found = lean.assignments(raw.values)
+            found = rm.assignments(raw.values)
             found_short = roster_shortfall(problem, found)
             if found_short < short:
                 assigned, short = found, found_short
         if short <= bound:
             status = Status.OPTIMAL
-        del lean
     if short > bound and status != Status.INTERRUPTED and not clock_cut and work is not None and work[2] > 0:
         # the local search has stalled short of the bound: neighbourhoods on the shortfall alone
         # (the people who could fill a gap with all their duties; schools over the whole week)
@@ -180,12 +177,8 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             status = Status.OPTIMAL
     second_work = 0.0
     if status != Status.INTERRUPTED and (work is None or not clock_cut):
-        # second phase: the other coverage rules, the shortfall held where the first phase left it.
-        # While the shortfall is above its bound the share stays out: the neighbourhood search can
-        # still fill seats then, and professionals packed for the share leave it less to move
-        # (short-staffed seed 7777 at 60 s: 459 police missing with the share, 373 without)
-        rules = COVERAGE_RULES if short <= bound else GAP_RULES
-        rm = shared or RosterModel(problem, rules=rules, with_cuts=False)
+        # second phase: the other coverage rules, the shortfall held where the first phase left it
+        rules = COVERAGE_RULES if short <= bound and bound == 0 else GAP_RULES
         rm.hold(("shortfall",), short)
         rm.model.minimize(rm.coverage_expr(rules))
         values = rm.values_of(assigned)

@@ -218,7 +218,7 @@ DISTRICT_SUB_WORK = 0.4
 #: second (police, skills, share, leaders; it also gets what the first leaves of its budget),
 #: its shortfall neighbourhoods (where the first phase ends
 #: short of the bound); the weighted neighbourhood search gets the rest
-COVERAGE_SHARES = (0.55, 0.2, 0.0)
+COVERAGE_SHARES = (0.55, 0.1, 0.0)
 #: of the seconds the coverage stage's unused work stands for, the share the neighbourhood search
 #: gets (its wall time is more than its work at the measured rate: loading the model, and a
 #: fixed cost per roster found; the rest is the margin against a busy machine)

@@ -58,7 +58,7 @@ def test_stages_report_in_order_and_result_is_typed(tmp_path):
     assert result.coverage["status"] == "optimal"
     budgets = result.work_budgets
     left = budgets["coverage_first"] + budgets["coverage_second"] - result.coverage["work"]
-    assert abs(left) < 0.05 * budgets["coverage_first"], (left, budgets)
+    assert abs(left) < 0.1 * (budgets["coverage_first"] + budgets["coverage_second"]), (left, budgets)
     assert budgets.get("from_coverage", 0.0) == pytest.approx(max(0.0, left), abs=2e-3)
     report = check_rows(inst, roster_rows(result.problem, result.assignments))
     assert report.ok, [str(v) for v in report.violations]
