@@ -6,7 +6,6 @@ leave, demand or kept dates on which no duty falls."""
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from pathlib import Path
 
@@ -81,38 +80,6 @@ def test_a_merged_range_over_a_whole_sheet_is_refused_by_sheet_and_range(tmp_pat
     from models.spreadsheet import MAX_MERGED_CELLS
 
     assert f"{MAX_MERGED_CELLS:,}" in line
-
-
-def test_merged_ranges_and_unsaved_formulas_found_by_a_streaming_scan(tmp_path):
-    """Formula cells with no saved value and merged ranges, found without loading the workbook
-    whole: two persons under one merged unit cell both get the unit, a formula with no value in a
-    post's min is refused by sheet, row and column (never min 0), and one with a saved value reads
-    that value."""
-    def edit(wb):
-        ws = wb["persons"]
-        r = _person_row(ws, "P02")
-        ws.cell(row=r + 1, column=4).value = None
-        ws.merge_cells(start_row=r, start_column=4, end_row=r + 1, end_column=4)
-
-    path = tmp_path / "merged.xlsx"
-    path.write_bytes(_template(edit))
-    by_id = {p.id: p for p in load_instance(path).persons}
-    assert by_id["P02"].unit == by_id["P03"].unit == "west-station"
-
-    def formula(wb):
-        wb["posts"].cell(row=3, column=8).value = "=1+1"
-
-    path.write_bytes(_template(formula))
-    one_error_line(run("info", path), "sheet 'posts', row 3, column 'min'", "a formula with no value saved")
-
-    def saved(name, content):
-        return re.sub(rb"<f>1\+1</f><v\s*/>|<f>1\+1</f>(?!<v>)", b"<f>1+1</f><v>2</v>", content)
-
-    path.write_bytes(_rezip(_template(formula), saved))
-    ws = openpyxl.load_workbook(path)["posts"]
-    post = ws.cell(row=3, column=2).value
-    demand = next(p for s in load_instance(path).schools for p in s.posts if p.id == post).demand
-    assert demand["default"].min == 2
 
 
 @pytest.fixture(scope="module")

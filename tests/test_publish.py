@@ -139,12 +139,11 @@ def test_an_output_folder_that_cannot_be_is_refused_before_any_work(tmp_path, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing made
 
 
-@pytest.fixture
-def small_mount(tmp_path):
-    """A 2 MiB tmpfs mounted at ``tmp_path/mnt`` (root only; the test is skipped elsewhere)."""
+def _tmpfs(tmp_path, size: str):
+    """A tmpfs of ``size`` mounted at ``tmp_path/mnt`` (root only; the test is skipped elsewhere)."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True,
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)], capture_output=True,
                           check=False)
     if made.returncode != 0:
         pytest.skip("cannot mount a tmpfs here (needs root)")
@@ -152,6 +151,12 @@ def small_mount(tmp_path):
         yield mnt
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@pytest.fixture
+def small_mount(tmp_path):
+    """A 2 MiB tmpfs as an output folder's disk."""
+    yield from _tmpfs(tmp_path, "2m")
 
 
 @pytest.mark.parametrize("command", ["solve", "staffing", "whatif", "repair"])
@@ -241,17 +246,8 @@ def test_a_roster_that_fails_the_check_gets_no_human_outputs(tmp_path, monkeypat
 
 @pytest.fixture
 def mount_16m(tmp_path):
-    """A 16 MiB tmpfs mounted at ``tmp_path/mnt`` (root only; the test is skipped elsewhere)."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True,
-                          check=False)
-    if made.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    """A 16 MiB tmpfs mounted as an output folder."""
+    yield from _tmpfs(tmp_path, "16m")
 
 
 def test_a_mount_point_as_the_output_folder_gets_its_files(tmp_path, mount_16m):
