@@ -30,6 +30,7 @@ import os
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, wait
 from functools import partial
@@ -127,6 +128,10 @@ def _local(jobs: list[Job], processes: int, stop: threading.Event) -> Iterator[t
         return
     from loky import ProcessPoolExecutor
 
+    # loky restarts a worker that grew by more than 300 MB since it started (a district's solve does:
+    # its models are freed, not returned to the system) and warns of "a memory leak" on the
+    # console; the restart is what we want, the warning is noise to a planner
+    warnings.filterwarnings("ignore", message="A worker was restarted", category=UserWarning)
     pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), initializer=_end_with_parent,
                                initargs=(os.getpid(),))
     finished = False
