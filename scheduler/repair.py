@@ -41,7 +41,7 @@ from typing import Any
 
 from models import Instance, InstanceError, instance_from_data, load_document
 from models.instance import Peak, Run
-from scheduler.duties import Problem, expand
+from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
 
 #: the share of ``--time-limit`` the rounds' work budgets are derived from (reading, checking and
 #: writing take the rest); each stage's budget is its share at :func:`scheduler.solve.auto_rate`'s rates
@@ -113,7 +113,8 @@ def published_calendars(roster: str | Path) -> dict[str, bytes]:
 def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, absent: list[str],
                start: dt.date | None = None, close: Sequence[str] = (), keep: Sequence[str] = (),
                time_limit: float = 30.0, workers: int = 2, seed: int = 0, outputs: tuple[str, ...] = (),
-               published_at: dt.datetime | None = None, reminder: int | None = None) -> dict:
+               published_at: dt.datetime | None = None, reminder: int | None = None,
+               max_pairs: int = MAX_PAIRS) -> dict:
     """Repair; writes the roster files, ``changes.csv``, ``summary.json`` and the human ``outputs``
     (:data:`scheduler.human.HUMAN_OUTPUTS`; none by default here, all from the command), the
     calendars stamped ``published_at`` and with a ``reminder`` (minutes) if given; returns the
@@ -129,6 +130,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     t0 = time.monotonic()
     output_folder(outdir)  # refused before any work
     doc = load_document(instance)
+    check_size(doc, max_pairs)  # before validating or reading the roster: too large for one solve, refused in seconds
     inst0 = instance_from_data(doc)
     rows0 = read_roster(roster)
     published = check_rows(inst0, rows0)

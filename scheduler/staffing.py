@@ -33,6 +33,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from models import ROLES, InstanceError, instance_from_data, load_document
+from scheduler.duties import MAX_PAIRS, check_size
 from scheduler.parallel import default_processes, run_jobs
 from scheduler.scenarios import AddPeople, add_people
 
@@ -288,10 +289,12 @@ def drivers(problem, pairs: list[tuple[int, int]], needed: int) -> tuple[list[di
 
 
 def run_staffing(instance: str | Path, role: str, *, unit: str | None = None, fill_rate: float = 1.0,
-                 options: dict, processes: int | None = None, echo=None, stop=None) -> list[dict]:
+                 options: dict, processes: int | None = None, echo=None, stop=None,
+                 max_pairs: int = MAX_PAIRS) -> list[dict]:
     if role not in ROLES:
         raise InstanceError("--role", f"unknown role {role!r}; one of {', '.join(ROLES)}")
     doc = load_document(instance)
+    check_size(doc, max_pairs)  # before validating or solving: an instance too large for one solve is refused in seconds
     inst = instance_from_data(doc)
     if unit is not None:
         units = [unit]

@@ -314,3 +314,16 @@ def test_a_yaml_file_too_large_to_read_in_reasonable_time_is_refused_before_it_i
 
     small.write_text(json.dumps(yaml.safe_load((ROOT / "instances" / "small-school.yaml").read_text())), "utf-8")
     assert load_instance(small) == load_instance(ROOT / "instances" / "small-school.yaml")
+
+
+def test_staffing_and_repair_refuse_an_instance_over_max_pairs_before_any_work(tmp_path, small_solved):
+    """staffing ran unit after unit for minutes on an instance far over the pairs limit, and repair
+    had no check at all: both refuse it before anything is solved or read beyond the instance, in
+    solve's words, and take --max-pairs as solve does."""
+    small = ROOT / "instances" / "small-school.yaml"
+    one_error_line(run("staffing", small, "--role", "police", "--max-pairs", "20"),
+                   "persons: up to", "eligible (person, duty) pairs", "at most 20", "--max-pairs")
+    out = tmp_path / "mended"
+    one_error_line(run("repair", small, small_solved, "--absent", "nobody", "-o", out, "--max-pairs", "20"),
+                   "persons: up to", "at most 20", "--max-pairs")
+    assert not out.exists()

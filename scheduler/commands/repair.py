@@ -8,6 +8,7 @@ import sys
 import click
 
 from scheduler.commands.options import OUTPUTS_OPTION, time_limit_type
+from scheduler.duties import MAX_PAIRS
 from scheduler.interrupt import deferred
 from scheduler.pipeline import parse_outputs
 from scheduler.repair import run_repair
@@ -46,8 +47,10 @@ def published_at_value(ctx, param, value: str | None) -> dt.datetime | None:
                    "calendars' DTSTAMP].")
 @click.option("--reminder", type=click.IntRange(0, 7 * 24 * 60), default=None, metavar="MINUTES",
               help="Add a reminder (VALARM) this many minutes before each duty to the calendars [default: none].")
+@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
+              help="Refuse an instance with more eligible (person, duty) pairs (about 2.7 KB of memory each).")
 def repair_command(instance, roster, absent, start, close, keep, outdir, time_limit, workers, seed, outputs_text,
-                   published_at, reminder):
+                   published_at, reminder, max_pairs):
     """Mend ROSTER (a folder, its roster.csv, or roster.xlsx as solve wrote it, perhaps edited) for absent people or closed schools, changing as little as possible.
 
     Writes the roster files, changes.csv and, as solve, the human outputs; the calendars update the
@@ -57,7 +60,8 @@ def repair_command(instance, roster, absent, start, close, keep, outdir, time_li
     with deferred():  # a first Ctrl-C or SIGTERM stops the search; the mended roster so far is written
         summary = run_repair(instance, roster, outdir, absent=list(absent), start=start.date() if start else None,
                              close=list(close), keep=list(keep), time_limit=time_limit, workers=workers,
-                             seed=seed, outputs=outputs, published_at=published_at, reminder=reminder)
+                             seed=seed, outputs=outputs, published_at=published_at, reminder=reminder,
+                             max_pairs=max_pairs)
     r = summary["repair"]
     click.echo(f"{summary['status']}: {r['changes']} changes ({r['removed']} removed, of which {r['forced_removals']} "
                f"forced; {r['added']} added), {r['kept']} of {r['published_assignments']} assignments kept; "

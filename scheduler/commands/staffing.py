@@ -9,6 +9,7 @@ import click
 
 from models import ROLES
 from scheduler.commands.options import WORK_LIMIT_OPTION, FiniteFloat, time_limit_type
+from scheduler.duties import MAX_PAIRS
 from scheduler.parallel import stop_on_signals
 from scheduler.pipeline import clock_note
 from scheduler.staffing import COLUMNS, run_staffing
@@ -25,8 +26,11 @@ from scheduler.staffing import COLUMNS, run_staffing
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT threads per unit.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @WORK_LIMIT_OPTION
+@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
+              help="Refuse an instance with more eligible (person, duty) pairs (about 2.7 KB of memory each).")
 @click.option("--quiet", is_flag=True)
-def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, workers, seed, work_limit, quiet):
+def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, workers, seed, work_limit, quiet,
+                     max_pairs):
     """The smallest number of people of ROLE per unit with which every duty is met at min."""
     from scheduler.output import csv_text, json_text, output_folder, write_files
 
@@ -37,6 +41,7 @@ def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, worker
     try:
         with stop_on_signals() as stop:
             results = run_staffing(instance, role, unit=unit, fill_rate=fill_rate, options=options, stop=stop,
+                                   max_pairs=max_pairs,
                                    echo=None if quiet else (lambda line: click.echo(line, err=True)))
     except KeyboardInterrupt:
         click.echo("interrupted: nothing written", err=True)
