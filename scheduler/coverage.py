@@ -9,7 +9,7 @@ the area-by-day neighbourhoods never could (benchmarks/README.md has the figures
 stalls short of the bound, neighbourhoods on the shortfall alone follow when given a budget
 (:mod:`scheduler.lns`); then, with the shortfall held, a second phase lowers the other coverage
 rules by their weights (police, skills, the professional share and leaders missing) by the same
-local search over the whole district and week. That phase moves a professional's duty from one
+local search over the whole district and week (the share where every seat is filled). That phase moves a professional's duty from one
 school or day to another anywhere in the district at once, which neighbourhoods of a few schools
 cannot: on generated districts it lowers the share shortfall more in 10 s than the neighbourhood
 search does in 30 s (benchmarks/README.md, session 11).
@@ -84,8 +84,8 @@ class CoverageOutcome:
     second_work: float = 0.0  # of ``work``, the second phase's
 
 
-#: the rules whose gaps are real (gaps.csv severity ``gap``): the second phase's objective while
-#: the shortfall is above its bound
+#: the rules whose gaps are real (gaps.csv severity ``gap``): the second phase's objective where
+#: seats are left to fill
 GAP_RULES = ("shortfall", "police_shortfall", "skill_shortfall", "leader_missing")
 
 
@@ -101,12 +101,12 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
     None: the clock alone) is spent; where the bound is not met, neighbourhoods on the shortfall
     alone for ``work[2]`` modelled seconds (:mod:`scheduler.lns`); then, with that shortfall held,
     the other :data:`~scheduler.cpsat.model.COVERAGE_RULES` by their weights (police, skills,
-    share, leaders; the share only once the shortfall meets ``bound``) for ``work[1]`` plus
-    ``carry`` times what the first phase left of ``work[0]`` (it meets its bound early wherever the
-    staff suffices; ``carry`` converts its deterministic seconds into the second phase's, which
-    run at another rate). ``time_limit`` caps the whole stage in seconds (without a work budget the
-    first phase takes :data:`FIRST_OF_CLOCK` of it).
-    ``on_progress`` gets the shortfall (people) of each better roster of the first phase."""
+    share, leaders; the share only where every seat can be filled, a ``bound`` of 0, and is) for
+    ``work[1]`` plus ``carry`` times what the first phase left of ``work[0]`` (it meets its bound
+    early wherever the staff suffices; ``carry`` converts its deterministic seconds into the second
+    phase's, which run at another rate). ``time_limit`` caps the whole stage in seconds (without a
+    work budget the first phase takes :data:`FIRST_OF_CLOCK` of it). ``on_progress`` gets the
+    shortfall (people) of each better roster of the first phase."""
     t0 = time.monotonic()
     start_short = roster_shortfall(problem, pairs)
     weights, weight_scale = integer_weights(problem.instance.policy.weights.model_dump())
@@ -118,9 +118,9 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
 
     runs = rosters = 0
 
-    def search(rm: RosterModel, values: list[int], budget: float | None, seconds: float, **options):
-        """CP-SAT's local search on ``rm`` from ``values`` (a complete solution vector) for
-        ``budget`` deterministic seconds (None: the clock alone) and at most ``seconds``."""
+    def search(values: list[int], budget: float | None, seconds: float, **options):
+        """CP-SAT's local search from ``values`` (a complete solution vector) for ``budget``
+        deterministic seconds (None: the clock alone) and at most ``seconds``."""
         nonlocal runs, rosters
         rm.add_hint(values)
         params: dict[str, Any] = dict(COVERAGE_SEARCH)
@@ -145,7 +145,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
     if start_short > bound:
         rm.model.minimize(rm.coverage_expr(("shortfall",)))
         # with no work budget (the clock alone) the first phase keeps a part of the time for the second
-        raw, clock_cut = search(rm, rm.values_of(assigned), None if work is None else work[0],
+        raw, clock_cut = search(rm.values_of(assigned), None if work is None else work[0],
                                 time_limit * (FIRST_OF_CLOCK if work is None else 1.0),
                                 on_progress=report, stop_at=bound * scale)
         used += raw.deterministic_time
@@ -187,7 +187,7 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         # without a work budget it takes its share of the clock, not all that is left: the
         # neighbourhood search gets the rest
         budget = None if work is None else work[1] + carry * max(0.0, work[0] - used)
-        raw, cut = search(rm, values, budget,
+        raw, cut = search(values, budget,
                           left if work is not None else min(left, (1 - FIRST_OF_CLOCK) * time_limit))
         used += raw.deterministic_time
         second_work = raw.deterministic_time
