@@ -87,11 +87,13 @@ def _not_bool(value: object) -> object:
 #: Put in every whole or real number's ``Annotated``: refuses ``true``/``false`` (otherwise 1 and 0).
 NUMBER = BeforeValidator(_not_bool)
 
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$"), AfterValidator(_trimmed)]
 Count = Annotated[int, Field(ge=0, le=100_000), NUMBER]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f]")  # all but tab
-_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # all but tab and line breaks
+#: control characters: C0 (U+0000-U+001F), DEL and C1 (U+007F-U+009F); in one-line text also the
+#: line and paragraph separators U+2028 and U+2029, which editors and browsers show as line breaks
+_CONTROL_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")  # all but tab
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
 
 
 def _plain(pattern: re.Pattern, what: str):
@@ -113,6 +115,9 @@ Text = Annotated[str, Field(max_length=1000), AfterValidator(_plain(_CONTROL, "o
 #: An address: as a name, but line breaks are allowed.
 Lines = Annotated[str, Field(max_length=1000),
                   AfterValidator(_plain(_CONTROL_BUT_LINES, "text without control characters"))]
+#: An id: 1-200 characters without control characters (tab included), nothing to trim.
+Id = Annotated[str, Field(min_length=1, max_length=200),
+               AfterValidator(_plain(_CONTROL_ALL, "text without control characters")), AfterValidator(_trimmed)]
 
 
 class _Model(BaseModel):

@@ -238,7 +238,7 @@ def test_file_names_from_ids(ids, names):
 
 @pytest.mark.parametrize("pid, words", [
     ("p" * 300, "persons[0].id: must have at most 200 characters"),
-    ("a\tb", "persons[0].id: must match pattern"),
+    ("a\tb", "persons[0].id: must be text without control characters (found '\\t' at position 1)"),
     ("\u3000\t ", "persons[0].id: must have at least 1 character"),  # nothing left once trimmed
 ])
 def test_ids_too_long_or_with_control_characters_are_refused(tmp_path, pid, words):
@@ -647,13 +647,17 @@ def test_roster_workbook_holds_names_as_text_not_formulas(tmp_path):
     assert formulas == []
 
 
-def test_control_characters_in_names_are_bad_input(tmp_path):
-    """A name holding a control character (which no workbook can hold) is refused before solving,
-    with exit 2 and one line, instead of a traceback after the solve."""
-    path = write_json(tmp_path / "inst.json", instance([{"id": "g1", "name": "Li\x07Wei"}]))
+@pytest.mark.parametrize("char", ["\x07", "\x7f", "\x85", "\x9b", "\u2028", "\u2029"])
+def test_control_characters_in_names_are_bad_input(tmp_path, char):
+    """A name holding a control character (C0, DEL, C1: which no workbook can hold) or a line or
+    paragraph separator (a line break to editors and browsers) is refused before solving, with
+    exit 2 and one line, instead of a traceback after the solve or a name on two lines."""
+    path = write_json(tmp_path / "inst.json", instance([{"id": "g1", "name": f"Li{char}Wei"}]))
     refused(run("solve", str(path), "-o", str(tmp_path / "out")),
             "persons[0].name: must be one line without control characters")
     assert not (tmp_path / "out").exists()
+    path = write_json(tmp_path / "inst.json", instance([{"id": f"g{char}1"}]))
+    refused(run("solve", str(path), "-o", str(tmp_path / "out")), "persons[0].id: must be text without control characters")
 
 
 # ------------------------------------------------------------------------------------------------
