@@ -495,7 +495,7 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
         first_solution_time=first.seconds,
         assignments=pairs,
         terms={},
-        size={"eligible_pairs": problem.pairs, "duties": len(problem.duties), "persons": len(problem.persons)},
+        size=problem_size(problem),
         problem=problem,
         options=o,
         strategy="lns",
@@ -527,12 +527,17 @@ def _first_roster_only(ctx: _Context, first: FirstRoster) -> Result:
         status=Status.TIME_LIMIT, objective=objective, best_bound=floor, gap=relative_gap(objective, floor),
         wall_time=ctx.budget.elapsed(), build_time=first.seconds, solve_time=0.0, first_solution_time=first.seconds,
         assignments=first.pairs, terms={},
-        size={"eligible_pairs": problem.pairs, "duties": len(problem.duties), "persons": len(problem.persons)},
+        size=problem_size(problem),
         problem=problem, options=o, strategy="lns", work_budgets=ctx.budget.work, reproducible=True,
         parameters={}, source="greedy", greedy_objective=objective,
         note=(f"the time limit ({o.user_time_limit:g} s) is shorter than this instance's set-up (about {setup:.0f} s "
               f"for {problem.pairs:,} eligible pairs at the reference speed): the first roster is returned without "
               f"the search; give --time-limit {math.ceil(2 * setup)} or more for it"))
+
+
+def problem_size(problem: Problem) -> dict[str, int]:
+    """summary.json's ``model`` of a district: the instance's size, no one model of it being built."""
+    return {"eligible_pairs": problem.pairs, "duties": len(problem.duties), "persons": len(problem.persons)}
 
 
 def _or_unlimited(budget: float | None) -> float:

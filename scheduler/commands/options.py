@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from models import InstanceError
+from scheduler.duties import MAX_PAIRS
 
 
 def output_dir(path: str) -> Path:
@@ -63,6 +64,13 @@ WORK_LIMIT_OPTION = click.option(
          "from --time-limit, so that on a 2-core machine like the reference one the budget ends the search "
          "and the same instance, seed and workers give the same roster; a number: that budget; none: search "
          "until --time-limit (every second used, not reproducible). --time-limit is always a cap.")
+
+
+#: ``--max-pairs`` of every command that solves (solve, whatif, staffing, repair)
+MAX_PAIRS_OPTION = click.option(
+    "--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
+    help="Refuse an instance (or a what-if variant) with more eligible (person, duty) pairs (about 2.7 KB of "
+         "memory each).")
 
 
 OUTPUTS_HELP = ("Human outputs besides the CSV/JSON files: all (default), none, or a comma list of xlsx "

@@ -7,8 +7,7 @@ import sys
 
 import click
 
-from scheduler.commands.options import OUTPUTS_OPTION, time_limit_type
-from scheduler.duties import MAX_PAIRS
+from scheduler.commands.options import MAX_PAIRS_OPTION, OUTPUTS_OPTION, time_limit_type
 from scheduler.interrupt import deferred
 from scheduler.pipeline import parse_outputs
 from scheduler.repair import run_repair
@@ -47,8 +46,7 @@ def published_at_value(ctx, param, value: str | None) -> dt.datetime | None:
                    "calendars' DTSTAMP].")
 @click.option("--reminder", type=click.IntRange(0, 7 * 24 * 60), default=None, metavar="MINUTES",
               help="Add a reminder (VALARM) this many minutes before each duty to the calendars [default: none].")
-@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
-              help="Refuse an instance with more eligible (person, duty) pairs (about 2.7 KB of memory each).")
+@MAX_PAIRS_OPTION
 def repair_command(instance, roster, absent, start, close, keep, outdir, time_limit, workers, seed, outputs_text,
                    published_at, reminder, max_pairs):
     """Mend ROSTER (a folder, its roster.csv, or roster.xlsx as solve wrote it, perhaps edited) for absent people or closed schools, changing as little as possible.

@@ -9,6 +9,7 @@ import click
 
 from models import instance_from_data, load_document
 from scheduler.commands.options import (
+    MAX_PAIRS_OPTION,
     OUTPUTS_HELP,
     WORK_LIMIT_OPTION,
     exit_if_invalid,
@@ -16,7 +17,7 @@ from scheduler.commands.options import (
     output_dir,
     time_limit_type,
 )
-from scheduler.duties import MAX_PAIRS, check_size
+from scheduler.duties import check_size
 from scheduler.interrupt import deferred
 from scheduler.pipeline import (
     clock_cut_budget,
@@ -44,8 +45,7 @@ from scheduler.pipeline import (
 @click.option("--quiet", is_flag=True, help="No live progress and no closing line.")
 @click.option("--log", "log_path", type=click.Path(dir_okay=False), default=None,
               help="Write progress as JSON lines to this file (start, progress, done).")
-@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
-              help="Refuse an instance with more eligible (person, duty) pairs (about 2.7 KB of memory each).")
+@MAX_PAIRS_OPTION
 def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, strategy, work_limit, outputs_text,
                   quiet, log_path, max_pairs):
     """Solve INSTANCE and write roster.csv, roster.json, gaps.csv, summary.json and the human

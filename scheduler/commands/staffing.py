@@ -8,8 +8,7 @@ import time
 import click
 
 from models import ROLES
-from scheduler.commands.options import WORK_LIMIT_OPTION, FiniteFloat, time_limit_type
-from scheduler.duties import MAX_PAIRS
+from scheduler.commands.options import MAX_PAIRS_OPTION, WORK_LIMIT_OPTION, FiniteFloat, time_limit_type
 from scheduler.parallel import stop_on_signals
 from scheduler.pipeline import clock_note
 from scheduler.staffing import COLUMNS, run_staffing
@@ -26,8 +25,7 @@ from scheduler.staffing import COLUMNS, run_staffing
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT threads per unit.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @WORK_LIMIT_OPTION
-@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
-              help="Refuse an instance with more eligible (person, duty) pairs (about 2.7 KB of memory each).")
+@MAX_PAIRS_OPTION
 @click.option("--quiet", is_flag=True)
 def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, workers, seed, work_limit, quiet,
                      max_pairs):

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from scheduler.commands.options import WORK_LIMIT_OPTION, time_limit_type
+from scheduler.commands.options import MAX_PAIRS_OPTION, WORK_LIMIT_OPTION, time_limit_type
 from scheduler.duties import MAX_PAIRS
 from scheduler.parallel import stop_on_signals
 from scheduler.whatif import format_table, run_whatif
@@ -23,9 +23,7 @@ from scheduler.whatif import format_table, run_whatif
 @click.option("--seed", type=int, default=0, show_default=True)
 @WORK_LIMIT_OPTION
 @click.option("--quiet", is_flag=True, help="Only the table.")
-@click.option("--max-pairs", type=click.IntRange(1, 10**9), default=MAX_PAIRS, show_default=True,
-              help="Refuse an instance or variant with more eligible (person, duty) pairs (about 2.7 KB of memory "
-                   "each).")
+@MAX_PAIRS_OPTION
 def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed, work_limit, quiet, max_pairs):
     """Solve INSTANCE and each variant in SCENARIOS; compare KPIs side by side and explain them."""
     started = time.monotonic()
