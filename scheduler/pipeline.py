@@ -111,7 +111,9 @@ ENDED_WORDS = {
 def result_lines(summary: dict, seconds: float, out: object) -> list[str]:
     """What a planner reads first when a roster is made: the duties assigned and where the files
     are, what is missing in words (real gaps first, then the soft ones), then how good the roster
-    is and what ended the search."""
+    is and what ended the search. The time is summary.json's ``wall_time`` (the solve: expanding,
+    the search, the final bound), then ``seconds``, the command's whole run (start-up, reading the
+    file, the check and the files included), each named, so the two figures cannot be confused."""
     terms = summary.get("terms", {})
     real = (f"{terms.get('shortfall', 0):,} people below minimum, {terms.get('police_shortfall', 0):,} police, "
             f"{terms.get('skill_shortfall', 0):,} skilled people, {terms.get('leader_missing', 0):,} school leaders")
@@ -122,7 +124,8 @@ def result_lines(summary: dict, seconds: float, out: object) -> list[str]:
     if summary.get("ended_by") != "optimum" and gap is not None and summary.get("best_bound") is not None:
         quality += f"; no roster scores below {summary['best_bound']:,.0f} (gap {gap:.1%} of the score)"
     ended = ENDED_WORDS.get(summary.get("ended_by", ""), summary.get("ended_by", ""))
-    return [f"Roster ready: {summary['assignments']:,} duties assigned, {seconds:.1f} s -> {out}",
+    return [(f"Roster ready: {summary['assignments']:,} duties assigned; solved in {summary['wall_time']:.1f} s, "
+             f"{seconds:.1f} s in all -> {out}"),
             f"  missing: {real}; soft: {soft}",
             f"  {quality}; {ended}"]
 

@@ -160,3 +160,21 @@ def test_verbose_logs_the_stages_and_the_default_does_not(tmp_path):
     assert "model built in" not in calm.stderr
     instance = str(ROOT / "instances" / "small-school.yaml")
     assert CliRunner().invoke(main, ["check", instance, str(tmp_path / "out")]).exit_code == 0
+
+
+def test_the_console_time_is_summary_wall_time(tmp_path):
+    """Issue 18 item 3: the elapsed time solve prints is summary.json's wall_time, named as the
+    solve's, beside the whole command's time (start-up, reading and writing included)."""
+    import re
+
+    out = tmp_path / "out"
+    instance = str(ROOT / "instances" / "small-school.yaml")
+    r = CliRunner().invoke(main, ["solve", instance, "-o", str(out), "--time-limit", "10", "--outputs", "none"])
+    assert r.exit_code == 0, r.output
+    assert CliRunner().invoke(main, ["check", instance, str(out)]).exit_code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    first = r.output.splitlines()[0]
+    m = re.search(r"solved in ([0-9.]+) s, ([0-9.]+) s in all -> ", first)
+    assert m, first
+    assert m.group(1) == f"{summary['wall_time']:.1f}"
+    assert float(m.group(2)) >= float(m.group(1))
