@@ -56,6 +56,7 @@ def build_summary(instance, result, report, gaps) -> dict:
         "costs": {rule: round(weights.get(rule, 0) * value, 6) for rule, value in (result.terms or report.terms).items()},
         "strategy": result.strategy,
         "lns": result.lns,
+        "exchange": result.exchange,
         "model": result.size,
         "kpis": report.kpis,
         "seed": result.options.seed,

@@ -11,6 +11,8 @@
         coverage           scheduler.coverage: the fewest people missing below min over the whole
                            week, then the other coverage rules (police, skills, the
                            professional share, leaders) with that held, by the same local search
+        exchange           scheduler.exchange: people of one role swap duties (continuity,
+                           travel, fairness, skills; every other coverage term unchanged)
         weighted search    scheduler.lns: adaptive neighbourhoods on the whole objective, the
                            coverage reached held in every step
         bound              the LP with its cuts: the objective's proven floor, for the gap
@@ -20,6 +22,7 @@
         coverage           CP-SAT on the coverage rules alone from the better roster
         weighted search    the full model from there (lexicographic: the shortfall, then the rest
                            with it held)
+        exchange           scheduler.exchange on its roster (unless proven optimal)
 
 ``SolveOptions.time_limit`` is the whole budget, model building included. When the solver
 returns no roster (time too short) the greedy roster, which keeps every hard rule, is returned
@@ -45,6 +48,7 @@ from scheduler.cpsat.bound import RelaxationLP
 from scheduler.cpsat.model import COVERAGE_RULES, roster_objective
 from scheduler.cpsat.solver import Progress, RawOutcome, Status, run, run_parallel, sum_le
 from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
+from scheduler.exchange import ExchangeStats, exchange
 from scheduler.greedy import greedy_roster
 from scheduler.interrupt import requested
 from scheduler.lns import COVER_PARAMETERS, SMALL_SUB_MODEL, SUB_PARAMETERS, LnsStats, improve
@@ -169,6 +173,8 @@ class Result:
     coverage: dict | None = None
     #: the district's neighbourhood search: rounds, sub-solves, improvements, what stopped it
     lns: dict | None = None
+    #: a district's exchanges between interchangeable people (scheduler.exchange): counts and the change
+    exchange: dict | None = None
     trace: list[Progress] = field(default_factory=list)
     #: what the planner should know about how the run went, in words (e.g. a time limit too
     #: short for the search); None: nothing
@@ -223,6 +229,12 @@ COVERAGE_SHARES = (0.55, 0.1, 0.0)
 #: gets (its wall time is more than its work at the measured rate: loading the model, and a
 #: fixed cost per roster found; the rest is the margin against a busy machine)
 UNUSED_SHARE = 0.35
+#: a district's exchanges (scheduler.exchange): passes before the neighbourhoods and after them
+#: (a pass after them gained no more than the neighbourhoods' time it took: benchmarks/README.md,
+#: session 12), and the seconds per eligible pair of one pass (6.2 s on district seed 2718's
+#: 272,755 pairs, machine at 0.93 of the reference speed), kept out of the search's budget
+EXCHANGE_PASSES = (1, 0)
+EXCHANGE_PER_PAIR = 2.2e-5
 #: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
 COVERAGE_GUARD = 5.0
 
@@ -472,6 +484,13 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     problem, b, o = ctx.problem, ctx.budget, ctx.options
     start = coverage.pairs
     start_obj = roster_objective(problem, start)
+    # the exchange pass (no coverage rule rises; continuity, travel, targets, stand-ins) before
+    # the neighbourhoods (EXCHANGE_PASSES): they start from the better roster
+    swapped = ExchangeStats()
+    if not ctx.interrupted:
+        start, swapped = exchange(problem, start, passes=EXCHANGE_PASSES[0], stop=requested)
+        ctx.interrupted = swapped.stopped
+        start_obj += swapped.delta
     greedy_obj = roster_objective(problem, first.pairs)
     build_time = b.elapsed()
     t1 = time.monotonic()
@@ -484,6 +503,12 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     if ctx.interrupted:
         stats.stopped_by = "interrupted"
     objective = start_obj + stats.delta
+    if EXCHANGE_PASSES[1] and stats.reproducible:  # not after the clock or a signal ended the search
+        pairs, after = exchange(problem, pairs, passes=EXCHANGE_PASSES[1], stop=requested)
+        if after.stopped:
+            stats.stopped_by = "interrupted"
+        objective += after.delta
+        swapped = swapped.plus(after)
     return Result(
         status=_lns_status(stats, b.clock_cut),
         objective=objective,
@@ -512,7 +537,17 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
         lns={"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
              "stopped_by": stats.stopped_by, "work": round(stats.work, 3),
              "modelled_seconds": round(stats.seconds, 3), "by_kind": stats.kinds},
+        exchange=_exchange_summary(swapped),
     )
+
+
+def _exchange_summary(stats: ExchangeStats | None) -> dict | None:
+    """summary.json's ``exchange``: the moves taken and the objective's change, by term."""
+    if stats is None:
+        return None
+    return {"swaps": stats.swaps, "transfers": stats.transfers, "additions": stats.additions,
+            "replacements": stats.replacements, "delta": stats.delta,
+            "by_term": stats.by_term, "by_move": stats.by_move}
 
 
 def _first_roster_only(ctx: _Context, first: FirstRoster) -> Result:
@@ -600,6 +635,11 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     else:  # interrupted (raw.values is the hint), or the search found nothing better in time
         values = cast(list[int], raw.values) if ctx.interrupted else hint  # interrupted: raw.values is the hint
     assignments = rm.assignments(values)
+    swapped = None
+    if not ctx.interrupted and raw.status != Status.OPTIMAL:
+        assignments, swapped = exchange(problem, assignments, stop=requested)
+        ctx.interrupted = swapped.stopped
+        values = rm.values_of(assignments)
     objective, terms = rm.evaluate(values)
     scale = rm.weight_scale
     bound = raw.bound / scale if raw.status != Status.INFEASIBLE else float("nan")
@@ -608,6 +648,8 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     elif not o.lexicographic and relaxed is not None:
         bound = max(bound, relaxed)
     status = raw.status
+    if swapped is not None and swapped.stopped:
+        status = Status.INTERRUPTED
     if status == Status.UNKNOWN:  # the last stage found nothing better in its budget: the roster is the hint's
         status = Status.WORK_LIMIT if b.work and not b.clock_cut else Status.TIME_LIMIT
     return Result(
@@ -628,12 +670,13 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
         strategy="full",
         work_budgets=b.work,
         reproducible=raw.status == Status.OPTIMAL or (
-            b.work is not None and not b.clock_cut and raw.status != Status.INTERRUPTED),
+            b.work is not None and not b.clock_cut and status != Status.INTERRUPTED),
         parameters=raw.parameters,
         source=source,
         greedy_objective=greedy_objective,
         shortfall_bound=shortfall_bound(problem),
         trace=trace,
+        exchange=_exchange_summary(swapped),
     )
 
 
@@ -753,7 +796,7 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
             w = float(work_limit)
             return {"coverage_first": round(first * w, 3), "coverage_second": round(second * w, 3),
                     "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None}
-        search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs)
+        search = max(0.25 * time_limit, time_limit - (SETUP_PER_PAIR + sum(EXCHANGE_PASSES) * EXCHANGE_PER_PAIR) * pairs)
         return {"search_seconds": round(search, 3),
                 "coverage_first": round(auto_rate("coverage_first") * first * search, 3),
                 "coverage_second": round(auto_rate("coverage_second") * second * search, 3),

@@ -1,0 +1,570 @@
+"""Exchanges of duties between people: exact moves, in seconds, that the search leaves behind.
+
+After the search a district's roster still has people who serve two or three posts in the week
+where a colleague of the same role serves the other post on the same day, seats below target
+that someone with room could take, and volunteers where a free professional could stand: the
+neighbourhoods see a few schools at a time, and the coverage stage's whole-district search weighs
+the coverage rules only. This pass makes such moves one at a time, each the best of its kind for
+its seat and each taken only when the weighted objective falls and no coverage rule
+(:data:`COVERAGE`: people, police, skills, the share, leaders) rises:
+
+- **skills**: a duty short of a skill gets a colleague of the same role who has it (a swap of
+  duties on that date, or a hand-over);
+- **swap**: ``p`` gives duty ``d`` to ``q`` of the same role and takes ``q``'s duty ``e`` at a post
+  ``p`` already serves, on the same date (continuity, travel; loads unchanged);
+- **transfer**: ``p`` hands ``d`` to someone who already serves ``d``'s post and has room;
+- **stand-in**: at a school peak short of professionals (or a duty short of police), a
+  professional (a police officer) takes a non-professional's place, or the non-professional
+  leaves a seat above ``min``;
+- **addition**: someone with room takes a seat below target.
+
+Every move keeps the hard rules (eligibility, one place at a time with travel, the limits, the
+cap, pins) and counts every term exactly, so the roster's objective is the old one plus
+:attr:`ExchangeStats.delta`. The scan's order is fixed (duties and people by index), so the
+result is a function of the roster. Measured in benchmarks/README.md (session 12).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from scheduler.duties import Duty, Problem
+
+Terms = dict[str, int]
+#: the coverage rules (scheduler.cpsat.model.COVERAGE_RULES): no move raises one of them
+COVERAGE = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing")
+
+#: passes over the roster at most (each pass after the first finds far fewer moves)
+MAX_PASSES = 3
+
+
+@dataclass
+class ExchangeStats:
+    swaps: int = 0
+    transfers: int = 0
+    additions: int = 0
+    #: stand-ins: someone else, or no one, instead of a person where the share or police are short
+    replacements: int = 0
+    #: the change of the weighted objective (policy units; negative: better)
+    delta: float = 0.0
+    passes: int = 0
+    by_term: dict[str, float] = field(default_factory=dict)
+    by_move: dict[str, float] = field(default_factory=dict)
+    #: ended early by ``stop`` (a Ctrl-C)
+    stopped: bool = False
+
+    def plus(self, other: ExchangeStats) -> ExchangeStats:
+        """Two runs' moves and changes together."""
+        terms, moves = Counter(self.by_term), Counter(self.by_move)
+        terms.update(other.by_term)
+        moves.update(other.by_move)
+        return ExchangeStats(self.swaps + other.swaps, self.transfers + other.transfers,
+                             self.additions + other.additions, self.replacements + other.replacements,
+                             self.delta + other.delta, self.passes + other.passes,
+                             {t: terms[t] for t in sorted(terms)}, {k: moves[k] for k in sorted(moves)})
+
+
+def station(duty: Duty) -> str:
+    """The post or route a duty belongs to (continuity counts these per person)."""
+    return duty.post_id or "route:" + duty.route_id
+
+
+class _Roster:
+    """A roster with the counts the moves need, kept up to date move by move."""
+
+    def __init__(self, problem: Problem, pairs: list[tuple[int, int]]):
+        inst = problem.instance
+        self.problem = problem
+        self.duties = problem.duties
+        w = inst.policy.weights
+        self.weights: dict[str, float] = dict(w.model_dump())
+        share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
+        self.share_num, self.share_den = share.numerator, share.denominator
+        self.prof_roles = set(inst.policy.professional_roles)
+        self.burden_roles = set(inst.policy.burden_roles)
+        self.leader_rule = bool(inst.policy.leader_on_duty)
+        self.chain_gap = inst.policy.travel_chain_gap
+        self.eligible = [set(e) for e in problem.eligible]
+        self.leader_schools = problem.leader_schools
+        self.limits = [inst.limits_of(person) for person in problem.persons]
+        self.locked = set(problem.pinned) | set(problem.fixed)
+        self.skills = [frozenset(person.skills or ()) for person in problem.persons]
+        self.group = [(person.unit, person.role) for person in problem.persons]
+        self.mine: dict[int, set[int]] = defaultdict(set)
+        self.holders: dict[int, set[int]] = defaultdict(set)
+        for p, d in pairs:
+            self.mine[p].add(d)
+            self.holders[d].add(p)
+        self.by_day: dict[int, dict[object, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for p, ds in self.mine.items():
+            for d in sorted(ds):
+                self.by_day[p][self.duties[d].date].append(d)
+        self.role = [person.role for person in problem.persons]
+        self.minutes = {p: sum(self.duties[d].minutes for d in ds) for p, ds in self.mine.items()}
+        self.stations = {p: Counter(station(self.duties[d]) for d in sorted(ds)) for p, ds in self.mine.items()}
+        self.serving: dict[str, set[int]] = defaultdict(set)
+        for p, ds in self.mine.items():
+            for d in ds:
+                self.serving[station(self.duties[d])].add(p)
+        # each (unit, role) group's loads: how many members hold each number of duties
+        self.group_loads: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for p in range(len(problem.persons)):
+            self.group_loads[self.group[p]][len(self.mine.get(p, ()))] += 1
+        # per duty asking for skills: how many of its people have each
+        self.skill_count: dict[int, Counter] = {}
+        for duty in self.duties:
+            if duty.skills:
+                holders = self.holders.get(duty.index, set())
+                self.skill_count[duty.index] = Counter(
+                    {k: sum(1 for p in holders if k in self.skills[p]) for k in duty.skills})
+        # each school peak's people, professionals and leaders on its posts (routes count in none)
+        self.peak_of = {duty.index: (duty.school_id, duty.date, duty.peak) for duty in self.duties
+                        if duty.kind == "post"}
+        self.peak_total: Counter = Counter()
+        self.peak_prof: Counter = Counter()
+        self.peak_leaders: Counter = Counter()
+        self.police: Counter = Counter()
+        for d, people in self.holders.items():
+            for p in people:
+                self._count(p, d, +1)
+        self.at: dict[tuple[str, object], list[int]] = defaultdict(list)
+        for duty in self.duties:
+            self.at[(station(duty), duty.date)].append(duty.index)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        return sorted((p, d) for p, ds in self.mine.items() for d in ds)
+
+    # -- what a move costs ----------------------------------------------------------------------
+
+    def _count(self, p: int, d: int, step: int) -> None:
+        role = self.role[p]
+        if role == "police":
+            self.police[d] += step
+        key = self.peak_of.get(d)
+        if key is not None:
+            self.peak_total[key] += step
+            self.peak_prof[key] += step * (role in self.prof_roles)
+            self.peak_leaders[key] += step * (role == "school_leader")
+
+    def share_short(self, total: int, prof: int) -> int:
+        """``max(0, ceil(share * total) - prof)``, in integers (a Fraction costs microseconds)."""
+        return max(0, -(-self.share_num * total // self.share_den) - prof)
+
+    def change_terms(self, out: int | None, d: int, new: int | None) -> Terms | None:
+        """The terms' changes when ``out`` leaves duty ``d`` and ``new`` joins it (either may be
+        None: a seat filled or emptied). None: a hard rule forbids it, a coverage rule
+        (:data:`COVERAGE`) would rise, or the weighted objective would not fall. The cheap
+        tests come first: this runs for every candidate of every seat."""
+        duty = self.duties[d]
+        holders = self.holders[d]
+        n = len(holders)
+        if out is not None and ((out, d) in self.locked or out not in holders):
+            return None
+        if new is not None and (new in holders or d not in self.eligible[new] or (out is None and n >= duty.cap)):
+            return None
+        m = n + (new is not None) - (out is not None)
+        ro = self.role[out] if out is not None else None
+        rn = self.role[new] if new is not None else None
+        terms: Terms = {}
+        if m < n and m < duty.min:
+            return None  # shortfall would rise
+        if m > n and n < duty.min:
+            terms["shortfall"] = -1
+        if duty.min_police and ro != rn and "police" in (ro, rn):
+            police = self.police[d]
+            after = police + (rn == "police") - (ro == "police")
+            change = max(0, duty.min_police - after) - max(0, duty.min_police - police)
+            if change > 0:
+                return None
+            terms["police_shortfall"] = change
+        if duty.skills:
+            change = self.skill_delta(d, out, new)
+            if change > 0:
+                return None
+            terms["skill_shortfall"] = change
+        key = self.peak_of.get(d)
+        if key is not None:
+            total, prof = self.peak_total[key], self.peak_prof[key]
+            change = (self.share_short(total + m - n, prof + (rn in self.prof_roles) - (ro in self.prof_roles))
+                      - self.share_short(total, prof))
+            if change > 0:
+                return None
+            terms["share_shortfall"] = change
+            if self.leader_rule and "school_leader" in (ro, rn) and ro != rn and key[0] in self.leader_schools:
+                leaders = self.peak_leaders[key]
+                change = ((leaders + (rn == "school_leader") - (ro == "school_leader")) == 0) - (leaders == 0)
+                if change > 0:
+                    return None
+                terms["leader_missing"] = change
+        if new is not None and not self.fits(new, None, d):
+            return None
+        terms["below_target"] = max(0, duty.target - m) - max(0, duty.target - n)
+        terms["burden"] = (rn in self.burden_roles) - (ro in self.burden_roles)
+        terms["fairness"] = self.fairness_delta(out, new)
+        cont = travel = 0
+        if out is not None:
+            cont, travel = self.person_delta(out, d, None)
+        if new is not None:
+            c, t = self.person_delta(new, None, d)
+            cont, travel = cont + c, travel + t
+        terms["continuity"], terms["travel_minute"] = cont, travel
+        return terms if sum(self.weights[t] * v for t, v in terms.items()) < 0 else None
+
+    def swap_terms(self, p: int, d: int, q: int, e: int) -> Terms | None:
+        """The terms' changes when ``p`` gives ``d`` to ``q`` and takes ``q``'s ``e`` (any roles:
+        the police, skills, share and leaders of both duties are counted). None: a hard rule
+        forbids it, a coverage rule would rise, or the objective would not fall."""
+        if (p == q or d == e or (p, d) in self.locked or (q, e) in self.locked or e in self.mine[p]
+                or d in self.mine[q] or d not in self.eligible[q] or e not in self.eligible[p]):
+            return None
+        rp, rq = self.role[p], self.role[q]
+        terms: Counter = Counter()
+        if rp != rq:
+            for x, out, new in ((d, p, q), (e, q, p)):
+                duty = self.duties[x]
+                if duty.min_police and "police" in (rp, rq):
+                    police = self.police[x]
+                    after = police + (self.role[new] == "police") - (self.role[out] == "police")
+                    terms["police_shortfall"] += max(0, duty.min_police - after) - max(0, duty.min_police - police)
+            kd, ke = self.peak_of.get(d), self.peak_of.get(e)
+            if kd != ke:
+                for key, out, new in ((kd, p, q), (ke, q, p)):
+                    if key is None:
+                        continue
+                    total, prof = self.peak_total[key], self.peak_prof[key]
+                    gain = (self.role[new] in self.prof_roles) - (self.role[out] in self.prof_roles)
+                    terms["share_shortfall"] += self.share_short(total, prof + gain) - self.share_short(total, prof)
+                    if self.leader_rule and "school_leader" in (rp, rq) and key[0] in self.leader_schools:
+                        leaders = self.peak_leaders[key]
+                        after = leaders + (self.role[new] == "school_leader") - (self.role[out] == "school_leader")
+                        terms["leader_missing"] += (after == 0) - (leaders == 0)
+        terms["skill_shortfall"] = self.skill_delta(d, p, q) + self.skill_delta(e, q, p)
+        if any(terms[t] > 0 for t in COVERAGE) or not self.fits(p, d, e) or not self.fits(q, e, d):
+            return None
+        cp, tp = self.person_delta(p, d, e)
+        cq, tq = self.person_delta(q, e, d)
+        terms["continuity"], terms["travel_minute"] = cp + cq, tp + tq
+        changed = {t: v for t, v in terms.items() if v}
+        return changed if sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
+
+    def short_of_professionals(self) -> list[int]:
+        """The duties at school peaks short of professionals, and the duties short of police, in
+        index order."""
+        short = {key for key, total in self.peak_total.items() if self.share_short(total, self.peak_prof[key])}
+        return [d.index for d in self.duties
+                if self.peak_of.get(d.index) in short or self.police[d.index] < d.min_police]
+
+    def helpers(self, d: int) -> set[str]:
+        """The roles that would lift ``d``'s share (its school peak short of professionals) or
+        its police (short of police)."""
+        roles: set[str] = set()
+        key = self.peak_of.get(d)
+        if key is not None and self.share_short(self.peak_total[key], self.peak_prof[key]):
+            roles |= self.prof_roles
+        if self.police[d] < self.duties[d].min_police:
+            roles.add("police")
+        return roles
+
+    def drop(self, p: int, d: int) -> None:
+        """``p`` leaves duty ``d``."""
+        duty = self.duties[d]
+        s = station(duty)
+        lp = len(self.mine.get(p, ()))
+        self._move_load(p, lp, lp - 1)
+        self.mine[p].discard(d)
+        self.holders[d].discard(p)
+        self.by_day[p][duty.date].remove(d)
+        self.minutes[p] -= duty.minutes
+        counts = self.stations[p]
+        counts[s] -= 1
+        if counts[s] == 0:
+            del counts[s]
+            self.serving[s].discard(p)
+        self._count(p, d, -1)
+        if d in self.skill_count:
+            for k in duty.skills:
+                self.skill_count[d][k] -= k in self.skills[p]
+
+    def interchangeable(self, p: int, q: int, *duties: int) -> bool:
+        """Same role: every coverage term but the skills (:meth:`skill_delta`) is the same
+        whichever of the two holds the duties."""
+        return self.role[p] == self.role[q]
+
+    def skill_delta(self, d: int, out: int | None, new: int | None) -> int:
+        """The change of ``d``'s skill shortfall when ``out`` leaves it and ``new`` joins."""
+        asked = self.duties[d].skills
+        if not asked:
+            return 0
+        counts = self.skill_count[d]
+        change = 0
+        for k, need in asked.items():
+            n = counts[k]
+            m = n - (out is not None and k in self.skills[out]) + (new is not None and k in self.skills[new])
+            change += max(0, need - m) - max(0, need - n)
+        return change
+
+    def skill_short(self) -> list[int]:
+        """The duties short of a skill, in index order."""
+        return [d for d, counts in sorted(self.skill_count.items())
+                if any(counts[k] < need for k, need in self.duties[d].skills.items())]
+
+    def fits(self, p: int, out: int | None, new: int) -> bool:
+        """``p`` may take duty ``new`` after giving up ``out`` (None: nothing)."""
+        if new not in self.eligible[p] or new in self.mine[p] or (p, out) in self.locked:
+            return False
+        duty = self.duties[new]
+        same_day = self.by_day[p].get(duty.date, ())
+        if any(o != out and not self.problem.compatible(self.duties[o], duty) for o in same_day):
+            return False
+        lim = self.limits[p]
+        given = self.duties[out] if out is not None else None
+        minutes = self.minutes.get(p, 0) - (given.minutes if given else 0) + duty.minutes
+        if lim.max_minutes_per_week is not None and minutes > lim.max_minutes_per_week:
+            return False
+        if given is None and lim.max_per_week is not None and len(self.mine[p]) + 1 > lim.max_per_week:
+            return False
+        day_grows = given is None or given.date != duty.date
+        return not (lim.max_per_day is not None and day_grows and len(same_day) + 1 > lim.max_per_day)
+
+    def _day_travel(self, day: list[int]) -> int:
+        ordered = sorted((self.duties[d] for d in day), key=lambda x: (x.start, x.end, x.index))
+        return sum(self.problem.travel(a.end_place, b.start_place)
+                   for a, b in itertools.pairwise(ordered) if b.start - a.end <= self.chain_gap)
+
+    def person_delta(self, p: int, out: int | None, new: int | None) -> tuple[int, int]:
+        """(continuity change, travel change) of ``p`` giving up ``out`` and taking ``new``."""
+        counts = self.stations.get(p) or Counter()
+        n = len(counts)
+        a = station(self.duties[out]) if out is not None else None
+        b = station(self.duties[new]) if new is not None else None
+        if a != b:
+            n += (b is not None and b not in counts) - (a is not None and counts[a] == 1)
+        cont = max(0, n - 1) - max(0, len(counts) - 1)
+        travel = 0
+        days = self.by_day[p]
+        for date in {self.duties[d].date for d in (out, new) if d is not None}:
+            day = days.get(date, [])
+            changed = [d for d in day if d != out] + ([new] if new is not None and self.duties[new].date == date else [])
+            if len(day) > 1 or len(changed) > 1:
+                travel += self._day_travel(changed) - self._day_travel(day)
+        return cont, travel
+
+    def fairness_delta(self, p: int | None, q: int | None) -> int:
+        """The change of the groups' largest loads when ``p`` hands one duty to ``q`` (either
+        None: ``q`` takes one more, or ``p`` has one fewer)."""
+        moves = [(x, len(self.mine.get(x, ())), step) for x, step in ((p, -1), (q, +1)) if x is not None]
+        groups = {self.group[x] for x, _, _ in moves}
+        before = sum(self._largest(g) for g in groups)
+        for x, load, step in moves:
+            self._move_load(x, load, load + step)
+        after = sum(self._largest(g) for g in groups)
+        for x, load, step in reversed(moves):
+            self._move_load(x, load + step, load)
+        return after - before
+
+    def _largest(self, group: tuple[str, str]) -> int:
+        return max(load for load, n in self.group_loads[group].items() if n)
+
+    def _move_load(self, p: int, old: int, new: int) -> None:
+        loads = self.group_loads[self.group[p]]
+        loads[old] -= 1
+        loads[new] += 1
+
+    # -- applying a move ------------------------------------------------------------------------
+
+    def hand(self, p: int | None, d: int, q: int) -> None:
+        """``p`` gives duty ``d`` to ``q`` (``p`` None: ``q`` takes it as well)."""
+        duty = self.duties[d]
+        s = station(duty)
+        if p is not None:
+            self.drop(p, d)
+        lq = len(self.mine.get(q, ()))
+        self._move_load(q, lq, lq + 1)
+        self.mine[q].add(d)
+        self.holders[d].add(q)
+        self.by_day[q][duty.date].append(d)
+        self.minutes[q] = self.minutes.get(q, 0) + duty.minutes
+        self.stations.setdefault(q, Counter())[s] += 1
+        self.serving[s].add(q)
+        self._count(q, d, +1)
+        if d in self.skill_count:
+            for k in duty.skills:
+                self.skill_count[d][k] += k in self.skills[q]
+
+def _value(r: _Roster, terms: Terms) -> float:
+    return sum(r.weights[t] * v for t, v in terms.items())
+
+
+def swap_terms(r: _Roster, p: int, d: int, q: int, e: int) -> Terms | None:
+    """See :meth:`_Roster.swap_terms`."""
+    return r.swap_terms(p, d, q, e)
+
+
+def transfer_terms(r: _Roster, p: int, d: int, q: int) -> Terms | None:
+    """The terms' changes when ``p`` hands ``d`` to ``q`` (None: forbidden)."""
+    return None if q == p else r.change_terms(p, d, q)
+
+
+class _Stop(Exception):
+    pass
+
+
+def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MAX_PASSES,
+             stop: Callable[[], bool] | None = None) -> tuple[list[tuple[int, int]], ExchangeStats]:
+    """Improve ``pairs`` (a valid roster of ``problem``) by the moves of the module's doc; returns
+    the new roster and what changed. ``stop``: asked between seats; when it says so the pass ends
+    there (every move is whole, so the roster is valid at any point) and ``stats.stopped`` is set."""
+    r = _Roster(problem, pairs)
+    stats = ExchangeStats()
+    totals: Counter = Counter()
+
+    def check() -> None:
+        if stop is not None and stop():
+            raise _Stop
+
+    def take(value: float, terms: Terms, kind: str = "") -> None:
+        stats.delta += value
+        stats.by_move[kind] = stats.by_move.get(kind, 0.0) + value
+        totals.update(terms)
+
+    try:
+        for _ in range(passes):
+            stats.passes += 1
+            moved = False
+            # skills: a duty short of a skill gets a colleague who has it, by a swap or a hand-over
+            for d in r.skill_short():
+                check()
+                for p in sorted(r.holders[d]):
+                    if (p, d) in r.locked or d not in r.mine[p]:
+                        continue
+                    best_s: tuple[float, Terms, int, int | None] | None = None
+                    for q in problem.candidates[d]:
+                        if r.role[q] != r.role[p] or q in r.holders[d]:
+                            continue
+                        options: list[tuple[Terms | None, int | None]] = [(transfer_terms(r, p, d, q), None)]
+                        options += [(swap_terms(r, p, d, q, e), e) for e in r.by_day[q].get(r.duties[d].date, [])]
+                        for terms, e in options:
+                            if terms is not None and terms.get("skill_shortfall", 0) < 0:
+                                value = _value(r, terms)
+                                if value < 0 and (best_s is None or value < best_s[0]):
+                                    best_s = (value, terms, q, e)
+                    if best_s is not None:
+                        value, terms, q, e = best_s
+                        r.hand(p, d, q)
+                        if e is not None:
+                            r.hand(q, e, p)
+                            stats.swaps += 1
+                        else:
+                            stats.transfers += 1
+                        take(value, terms, "skills")
+                        moved = True
+            # swaps: p takes a duty at a post p already serves, on the same date, and gives d for it
+            for p in sorted(r.mine):
+                check()
+                for d in sorted(r.mine[p]):
+                    if d not in r.mine[p] or len(r.stations[p]) < 2 or (p, d) in r.locked:
+                        continue
+                    duty = r.duties[d]
+                    best: tuple[float, Terms, int, int] | None = None
+                    for s in sorted(r.stations[p]):
+                        if s == station(duty):
+                            continue
+                        for e in r.at.get((s, duty.date), ()):
+                            for q in sorted(r.holders[e]):
+                                terms = swap_terms(r, p, d, q, e)
+                                if terms is None:
+                                    continue
+                                value = _value(r, terms)
+                                if value < 0 and (best is None or value < best[0]):
+                                    best = (value, terms, e, q)
+                    if best is not None:
+                        value, terms, e, q = best
+                        r.hand(p, d, q)
+                        r.hand(q, e, p)
+                        stats.swaps += 1
+                        take(value, terms, "swaps")
+                        moved = True
+            # transfers: p hands d to a colleague who already serves d's post and has room
+            for p in sorted(r.mine):
+                check()
+                for d in sorted(r.mine[p]):
+                    if d not in r.mine[p] or len(r.stations[p]) < 2 or (p, d) in r.locked:
+                        continue
+                    best_t: tuple[float, Terms, int] | None = None
+                    for q in sorted(r.serving[station(r.duties[d])]):
+                        terms = transfer_terms(r, p, d, q)
+                        if terms is None:
+                            continue
+                        value = _value(r, terms)
+                        if value < 0 and (best_t is None or value < best_t[0]):
+                            best_t = (value, terms, q)
+                    if best_t is not None:
+                        value, terms, q = best_t
+                        r.hand(p, d, q)
+                        stats.transfers += 1
+                        take(value, terms, "transfers")
+                        moved = True
+            # the share and police: someone else (or no one) instead of a person at a school peak
+            # short of professionals or a duty short of police
+            for d in r.short_of_professionals():
+                check()
+                # who may help: a professional where the share is short, a police officer where
+                # police are; and whom they may stand in for: someone who is not one
+                helps = r.helpers(d)
+                for p in sorted(r.holders[d]):
+                    if d not in r.mine[p] or (p, d) in r.locked or r.role[p] in helps:
+                        continue
+                    best_r: tuple[float, Terms, int | None, int | None] | None = None
+                    stand_ins: list[int | None] = [None, *(q for q in problem.candidates[d] if r.role[q] in helps)]
+                    date = r.duties[d].date
+                    for who in stand_ins:
+                        # who takes p's place, or who swaps with p: p takes one of who's duties
+                        options = [(r.change_terms(p, d, who), None)]
+                        if who is not None:
+                            options += [(r.swap_terms(p, d, who, e), e) for e in r.by_day[who].get(date, [])]
+                        for terms, e in options:
+                            if terms is None:
+                                continue
+                            value = _value(r, terms)
+                            if value < 0 and (best_r is None or value < best_r[0]):
+                                best_r = (value, terms, who, e)
+                    if best_r is not None:
+                        value, terms, chosen, e = best_r
+                        if chosen is None:
+                            r.drop(p, d)
+                        else:
+                            r.hand(p, d, chosen)
+                            if e is not None:
+                                r.hand(chosen, e, p)
+                        stats.replacements += 1
+                        take(value, terms, "replace")
+                        moved = True
+            # additions: someone with room takes a seat below target where no coverage term suffers
+            for d in range(len(r.duties)):
+                check()
+                while len(r.holders[d]) < r.duties[d].target:
+                    best_a: tuple[float, Terms, int] | None = None
+                    for q in problem.candidates[d]:
+                        terms = r.change_terms(None, d, q)
+                        if terms is None:
+                            continue
+                        value = _value(r, terms)
+                        if value < 0 and (best_a is None or value < best_a[0]):
+                            best_a = (value, terms, q)
+                    if best_a is None:
+                        break
+                    value, terms, q = best_a
+                    r.hand(None, d, q)
+                    stats.additions += 1
+                    take(value, terms, "add")
+                    moved = True
+            if not moved:
+                break
+    except _Stop:
+        stats.stopped = True
+    stats.by_term = {t: totals[t] for t in sorted(totals) if totals[t]}
+    return r.pairs(), stats

@@ -1,0 +1,110 @@
+"""Exchanges between people (scheduler.exchange): every move keeps the hard rules, no coverage
+rule rises, and the change it reports is the validator's change of the objective, term by term."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from conftest import doc, person, school
+
+from models import instance_from_data
+from scheduler.check import check_rows
+from scheduler.duties import expand
+from scheduler.exchange import exchange
+from scheduler.generate import generate
+from scheduler.greedy import greedy_roster
+from scheduler.output import roster_rows
+
+#: no exchange raises one of these (SPEC: coverage before every other term)
+COVERAGE_TERMS = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall", "leader_missing")
+
+
+@pytest.fixture(scope="module")
+def district():
+    inst = instance_from_data(generate("district", 11, schools=12))
+    problem = expand(inst)
+    return inst, problem, greedy_roster(problem)
+
+
+def test_the_exchange_is_valid_exact_and_keeps_coverage(district):
+    inst, problem, start = district
+    before = check_rows(inst, roster_rows(problem, start))
+    pairs, stats = exchange(problem, start)
+    after = check_rows(inst, roster_rows(problem, pairs))
+    assert before.ok and after.ok, after.violations[:3]
+    assert stats.swaps and stats.transfers and stats.additions and stats.delta < 0
+    # exact: the validator's objective moved by the reported change, term by term
+    assert after.objective == pytest.approx(before.objective + stats.delta)
+    for term in before.terms:
+        assert after.terms[term] - before.terms[term] == stats.by_term.get(term, 0), term
+    for term in COVERAGE_TERMS:
+        assert after.terms[term] <= before.terms[term], term
+    # a function of the roster: the same input gives the same roster
+    assert exchange(problem, start)[0] == pairs
+
+
+def test_pinned_duties_stay_with_their_person(district):
+    inst, problem, start = district
+    free, _ = exchange(problem, start)
+    moved = sorted(set(start) - set(free))
+    assert moved, "the exchange moved nothing, so the pins below would prove nothing"
+    pinned = frozenset(moved[: len(moved) // 2])
+    held, _ = exchange(dataclasses.replace(problem, pinned=pinned), start)
+    assert pinned <= set(held)
+    assert check_rows(inst, roster_rows(problem, held)).ok
+
+
+def test_two_guards_each_keep_one_gate():
+    """Greedy-like start: each guard stands at both gates on alternate days; the exchange gives
+    each guard one gate for the week (continuity 2 -> 0), loads and coverage unchanged."""
+    schools = [school("a", posts=[{"id": "a/gate", "demand": {"default": {"min": 1}}}]),
+               school("b", posts=[{"id": "b/gate", "demand": {"default": {"min": 1}}}])]
+    persons = [person("g1", "security_guard", "u"), person("g2", "security_guard", "u")]
+    units = [{"id": "u", "kind": "community", "schools": ["a", "b"]}]
+    inst = instance_from_data(doc(schools, persons, units=units, days=("mon", "tue")))
+    problem = expand(inst)
+    by_key = {(d.post_id, d.date.isoformat()): d.index for d in problem.duties}
+    g1, g2 = (next(i for i, p in enumerate(problem.persons) if p.id == pid) for pid in ("g1", "g2"))
+    start = sorted([(g1, by_key[("a/gate", "2026-12-07")]), (g1, by_key[("b/gate", "2026-12-08")]),
+                    (g2, by_key[("b/gate", "2026-12-07")]), (g2, by_key[("a/gate", "2026-12-08")])])
+    before = check_rows(inst, roster_rows(problem, start))
+    pairs, stats = exchange(problem, start)
+    after = check_rows(inst, roster_rows(problem, pairs))
+    assert before.terms["continuity"] == 2 and after.terms["continuity"] == 0
+    assert after.ok and stats.delta == after.objective - before.objective < 0
+    posts = {p: {problem.duties[d].post_id for pp, d in pairs if pp == p} for p in (g1, g2)}
+    assert all(len(v) == 1 for v in posts.values()) and posts[g1] != posts[g2]
+
+
+def test_a_free_guard_stands_in_for_a_volunteer_where_the_share_is_short():
+    """One gate (min 1, target 2) held by a volunteer: the school peak is short of professionals
+    (1 of 1 should be). The guard on the unit's list stands in for the volunteer (share and burden
+    fall); adding the guard beside the volunteer instead would leave the share short."""
+    schools = [school("a", posts=[{"id": "a/gate", "demand": {"default": {"min": 1, "target": 2}}}])]
+    persons = [person("v", "volunteer", "u"), person("g", "security_guard", "u")]
+    units = [{"id": "u", "kind": "community", "schools": ["a"]}]
+    inst = instance_from_data(doc(schools, persons, units=units))
+    problem = expand(inst)
+    v, g = (next(i for i, p in enumerate(problem.persons) if p.id == pid) for pid in ("v", "g"))
+    start = [(v, 0)]
+    before = check_rows(inst, roster_rows(problem, start))
+    pairs, stats = exchange(problem, start)
+    after = check_rows(inst, roster_rows(problem, pairs))
+    assert before.terms["share_shortfall"] == 1 and after.terms["share_shortfall"] == 0
+    assert pairs == [(g, 0)] and stats.replacements == 1
+    assert after.ok and stats.delta == after.objective - before.objective < 0
+
+
+def test_a_seat_below_target_is_filled_by_a_professional_with_room():
+    schools = [school("a", posts=[{"id": "a/gate", "demand": {"default": {"min": 1, "target": 2}}}])]
+    persons = [person("g1", "security_guard", "u"), person("g2", "security_guard", "u")]
+    units = [{"id": "u", "kind": "community", "schools": ["a"]}]
+    inst = instance_from_data(doc(schools, persons, units=units, days=("mon", "tue")))
+    problem = expand(inst)
+    start = sorted((0, d.index) for d in problem.duties)  # g1 on both days, g2 on none
+    before = check_rows(inst, roster_rows(problem, start))
+    pairs, stats = exchange(problem, start)
+    after = check_rows(inst, roster_rows(problem, pairs))
+    assert before.terms["below_target"] == 2 and after.terms["below_target"] == 0
+    assert stats.additions == 2 and after.ok and stats.delta == after.objective - before.objective < 0
