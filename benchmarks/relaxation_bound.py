@@ -7,7 +7,8 @@ with its ``ceil``) is a small integer program (about 19,000 variables on a 150-s
 and CP-SAT's proven bound on it is a lower bound on every roster too, and no lower than the LP's.
 This script runs it long and records the LP bound, CP-SAT's bound and the best relaxed solution
 found (which no bound from this relaxation can pass), so benchmarks/README.md can say how much of
-a gap is the bound's.
+a gap is the bound's; ``lp_terms`` gives each weighted term in the LP's optimum, to set beside a
+roster's ``costs`` in summary.json (the relaxation counts continuity, travel and skills as zero).
 
     python -m benchmarks.relaxation_bound INSTANCE [--time-limit 600] [--workers 2] [--out FILE]
 """
@@ -29,6 +30,7 @@ def integer_bound(path: str, time_limit: float, workers: int, seed: int = 0) -> 
     lp = RelaxationLP(problem)
     lp_plain, _ = lp.plan()
     lp_cuts = lp.bound()
+    lp_terms = {term: round(value, 3) for term, value in lp.term_values().items()}
     model, scale = relaxation(problem)
     trace: list[tuple[float, float, float]] = []
     raw = run(model, time_limit=time_limit, workers=workers, seed=seed,
@@ -38,6 +40,9 @@ def integer_bound(path: str, time_limit: float, workers: int, seed: int = 0) -> 
         "ortools_version": ORTOOLS_VERSION, "pairs": problem.pairs,
         "variables": len(model.proto.variables), "constraints": len(model.proto.constraints),
         "lp_bound_without_cuts": lp_plain, "lp_bound": lp_cuts,
+        # each weighted term in the LP's optimum (below_target without its constant, the targets):
+        # set beside a roster's terms, where the gap lies term by term
+        "lp_terms": lp_terms,
         "integer_bound": raw.bound / scale, "best_relaxed_solution": None if raw.objective is None else raw.objective / scale,
         "status": raw.status, "trace": trace, "seconds": round(time.monotonic() - t0, 1),
     }

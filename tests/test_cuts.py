@@ -155,3 +155,23 @@ def test_relaxation_counts_each_persons_own_caps(tmp_path):
     solved = solve_checked(data, tmp_path)
     assert solved.report.terms["shortfall"] == 6
     assert bound <= solved.summary["objective"] + 1e-6
+
+
+def test_the_relaxation_terms_add_up_to_its_bound():
+    """RelaxationLP.term_values: each weighted term in the LP's optimum; with below_target's
+    constant (its weight times every duty's target) they sum to the bound, and the shortfall of a
+    district generated with people to spare is 0 in it."""
+    from models import instance_from_data
+    from scheduler.cpsat.bound import RelaxationLP
+    from scheduler.duties import expand
+    from scheduler.generate import generate
+
+    inst = instance_from_data(generate("district", 5, schools=4))
+    problem = expand(inst)
+    lp = RelaxationLP(problem)
+    bound = lp.bound()
+    terms = lp.term_values()
+    assert bound is not None and {"below_target", "share_shortfall", "fairness"} <= set(terms)
+    constant = inst.policy.weights.below_target * sum(d.target for d in problem.duties)
+    assert sum(terms.values()) + constant == pytest.approx(bound)
+    assert terms.get("shortfall", 0) == pytest.approx(0) and terms["below_target"] < 0

@@ -31,7 +31,8 @@ from scheduler.duties import Problem
 
 
 def relaxation(problem: Problem, counts: dict | None = None,
-               cuts: list[int] | None = None, weights: dict[str, float] | None = None) -> tuple[cp_model.CpModel, int]:
+               cuts: list[int] | None = None, weights: dict[str, float] | None = None,
+               terms: dict[str, list[tuple[cp_model.IntVar, int]]] | None = None) -> tuple[cp_model.CpModel, int]:
     """The aggregated model; returns (model, the objective's divisor: the weight scale).
 
     ``cuts``, when given, is filled with the indices of the constraints that are valid
@@ -39,7 +40,8 @@ def relaxation(problem: Problem, counts: dict | None = None,
     ``counts``, when given, is filled with ``{(class, slot): variable}`` where a class is
     ``(unit, role)`` and a slot ``("post", school, date, peak)`` or ``("route", duty index)``.
     ``weights``: the objective's weights (default: the policy's); ``{"shortfall": 1}`` bounds the
-    people missing below ``min`` alone."""
+    people missing below ``min`` alone. ``terms``, when given, is filled with each objective term's
+    ``(variable, weight)`` pairs (``below_target`` counts down from its constant, the targets)."""
     from scheduler.cpsat.model import integer_weights
 
     inst = problem.instance
@@ -120,14 +122,19 @@ def relaxation(problem: Problem, counts: dict | None = None,
     obj_coefs: list[int] = []
     const = 0
 
-    def hinge(expr, lo_const: int, ub: int, weight: int, div: int = 1) -> cp_model.IntVar | None:
+    def add(term: str, v: cp_model.IntVar, weight: int) -> None:
+        obj_vars.append(v)
+        obj_coefs.append(weight)
+        if terms is not None:
+            terms.setdefault(term, []).append((v, weight))
+
+    def hinge(term: str, expr, lo_const: int, ub: int, weight: int, div: int = 1) -> cp_model.IntVar | None:
         """weight * max(0, ceil((lo_const - expr) / div)); returns its variable (None: not posted)"""
         if weight == 0 or ub <= 0:
             return None
         t = m.new_int_var(0, ub, "")
         m.add(div * t + expr >= lo_const)
-        obj_vars.append(t)
-        obj_coefs.append(weight)
+        add(term, t, weight)
         return t
 
     for s, slot_ids in slot_duties.items():
@@ -137,24 +144,22 @@ def relaxation(problem: Problem, counts: dict | None = None,
         lo, hi = sum(d.min for d in slot_ds), sum(d.target for d in slot_ds)
         if items:
             m.add(total <= hi)
-        short = hinge(total, lo, lo, w["shortfall"])
+        short = hinge("shortfall", total, lo, lo, w["shortfall"])
         const += w["below_target"] * hi
         for _, v in items:
-            obj_vars.append(v)
-            obj_coefs.append(-w["below_target"])
+            add("below_target", v, -w["below_target"])
         police = sum(v for c, v in items if c[1] == "police") if items else 0
         need = sum(d.min_police for d in slot_ds)
-        hinge(police, need, need, w["police_shortfall"])
+        hinge("police_shortfall", police, need, need, w["police_shortfall"])
         for c, v in items:
             if c[1] in burden and w["burden"]:
-                obj_vars.append(v)
-                obj_coefs.append(w["burden"])
+                add("burden", v, w["burden"])
         if s[0] == "post" and items and share.numerator:
             # den*short >= num*total - den*prof
             expr = sum((share.denominator - share.numerator) * v if c[1] in prof_roles else -share.numerator * v
                        for c, v in items)
             ub = math.ceil(share * hi)
-            short_share = hinge(expr, 0, ub, w["share_shortfall"], div=share.denominator)
+            short_share = hinge("share_shortfall", expr, 0, ub, w["share_shortfall"], div=share.denominator)
             need_prof = math.ceil(share * lo)
             if need_prof > 0 and (short_share is not None or ub <= 0) and (short is not None or lo <= 0):
                 # the share floor (scheduler.cpsat.cuts.share_floor): the peak's minimum needs
@@ -170,14 +175,13 @@ def relaxation(problem: Problem, counts: dict | None = None,
                 continue
             items = by_slot.get(("post", *key), [])
             leaders = sum(v for c, v in items if c[1] == "school_leader") if items else 0
-            hinge(leaders, 1, 1, w["leader_missing"])
+            hinge("leader_missing", leaders, 1, 1, w["leader_missing"])
     for c, items in by_class.items():
         if w["fairness"] and items:
             n = len(members[c])
             top = m.new_int_var(0, 10**6, "")
             m.add(n * top >= sum(v for _, v in items))
-            obj_vars.append(top)
-            obj_coefs.append(w["fairness"])
+            add("fairness", top, w["fairness"])
     m.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs) + const)
     return m, scale
 
@@ -259,7 +263,8 @@ class RelaxationLP:
 
         self.counts: dict = {}
         self.cut_rows: list[int] = []
-        model, self.scale = relaxation(problem, self.counts, self.cut_rows, weights)
+        self.terms: dict[str, list] = {}
+        model, self.scale = relaxation(problem, self.counts, self.cut_rows, weights, self.terms)
         self.lp = lp = pywraplp.Solver.CreateSolver("GLOP")
         if lp is None:
             return
@@ -301,6 +306,12 @@ class RelaxationLP:
     def bound(self) -> float | None:
         """The LP bound with the cuts."""
         return self._solve(cuts=True)
+
+    def term_values(self) -> dict[str, float]:
+        """Each objective term's value (weighted, policy units) in the last LP solved; below_target
+        without its constant (so it is minus the weighted people counted towards the targets)."""
+        return {term: sum(self.xs[v.index].solution_value() * c for v, c in pairs) / self.scale
+                for term, pairs in self.terms.items()}
 
 
 def relaxation_bound(problem: Problem, *, time_limit: float = 30.0, plan: dict | None = None) -> float | None:
