@@ -1,17 +1,20 @@
 """Exchanges of duties between people: exact moves, in seconds, that the search leaves behind.
 
 After the search a district's roster still has people who serve two or three posts in the week
-where a colleague of the same role serves the other post on the same day, seats below target
-that someone with room could take, and volunteers where a free professional could stand: the
-neighbourhoods see a few schools at a time, and the coverage stage's whole-district search weighs
-the coverage rules only. This pass makes such moves one at a time, each the best of its kind for
+where a colleague serves the other post on the same day, seats below target that someone with
+room could take, volunteers where a free professional could stand, and police or people at seats
+that could spare them while a gate nearby is short of them: the neighbourhoods see a few schools
+at a time, and the coverage stage's whole-district search weighs the coverage rules only. This pass makes such moves one at a time, each the best of its kind for
 its seat and each taken only when the weighted objective falls and no coverage rule
 (:data:`COVERAGE`: people, police, skills, the share, leaders) rises:
 
+- **gap**: someone on duty that day leaves a seat that can spare them (above ``min``, or with
+  the police or skill it needs elsewhere) for a duty short of people, police or a skill;
 - **skills**: a duty short of a skill gets a colleague of the same role who has it (a swap of
   duties on that date, or a hand-over);
-- **swap**: ``p`` gives duty ``d`` to ``q`` of the same role and takes ``q``'s duty ``e`` at a post
-  ``p`` already serves, on the same date (continuity, travel; loads unchanged);
+- **swap**: ``p`` gives duty ``d`` to ``q`` and takes ``q``'s duty ``e`` at a post ``p`` already
+  serves, on the same date (continuity, travel; loads unchanged; roles may differ when the share,
+  police and leaders of both duties allow it);
 - **transfer**: ``p`` hands ``d`` to someone who already serves ``d``'s post and has room;
 - **stand-in**: at a school peak short of professionals (or a duty short of police), a
   professional (a police officer) takes a non-professional's place, or the non-professional
@@ -46,6 +49,8 @@ MAX_PASSES = 3
 class ExchangeStats:
     swaps: int = 0
     transfers: int = 0
+    #: someone leaves a seat that can spare them for a duty short of people, police or a skill
+    moves: int = 0
     additions: int = 0
     #: stand-ins: someone else, or no one, instead of a person where the share or police are short
     replacements: int = 0
@@ -62,7 +67,7 @@ class ExchangeStats:
         terms, moves = Counter(self.by_term), Counter(self.by_move)
         terms.update(other.by_term)
         moves.update(other.by_move)
-        return ExchangeStats(self.swaps + other.swaps, self.transfers + other.transfers,
+        return ExchangeStats(self.swaps + other.swaps, self.transfers + other.transfers, self.moves + other.moves,
                              self.additions + other.additions, self.replacements + other.replacements,
                              self.delta + other.delta, self.passes + other.passes,
                              {t: terms[t] for t in sorted(terms)}, {k: moves[k] for k in sorted(moves)})
@@ -89,6 +94,7 @@ class _Roster:
         self.leader_rule = bool(inst.policy.leader_on_duty)
         self.chain_gap = inst.policy.travel_chain_gap
         self.eligible = [set(e) for e in problem.eligible]
+        self._fits: dict[int, dict[tuple[int | None, int], bool]] = {}
         self.leader_schools = problem.leader_schools
         self.limits = [inst.limits_of(person) for person in problem.persons]
         self.locked = set(problem.pinned) | set(problem.fixed)
@@ -251,6 +257,53 @@ class _Roster:
         changed = {t: v for t, v in terms.items() if v}
         return changed if sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
 
+    def move_terms(self, p: int, e: int, d: int) -> Terms | None:
+        """The terms' changes when ``p`` leaves duty ``e`` for duty ``d`` on the same date (every
+        term of both duties counted; ``p``'s load stays). None: a hard rule forbids it, a
+        coverage rule's total would rise, or the objective would not fall."""
+        de, dd = self.duties[e], self.duties[d]
+        if (e == d or (p, e) in self.locked or e not in self.mine[p] or p in self.holders[d]
+                or d not in self.eligible[p] or len(self.holders[d]) >= dd.cap):
+            return None
+        ne, nd = len(self.holders[e]), len(self.holders[d])
+        role = self.role[p]
+        terms: Counter = Counter()
+        terms["shortfall"] = max(0, de.min - ne + 1) - max(0, de.min - ne) - (nd < dd.min)
+        if role == "police":
+            pe, pd = self.police[e], self.police[d]
+            terms["police_shortfall"] = (max(0, de.min_police - pe + 1) - max(0, de.min_police - pe)
+                                         - (pd < dd.min_police))
+        terms["skill_shortfall"] = self.skill_delta(e, p, None) + self.skill_delta(d, None, p)
+        ke, kd = self.peak_of.get(e), self.peak_of.get(d)
+        if ke != kd:
+            prof = role in self.prof_roles
+            for key, step in ((ke, -1), (kd, +1)):
+                if key is None:
+                    continue
+                total, pros = self.peak_total[key], self.peak_prof[key]
+                terms["share_shortfall"] += self.share_short(total + step, pros + step * prof) - self.share_short(total, pros)
+                if role == "school_leader" and self.leader_rule and key[0] in self.leader_schools:
+                    leaders = self.peak_leaders[key]
+                    terms["leader_missing"] += ((leaders + step) == 0) - (leaders == 0)
+        if any(terms[t] > 0 for t in COVERAGE) or not self.fits(p, e, d):
+            return None
+        terms["below_target"] = (max(0, de.target - ne + 1) - max(0, de.target - ne)) - (nd < dd.target)
+        terms["continuity"], terms["travel_minute"] = self.person_delta(p, e, d)
+        changed = {t: v for t, v in terms.items() if v}
+        return changed if sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
+
+    def short(self) -> list[int]:
+        """The duties below ``min``, short of police or short of a skill, in index order."""
+        return [d.index for d in self.duties
+                if len(self.holders[d.index]) < d.min or self.police[d.index] < d.min_police
+                or (d.index in self.skill_count
+                    and any(self.skill_count[d.index][k] < need for k, need in d.skills.items()))]
+
+    def relocate(self, p: int, e: int, d: int) -> None:
+        """``p`` leaves ``e`` for ``d``."""
+        self.drop(p, e)
+        self.hand(None, d, p)
+
     def short_of_professionals(self) -> list[int]:
         """The duties at school peaks short of professionals, and the duties short of police, in
         index order."""
@@ -271,6 +324,7 @@ class _Roster:
 
     def drop(self, p: int, d: int) -> None:
         """``p`` leaves duty ``d``."""
+        self._fits.pop(p, None)
         duty = self.duties[d]
         s = station(duty)
         lp = len(self.mine.get(p, ()))
@@ -313,7 +367,18 @@ class _Roster:
                 if any(counts[k] < need for k, need in self.duties[d].skills.items())]
 
     def fits(self, p: int, out: int | None, new: int) -> bool:
-        """``p`` may take duty ``new`` after giving up ``out`` (None: nothing)."""
+        """``p`` may take duty ``new`` after giving up ``out`` (None: nothing); remembered until
+        ``p``'s duties change (a seat's candidates are asked again for each of its people)."""
+        memo = self._fits.get(p)
+        if memo is None:
+            memo = self._fits[p] = {}
+        key = (out, new)
+        known = memo.get(key)
+        if known is None:
+            known = memo[key] = self._fits_now(p, out, new)
+        return known
+
+    def _fits_now(self, p: int, out: int | None, new: int) -> bool:
         if new not in self.eligible[p] or new in self.mine[p] or (p, out) in self.locked:
             return False
         duty = self.duties[new]
@@ -382,6 +447,7 @@ class _Roster:
         s = station(duty)
         if p is not None:
             self.drop(p, d)
+        self._fits.pop(q, None)
         lq = len(self.mine.get(q, ()))
         self._move_load(q, lq, lq + 1)
         self.mine[q].add(d)
@@ -435,6 +501,25 @@ def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MA
         for _ in range(passes):
             stats.passes += 1
             moved = False
+            # gaps: someone on duty that day leaves a seat that can spare them for a duty short of
+            # people, police or a skill
+            for d in r.short():
+                check()
+                date = r.duties[d].date
+                best_m: tuple[float, Terms, int, int] | None = None
+                for q in problem.candidates[d]:
+                    for held in r.by_day[q].get(date, ()):
+                        terms = r.move_terms(q, held, d)
+                        if terms is not None:
+                            value = _value(r, terms)
+                            if value < 0 and (best_m is None or value < best_m[0]):
+                                best_m = (value, terms, q, held)
+                if best_m is not None:
+                    value, terms, q, left = best_m
+                    r.relocate(q, left, d)
+                    stats.moves += 1
+                    take(value, terms, "moves")
+                    moved = True
             # skills: a duty short of a skill gets a colleague who has it, by a swap or a hand-over
             for d in r.skill_short():
                 check()

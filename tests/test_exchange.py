@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import doc, person, school
+from conftest import NEAR2, doc, person, school
 
 from models import instance_from_data
 from scheduler.check import check_rows
@@ -108,3 +108,21 @@ def test_a_seat_below_target_is_filled_by_a_professional_with_room():
     after = check_rows(inst, roster_rows(problem, pairs))
     assert before.terms["below_target"] == 2 and after.terms["below_target"] == 0
     assert stats.additions == 2 and after.ok and stats.delta == after.objective - before.objective < 0
+
+
+def test_someone_a_seat_can_spare_moves_to_a_gate_left_empty():
+    """Gate a holds two guards (min 1, target 2), gate b none (min 1): one guard moves to b, the
+    shortfall falls to 0 (the other terms counted exactly too)."""
+    gate = {"demand": {"default": {"min": 1, "target": 2}}}
+    schools = [school("a", posts=[{"id": "a/gate", **gate}]), school("b", loc=NEAR2, posts=[{"id": "b/gate", **gate}])]
+    persons = [person("g1", "security_guard", "u"), person("g2", "security_guard", "u")]
+    units = [{"id": "u", "kind": "community", "schools": ["a", "b"]}]
+    inst = instance_from_data(doc(schools, persons, units=units))
+    problem = expand(inst)
+    a = next(d.index for d in problem.duties if d.post_id == "a/gate")
+    start = [(0, a), (1, a)]
+    before = check_rows(inst, roster_rows(problem, start))
+    pairs, stats = exchange(problem, start)
+    after = check_rows(inst, roster_rows(problem, pairs))
+    assert before.terms["shortfall"] == 1 and after.terms["shortfall"] == 0
+    assert stats.moves == 1 and after.ok and stats.delta == after.objective - before.objective < 0
