@@ -488,8 +488,12 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     # the exchange pass (no coverage rule rises; continuity, travel, targets, stand-ins) before
     # the neighbourhoods (EXCHANGE_PASSES): they start from the better roster
     swapped = ExchangeStats()
-    if not ctx.interrupted:
-        start, swapped = exchange(problem, start, passes=EXCHANGE_PASSES[0], stop=requested)
+    # passes: from the work budget (a function of the size and the limit); on the clock alone,
+    # when the time left allows one
+    passes = (int(b.work.get("exchange_passes") or 0) if b.work
+              else EXCHANGE_PASSES[0] if b.left() > EXCHANGE_PASSES[0] * EXCHANGE_PER_PAIR * problem.pairs else 0)
+    if passes and not ctx.interrupted:
+        start, swapped = exchange(problem, start, passes=passes, stop=requested)
         ctx.interrupted = swapped.stopped
         start_obj += swapped.delta
     greedy_obj = roster_objective(problem, first.pairs)
@@ -796,14 +800,20 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
         if not auto:
             w = float(work_limit)
             return {"coverage_first": round(first * w, 3), "coverage_second": round(second * w, 3),
-                    "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None}
-        search = max(0.25 * time_limit, time_limit - (SETUP_PER_PAIR + sum(EXCHANGE_PASSES) * EXCHANGE_PER_PAIR) * pairs)
-        return {"search_seconds": round(search, 3),
+                    "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None,
+                    "exchange_passes": EXCHANGE_PASSES[0]}
+        search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs)
+        # the exchange's time comes out of the neighbourhoods' share, never the coverage stage's
+        # (on a short-staffed district the first phase's every second fills seats)
+        # (and it is skipped where that share cannot pay for it: a short limit on a large district)
+        passes = EXCHANGE_PASSES[0] if EXCHANGE_PASSES[0] * EXCHANGE_PER_PAIR * pairs <= rest * search else 0
+        exchange_seconds = passes * EXCHANGE_PER_PAIR * pairs
+        return {"search_seconds": round(search - exchange_seconds, 3), "exchange_passes": passes,
                 "coverage_first": round(auto_rate("coverage_first") * first * search, 3),
                 "coverage_second": round(auto_rate("coverage_second") * second * search, 3),
                 "coverage_lns": round(auto_rate("district_lns") * hoods * search, 3),
                 "lns_work": None,
-                "lns_seconds": round(auto_rate("district_lns") * rest * search, 3)}
+                "lns_seconds": round(auto_rate("district_lns") * max(0.0, rest * search - exchange_seconds), 3)}
     if auto:
         last = (1 - cover) * (1 - polish) * time_limit
         cover_rate = auto_rate("small_cover" if small else "local_search")
