@@ -641,7 +641,8 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
         values = cast(list[int], raw.values) if ctx.interrupted else hint  # interrupted: raw.values is the hint
     assignments = rm.assignments(values)
     swapped = None
-    if not ctx.interrupted and raw.status != Status.OPTIMAL:
+    # the exchange pass, unless the roster is proven optimal or the clock already ended the search
+    if not ctx.interrupted and raw.status not in (Status.OPTIMAL, Status.TIME_LIMIT) and not b.clock_cut:
         assignments, swapped = exchange(problem, assignments, stop=requested)
         ctx.interrupted = swapped.stopped
         values = rm.values_of(assignments)
