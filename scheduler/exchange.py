@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 
 from scheduler.duties import Duty, Problem
 
@@ -299,6 +300,11 @@ class _Roster:
                 or (d.index in self.skill_count
                     and any(self.skill_count[d.index][k] < need for k, need in d.skills.items()))]
 
+    def swap(self, p: int, d: int, q: int, e: int) -> None:
+        """``p`` gives ``d`` to ``q`` and takes ``q``'s ``e``."""
+        self.hand(p, d, q)
+        self.hand(q, e, p)
+
     def relocate(self, p: int, e: int, d: int) -> None:
         """``p`` leaves ``e`` for ``d``."""
         self.drop(p, e)
@@ -342,11 +348,6 @@ class _Roster:
         if d in self.skill_count:
             for k in duty.skills:
                 self.skill_count[d][k] -= k in self.skills[p]
-
-    def interchangeable(self, p: int, q: int, *duties: int) -> bool:
-        """Same role: every coverage term but the skills (:meth:`skill_delta`) is the same
-        whichever of the two holds the duties."""
-        return self.role[p] == self.role[q]
 
     def skill_delta(self, d: int, out: int | None, new: int | None) -> int:
         """The change of ``d``'s skill shortfall when ``out`` leaves it and ``new`` joins."""
@@ -465,14 +466,70 @@ def _value(r: _Roster, terms: Terms) -> float:
     return sum(r.weights[t] * v for t, v in terms.items())
 
 
-def swap_terms(r: _Roster, p: int, d: int, q: int, e: int) -> Terms | None:
-    """See :meth:`_Roster.swap_terms`."""
-    return r.swap_terms(p, d, q, e)
+#: one candidate move: its terms' changes (None: not allowed or no gain), how to make it, and its
+#: kind (the :class:`ExchangeStats` counter it adds to)
+Option = tuple[Terms | None, Callable[[], None], str]
+#: the kinds of move, and the name of each in ``ExchangeStats.by_move``
+KINDS = {"moves": "gap", "swaps": "swap", "transfers": "transfer", "replacements": "stand-in",
+         "additions": "addition"}
 
 
-def transfer_terms(r: _Roster, p: int, d: int, q: int) -> Terms | None:
-    """The terms' changes when ``p`` hands ``d`` to ``q`` (None: forbidden)."""
-    return None if q == p else r.change_terms(p, d, q)
+def _gap_moves(r: _Roster, d: int) -> Iterator[Option]:
+    """Someone on duty that day leaves a seat that can spare them for ``d``."""
+    for q in r.problem.candidates[d]:
+        for held in r.by_day[q].get(r.duties[d].date, ()):
+            yield r.move_terms(q, held, d), partial(r.relocate, q, held, d), "moves"
+
+
+def _skill_moves(r: _Roster, p: int, d: int) -> Iterator[Option]:
+    """A colleague of ``p``'s role with the skill ``d`` lacks takes ``d`` (a hand-over or a swap)."""
+    for q in r.problem.candidates[d]:
+        if r.role[q] != r.role[p] or q in r.holders[d]:
+            continue
+        terms = r.change_terms(p, d, q)
+        yield _if_skills_gain(terms), partial(r.hand, p, d, q), "transfers"
+        for e in r.by_day[q].get(r.duties[d].date, []):
+            yield _if_skills_gain(r.swap_terms(p, d, q, e)), partial(r.swap, p, d, q, e), "swaps"
+
+
+def _if_skills_gain(terms: Terms | None) -> Terms | None:
+    return terms if terms is not None and terms.get("skill_shortfall", 0) < 0 else None
+
+
+def _swaps(r: _Roster, p: int, d: int) -> Iterator[Option]:
+    """``p`` takes a duty at a post ``p`` already serves, on ``d``'s date, and gives ``d`` for it."""
+    duty = r.duties[d]
+    for s in sorted(r.stations[p]):
+        if s == station(duty):
+            continue
+        for e in r.at.get((s, duty.date), ()):
+            for q in sorted(r.holders[e]):
+                yield r.swap_terms(p, d, q, e), partial(r.swap, p, d, q, e), "swaps"
+
+
+def _transfers(r: _Roster, p: int, d: int) -> Iterator[Option]:
+    """``p`` hands ``d`` to a colleague who already serves its post and has room."""
+    for q in sorted(r.serving[station(r.duties[d])]):
+        if q != p:
+            yield r.change_terms(p, d, q), partial(r.hand, p, d, q), "transfers"
+
+
+def _stand_ins(r: _Roster, p: int, d: int, helps: set[str]) -> Iterator[Option]:
+    """At a school peak short of professionals (or a duty short of police): ``p`` leaves, or one
+    who helps takes ``p``'s place, or swaps with ``p`` (``p`` takes one of their duties)."""
+    yield r.change_terms(p, d, None), partial(r.drop, p, d), "replacements"
+    for who in r.problem.candidates[d]:
+        if r.role[who] not in helps:
+            continue
+        yield r.change_terms(p, d, who), partial(r.hand, p, d, who), "replacements"
+        for e in r.by_day[who].get(r.duties[d].date, []):
+            yield r.swap_terms(p, d, who, e), partial(r.swap, p, d, who, e), "replacements"
+
+
+def _additions(r: _Roster, d: int) -> Iterator[Option]:
+    """Someone with room takes a seat of ``d`` below target."""
+    for q in r.problem.candidates[d]:
+        yield r.change_terms(None, d, q), partial(r.hand, None, d, q), "additions"
 
 
 class _Stop(Exception):
@@ -482,170 +539,62 @@ class _Stop(Exception):
 def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MAX_PASSES,
              stop: Callable[[], bool] | None = None) -> tuple[list[tuple[int, int]], ExchangeStats]:
     """Improve ``pairs`` (a valid roster of ``problem``) by the moves of the module's doc; returns
-    the new roster and what changed. ``stop``: asked between seats; when it says so the pass ends
-    there (every move is whole, so the roster is valid at any point) and ``stats.stopped`` is set."""
+    the new roster and what changed. Each seat in turn makes the best of its moves (the first of
+    equal ones). ``stop``: asked between seats; when it says so the pass ends there (every move
+    is whole, so the roster is valid at any point) and ``stats.stopped`` is set."""
     r = _Roster(problem, pairs)
     stats = ExchangeStats()
     totals: Counter = Counter()
+
+    def best(options: Iterable[Option]) -> bool:
+        """Make the best of ``options`` that lowers the objective; whether one did."""
+        found: tuple[float, Terms, Callable[[], None], str] | None = None
+        for terms, make, kind in options:
+            if terms is not None:
+                value = _value(r, terms)
+                if value < 0 and (found is None or value < found[0]):
+                    found = (value, terms, make, kind)
+        if found is None:
+            return False
+        value, terms, make, kind = found
+        make()
+        setattr(stats, kind, getattr(stats, kind) + 1)
+        stats.delta += value
+        stats.by_move[KINDS[kind]] = stats.by_move.get(KINDS[kind], 0.0) + value
+        totals.update(terms)
+        return True
 
     def check() -> None:
         if stop is not None and stop():
             raise _Stop
 
-    def take(value: float, terms: Terms, kind: str = "") -> None:
-        stats.delta += value
-        stats.by_move[kind] = stats.by_move.get(kind, 0.0) + value
-        totals.update(terms)
-
     try:
         for _ in range(passes):
             stats.passes += 1
             moved = False
-            # gaps: someone on duty that day leaves a seat that can spare them for a duty short of
-            # people, police or a skill
             for d in r.short():
                 check()
-                date = r.duties[d].date
-                best_m: tuple[float, Terms, int, int] | None = None
-                for q in problem.candidates[d]:
-                    for held in r.by_day[q].get(date, ()):
-                        terms = r.move_terms(q, held, d)
-                        if terms is not None:
-                            value = _value(r, terms)
-                            if value < 0 and (best_m is None or value < best_m[0]):
-                                best_m = (value, terms, q, held)
-                if best_m is not None:
-                    value, terms, q, left = best_m
-                    r.relocate(q, left, d)
-                    stats.moves += 1
-                    take(value, terms, "moves")
-                    moved = True
-            # skills: a duty short of a skill gets a colleague who has it, by a swap or a hand-over
+                moved |= best(_gap_moves(r, d))
             for d in r.skill_short():
                 check()
                 for p in sorted(r.holders[d]):
-                    if (p, d) in r.locked or d not in r.mine[p]:
-                        continue
-                    best_s: tuple[float, Terms, int, int | None] | None = None
-                    for q in problem.candidates[d]:
-                        if r.role[q] != r.role[p] or q in r.holders[d]:
-                            continue
-                        options: list[tuple[Terms | None, int | None]] = [(transfer_terms(r, p, d, q), None)]
-                        options += [(swap_terms(r, p, d, q, e), e) for e in r.by_day[q].get(r.duties[d].date, [])]
-                        for terms, e in options:
-                            if terms is not None and terms.get("skill_shortfall", 0) < 0:
-                                value = _value(r, terms)
-                                if value < 0 and (best_s is None or value < best_s[0]):
-                                    best_s = (value, terms, q, e)
-                    if best_s is not None:
-                        value, terms, q, e = best_s
-                        r.hand(p, d, q)
-                        if e is not None:
-                            r.hand(q, e, p)
-                            stats.swaps += 1
-                        else:
-                            stats.transfers += 1
-                        take(value, terms, "skills")
-                        moved = True
-            # swaps: p takes a duty at a post p already serves, on the same date, and gives d for it
-            for p in sorted(r.mine):
-                check()
-                for d in sorted(r.mine[p]):
-                    if d not in r.mine[p] or len(r.stations[p]) < 2 or (p, d) in r.locked:
-                        continue
-                    duty = r.duties[d]
-                    best: tuple[float, Terms, int, int] | None = None
-                    for s in sorted(r.stations[p]):
-                        if s == station(duty):
-                            continue
-                        for e in r.at.get((s, duty.date), ()):
-                            for q in sorted(r.holders[e]):
-                                terms = swap_terms(r, p, d, q, e)
-                                if terms is None:
-                                    continue
-                                value = _value(r, terms)
-                                if value < 0 and (best is None or value < best[0]):
-                                    best = (value, terms, e, q)
-                    if best is not None:
-                        value, terms, e, q = best
-                        r.hand(p, d, q)
-                        r.hand(q, e, p)
-                        stats.swaps += 1
-                        take(value, terms, "swaps")
-                        moved = True
-            # transfers: p hands d to a colleague who already serves d's post and has room
-            for p in sorted(r.mine):
-                check()
-                for d in sorted(r.mine[p]):
-                    if d not in r.mine[p] or len(r.stations[p]) < 2 or (p, d) in r.locked:
-                        continue
-                    best_t: tuple[float, Terms, int] | None = None
-                    for q in sorted(r.serving[station(r.duties[d])]):
-                        terms = transfer_terms(r, p, d, q)
-                        if terms is None:
-                            continue
-                        value = _value(r, terms)
-                        if value < 0 and (best_t is None or value < best_t[0]):
-                            best_t = (value, terms, q)
-                    if best_t is not None:
-                        value, terms, q = best_t
-                        r.hand(p, d, q)
-                        stats.transfers += 1
-                        take(value, terms, "transfers")
-                        moved = True
-            # the share and police: someone else (or no one) instead of a person at a school peak
-            # short of professionals or a duty short of police
+                    if (p, d) not in r.locked and d in r.mine[p]:
+                        moved |= best(_skill_moves(r, p, d))
+            for step in (_swaps, _transfers):
+                for p in sorted(r.mine):
+                    check()
+                    for d in sorted(r.mine[p]):
+                        if d in r.mine[p] and len(r.stations[p]) >= 2 and (p, d) not in r.locked:
+                            moved |= best(step(r, p, d))
             for d in r.short_of_professionals():
                 check()
-                # who may help: a professional where the share is short, a police officer where
-                # police are; and whom they may stand in for: someone who is not one
-                helps = r.helpers(d)
+                helps = r.helpers(d)  # the roles that lift d's share or police
                 for p in sorted(r.holders[d]):
-                    if d not in r.mine[p] or (p, d) in r.locked or r.role[p] in helps:
-                        continue
-                    best_r: tuple[float, Terms, int | None, int | None] | None = None
-                    stand_ins: list[int | None] = [None, *(q for q in problem.candidates[d] if r.role[q] in helps)]
-                    date = r.duties[d].date
-                    for who in stand_ins:
-                        # who takes p's place, or who swaps with p: p takes one of who's duties
-                        options = [(r.change_terms(p, d, who), None)]
-                        if who is not None:
-                            options += [(r.swap_terms(p, d, who, e), e) for e in r.by_day[who].get(date, [])]
-                        for terms, e in options:
-                            if terms is None:
-                                continue
-                            value = _value(r, terms)
-                            if value < 0 and (best_r is None or value < best_r[0]):
-                                best_r = (value, terms, who, e)
-                    if best_r is not None:
-                        value, terms, chosen, e = best_r
-                        if chosen is None:
-                            r.drop(p, d)
-                        else:
-                            r.hand(p, d, chosen)
-                            if e is not None:
-                                r.hand(chosen, e, p)
-                        stats.replacements += 1
-                        take(value, terms, "replace")
-                        moved = True
-            # additions: someone with room takes a seat below target where no coverage term suffers
+                    if d in r.mine[p] and (p, d) not in r.locked and r.role[p] not in helps:
+                        moved |= best(_stand_ins(r, p, d, helps))
             for d in range(len(r.duties)):
                 check()
-                while len(r.holders[d]) < r.duties[d].target:
-                    best_a: tuple[float, Terms, int] | None = None
-                    for q in problem.candidates[d]:
-                        terms = r.change_terms(None, d, q)
-                        if terms is None:
-                            continue
-                        value = _value(r, terms)
-                        if value < 0 and (best_a is None or value < best_a[0]):
-                            best_a = (value, terms, q)
-                    if best_a is None:
-                        break
-                    value, terms, q = best_a
-                    r.hand(None, d, q)
-                    stats.additions += 1
-                    take(value, terms, "add")
+                while len(r.holders[d]) < r.duties[d].target and best(_additions(r, d)):
                     moved = True
             if not moved:
                 break
