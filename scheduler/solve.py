@@ -11,8 +11,9 @@
         coverage           scheduler.coverage: the fewest people missing below min over the whole
                            week, then the other coverage rules (police, skills, the
                            professional share, leaders) with that held, by the same local search
-        exchange           scheduler.exchange: people of one role swap duties (continuity,
-                           travel, fairness, skills; every other coverage term unchanged)
+        exchange           scheduler.exchange: exact moves in seconds (swaps, stand-ins, gaps
+                           filled by people a seat can spare, seats below target filled); no
+                           coverage rule rises
         weighted search    scheduler.lns: adaptive neighbourhoods on the whole objective, the
                            coverage reached held in every step
         bound              the LP with its cuts: the objective's proven floor, for the gap
@@ -22,7 +23,8 @@
         coverage           CP-SAT on the coverage rules alone from the better roster
         weighted search    the full model from there (lexicographic: the shortfall, then the rest
                            with it held)
-        exchange           scheduler.exchange on its roster (unless proven optimal)
+        exchange           scheduler.exchange on its roster (unless proven optimal or the clock
+                           ended the search)
 
 ``SolveOptions.time_limit`` is the whole budget, model building included. When the solver
 returns no roster (time too short) the greedy roster, which keeps every hard rule, is returned
@@ -173,7 +175,7 @@ class Result:
     coverage: dict | None = None
     #: the district's neighbourhood search: rounds, sub-solves, improvements, what stopped it
     lns: dict | None = None
-    #: a district's exchanges between interchangeable people (scheduler.exchange): counts and the change
+    #: the exchange pass (scheduler.exchange): the moves taken and the objective's change
     exchange: dict | None = None
     trace: list[Progress] = field(default_factory=list)
     #: what the planner should know about how the run went, in words (e.g. a time limit too
