@@ -63,16 +63,6 @@ class ExchangeStats:
     #: ended early by ``stop`` (a Ctrl-C)
     stopped: bool = False
 
-    def plus(self, other: ExchangeStats) -> ExchangeStats:
-        """Two runs' moves and changes together."""
-        terms, moves = Counter(self.by_term), Counter(self.by_move)
-        terms.update(other.by_term)
-        moves.update(other.by_move)
-        return ExchangeStats(self.swaps + other.swaps, self.transfers + other.transfers, self.moves + other.moves,
-                             self.additions + other.additions, self.replacements + other.replacements,
-                             self.delta + other.delta, self.passes + other.passes,
-                             {t: terms[t] for t in sorted(terms)}, {k: moves[k] for k in sorted(moves)})
-
 
 def station(duty: Duty) -> str:
     """The post or route a duty belongs to (continuity counts these per person)."""

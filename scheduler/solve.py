@@ -231,13 +231,13 @@ COVERAGE_SHARES = (0.55, 0.1, 0.0)
 #: gets (its wall time is more than its work at the measured rate: loading the model, and a
 #: fixed cost per roster found; the rest is the margin against a busy machine)
 UNUSED_SHARE = 0.35
-#: a district's exchanges (scheduler.exchange): passes before the neighbourhoods and after them
-#: (a pass after them gained no more than the neighbourhoods' time it took: benchmarks/README.md,
-#: session 12; a whole-week model gets the first number after its search: on ten schools one pass
-#: gained -917 in 0.5 s, three -949 in 2.8 s), and the seconds per eligible pair of one pass (7.1 s on district-bincheng's
+#: the exchange passes (scheduler.exchange) of a district before its neighbourhoods (a pass after
+#: them too gained no more than the neighbourhoods' time it took: benchmarks/README.md, session
+#: 12) and of a whole-week model after its search (ten schools: one pass -917 in 0.5 s, three
+#: -949 in 2.8 s), and the seconds per eligible pair of one pass (7.1 s on district-bincheng's
 #: 279,366 pairs, the machine at 1.17 times the reference speed; 3e-5 leaves a margin), kept out
 #: of the search's budget
-EXCHANGE_PASSES = (1, 0)
+EXCHANGE_PASSES = 1
 EXCHANGE_PER_PAIR = 3e-5
 #: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
 COVERAGE_GUARD = 5.0
@@ -494,7 +494,7 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     # passes: from the work budget (a function of the size and the limit); on the clock alone,
     # when the time left allows one
     passes = (int(b.work.get("exchange_passes") or 0) if b.work
-              else EXCHANGE_PASSES[0] if b.left() > EXCHANGE_PASSES[0] * EXCHANGE_PER_PAIR * problem.pairs else 0)
+              else EXCHANGE_PASSES if b.left() > EXCHANGE_PASSES * EXCHANGE_PER_PAIR * problem.pairs else 0)
     if passes and not ctx.interrupted:
         start, swapped = exchange(problem, start, passes=passes, stop=requested)
         ctx.interrupted = swapped.stopped
@@ -511,12 +511,6 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     if ctx.interrupted:
         stats.stopped_by = "interrupted"
     objective = start_obj + stats.delta
-    if EXCHANGE_PASSES[1] and stats.reproducible:  # not after the clock or a signal ended the search
-        pairs, after = exchange(problem, pairs, passes=EXCHANGE_PASSES[1], stop=requested)
-        if after.stopped:
-            stats.stopped_by = "interrupted"
-        objective += after.delta
-        swapped = swapped.plus(after)
     return Result(
         status=_lns_status(stats, b.clock_cut),
         objective=objective,
@@ -646,7 +640,7 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     swapped = None
     # the exchange pass, unless the roster is proven optimal or the clock already ended the search
     if not ctx.interrupted and raw.status not in (Status.OPTIMAL, Status.TIME_LIMIT) and not b.clock_cut:
-        assignments, swapped = exchange(problem, assignments, passes=EXCHANGE_PASSES[0], stop=requested)
+        assignments, swapped = exchange(problem, assignments, passes=EXCHANGE_PASSES, stop=requested)
         ctx.interrupted = swapped.stopped
         values = rm.values_of(assignments)
     objective, terms = rm.evaluate(values)
@@ -805,12 +799,12 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
             w = float(work_limit)
             return {"coverage_first": round(first * w, 3), "coverage_second": round(second * w, 3),
                     "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None,
-                    "exchange_passes": EXCHANGE_PASSES[0]}
+                    "exchange_passes": EXCHANGE_PASSES}
         search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs)
         # the exchange's time comes out of the neighbourhoods' share, never the coverage stage's
         # (on a short-staffed district the first phase's every second fills seats)
         # (and it is skipped where that share cannot pay for it: a short limit on a large district)
-        passes = EXCHANGE_PASSES[0] if EXCHANGE_PASSES[0] * EXCHANGE_PER_PAIR * pairs <= rest * search else 0
+        passes = EXCHANGE_PASSES if EXCHANGE_PASSES * EXCHANGE_PER_PAIR * pairs <= rest * search else 0
         exchange_seconds = passes * EXCHANGE_PER_PAIR * pairs
         return {"search_seconds": round(search - exchange_seconds, 3), "exchange_passes": passes,
                 "coverage_first": round(auto_rate("coverage_first") * first * search, 3),
