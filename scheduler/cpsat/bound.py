@@ -15,7 +15,9 @@ same or a higher cost, and the relaxation's best bound is a valid lower bound of
 
 Terms kept exactly per school peak (shortfall, below_target, police, share with ``ceil``, leader,
 burden) are summed over the peak's posts, which can only lower them; fairness is bounded by the
-class's average load; continuity, travel and skills count zero.
+class's average load; continuity, travel and skills count zero. Valid inequalities tighten the LP:
+the share floor, and the faces of the share's integer hull at each school peak
+(:func:`scheduler.cpsat.cuts.share_hull`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import cast
 
 from ortools.sat.python import cp_model
 
+from scheduler.cpsat.cuts import share_hull
 from scheduler.duties import Problem
 
 
@@ -72,6 +75,7 @@ def relaxation(problem: Problem, counts: dict | None = None,
             may[(c, slot_of[di])].add(p)
 
     y: dict[tuple, cp_model.IntVar] = {}
+    cap_of: dict[int, int] = {}
     by_slot: dict[tuple, list[tuple[tuple, cp_model.IntVar]]] = defaultdict(list)
     by_class: dict[tuple, list[tuple[tuple, cp_model.IntVar]]] = defaultdict(list)
     for (c, s), people in sorted(may.items(), key=lambda kv: repr(kv[0])):
@@ -80,6 +84,7 @@ def relaxation(problem: Problem, counts: dict | None = None,
             continue
         v = m.new_int_var(0, cap, "")
         y[(c, s)] = v
+        cap_of[v.index] = cap
         if counts is not None:
             counts[(c, s)] = v
         by_slot[s].append((c, v))
@@ -169,6 +174,21 @@ def relaxation(problem: Problem, counts: dict | None = None,
                     cuts.append(len(m.proto.constraints))
                 m.add(sum(prof) + (short_share if short_share is not None else 0)
                       + (short if short is not None else 0) >= need_prof)
+            if short_share is not None:
+                # the share's integer hull at this peak (scheduler.cpsat.cuts.share_hull): with
+                # few seats every non-professional costs a whole professional, not 1 - share
+                prof_v = [(v, cap_of[v.index]) for c, v in items if c[1] in prof_roles]
+                other_v = [(v, cap_of[v.index]) for c, v in items if c[1] not in prof_roles]
+                pmax = min(hi, sum(k for _, k in prof_v))
+                nmax = min(hi, sum(k for _, k in other_v))
+                for cp, cn, cz, rhs in share_hull(pmax, nmax, hi, share.numerator, share.denominator):
+                    if (cp, cn, cz) == (share.denominator - share.numerator, -share.numerator, share.denominator):
+                        continue  # the hinge itself
+                    if (cp, cn) == (0, 0):
+                        continue  # z >= 0 (its domain)
+                    if cuts is not None:
+                        cuts.append(len(m.proto.constraints))
+                    m.add(cz * short_share + cp * sum(v for v, _ in prof_v) + cn * sum(v for v, _ in other_v) >= rhs)
     if inst.policy.leader_on_duty:
         for key in problem.school_peaks:
             if key[0] not in problem.leader_schools:

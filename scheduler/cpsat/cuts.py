@@ -5,9 +5,12 @@ solver prove one sooner.
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
+from functools import cache
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.cpsat.soft import school_slots
@@ -53,3 +56,65 @@ def share_floor(model: cp_model.CpModel, book: TermBook, problem: Problem, xv: V
         model.add_linear_constraint(cp_model.LinearExpr.sum(lits), need, 2**62)
         cuts.append((lits, need))
     return cuts
+
+
+#: school peaks with more seats than this keep the LP's own share row (the hull's gain is in the
+#: small peaks, where one non-professional costs a whole professional; its enumeration grows fast)
+SHARE_HULL_MAX_SEATS = 20
+
+
+def _lower_hull_2d(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The vertices of the lower convex hull of ``(x, z)`` points (monotone chain)."""
+    hull: list[tuple[int, int]] = []
+    for x, z in sorted(set(points)):
+        while len(hull) >= 2 and ((hull[-1][0] - hull[-2][0]) * (z - hull[-2][1])
+                                  - (hull[-1][1] - hull[-2][1]) * (x - hull[-2][0])) <= 0:
+            hull.pop()
+        hull.append((x, z))
+    return hull
+
+
+@cache
+def share_hull(pmax: int, nmax: int, hmax: int, num: int, den: int) -> tuple[tuple[int, int, int, int], ...]:
+    """The faces of the professional share's integer hull at one school peak: every
+    ``(a, b, c, rhs)`` with ``a * P + b * N + c * z >= rhs`` for each ``P`` professionals and
+    ``N`` others (``P <= pmax``, ``N <= nmax``, ``P + N <= hmax``) and their share shortfall
+    ``z = max(0, ceil(num / den * (P + N)) - P)``. Empty above :data:`SHARE_HULL_MAX_SEATS`.
+
+    Why it helps: the LP's ``den * z >= num * N - (den - num) * P`` charges a non-professional
+    among three professionals 0.2, where the roster pays a whole professional (ceil(0.8 x 4) = 4).
+    The faces are the planes through three points with every point on or above them (a lower
+    convex hull by enumeration, over the points that are vertices of their row's and column's own
+    lower hulls: no other point can be a vertex of the whole)."""
+    if hmax > SHARE_HULL_MAX_SEATS:
+        return ()
+
+    def z(p: int, n: int) -> int:
+        return max(0, -(-num * (p + n) // den) - p)
+
+    rows = {n: {(p, z(p, n)) for p in range(min(pmax, hmax - n) + 1)} for n in range(min(nmax, hmax) + 1)}
+    keep = {(p, n, v) for n, row in rows.items() for p, v in _lower_hull_2d(list(row))}
+    cols: dict[int, list[tuple[int, int]]] = {}
+    for p, n, v in keep:
+        cols.setdefault(p, []).append((n, v))
+    points = sorted((p, n, v) for p, col in cols.items() for n, v in _lower_hull_2d(col))
+    if len(points) < 3:
+        return ()
+    a = np.array(points, dtype=np.int64)
+    triples = np.array(list(itertools.combinations(range(len(a)), 3)), dtype=np.int64)
+    first = a[triples[:, 0]]
+    normal = np.cross(a[triples[:, 1]] - first, a[triples[:, 2]] - first)
+    normal[normal[:, 2] < 0] *= -1
+    lower = normal[:, 2] > 0  # planes the points lie above (z grows along the normal)
+    normal, first = normal[lower], first[lower]
+    rhs = (normal * first).sum(axis=1)
+    everything = np.array([(p, n, z(p, n)) for n, row in rows.items() for p, _ in row], dtype=np.int64)
+    holds = np.ones(len(normal), dtype=bool)
+    for start in range(0, len(normal), 20_000):
+        part = slice(start, start + 20_000)
+        holds[part] = ((everything @ normal[part].T) >= rhs[part][None, :]).all(axis=0)
+    faces = set()
+    for (x, y, c), r in zip(normal[holds].tolist(), rhs[holds].tolist()):
+        g = math.gcd(x, y, c, r)
+        faces.add((x // g, y // g, c // g, r // g))
+    return tuple(sorted(faces))
