@@ -17,8 +17,9 @@ its seat and each taken only when the weighted objective falls and no coverage r
   police and leaders of both duties allow it);
 - **transfer**: ``p`` hands ``d`` to someone who already serves ``d``'s post and has room;
 - **stand-in**: at a school peak short of professionals (or a duty short of police), a
-  professional (a police officer) takes a non-professional's place, or the non-professional
-  leaves a seat above ``min``;
+  professional (a police officer) takes a non-professional's place (free then, or leaving a seat
+  that can spare them, or taking one of the professional's duties in exchange), or the
+  non-professional leaves a seat above ``min``;
 - **addition**: someone with room takes a seat below target.
 
 Every move keeps the hard rules (eligibility, one place at a time with travel, the limits, the
@@ -283,6 +284,59 @@ class _Roster:
         changed = {t: v for t, v in terms.items() if v}
         return changed if sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
 
+    def stand_in_terms(self, q: int, e: int, d: int, p: int) -> Terms | None:
+        """The terms' changes when ``q`` leaves duty ``e`` for ``p``'s place at duty ``d`` on the
+        same date and ``p`` leaves (a professional from a seat that can spare them, where ``d``'s
+        school peak is short of professionals). None: a hard rule forbids it, a coverage rule's
+        total would rise, or the objective would not fall."""
+        de = self.duties[e]
+        if (e == d or p == q or (q, e) in self.locked or (p, d) in self.locked or e not in self.mine[q]
+                or p not in self.holders[d] or q in self.holders[d] or d not in self.eligible[q]):
+            return None
+        ne = len(self.holders[e])
+        if ne - 1 < de.min:
+            return None  # shortfall would rise at e
+        rp, rq = self.role[p], self.role[q]
+        terms: Counter = Counter()
+        for x, out, new in ((d, p, q), (e, q, None)):
+            duty = self.duties[x]
+            if duty.min_police and "police" in (rp, rq):
+                police = self.police[x]
+                after = police + (new is not None and self.role[new] == "police") - (self.role[out] == "police")
+                terms["police_shortfall"] += max(0, duty.min_police - after) - max(0, duty.min_police - police)
+        terms["skill_shortfall"] = self.skill_delta(d, p, q) + self.skill_delta(e, q, None)
+        # the school peaks: d's keeps its people (p out, q in), e's loses q
+        change: Counter = Counter()
+        for key, people, pros, leaders in ((self.peak_of.get(d), 0, (rq in self.prof_roles) - (rp in self.prof_roles),
+                                           (rq == "school_leader") - (rp == "school_leader")),
+                                          (self.peak_of.get(e), -1, -(rq in self.prof_roles), -(rq == "school_leader"))):
+            if key is not None:
+                change[(key, "total")] += people
+                change[(key, "prof")] += pros
+                change[(key, "leaders")] += leaders
+        for key in {k for k, _ in change}:
+            total, prof = self.peak_total[key], self.peak_prof[key]
+            terms["share_shortfall"] += (self.share_short(total + change[(key, "total")], prof + change[(key, "prof")])
+                                         - self.share_short(total, prof))
+            if self.leader_rule and change[(key, "leaders")] and key[0] in self.leader_schools:
+                leaders = self.peak_leaders[key]
+                terms["leader_missing"] += ((leaders + change[(key, "leaders")]) == 0) - (leaders == 0)
+        if any(terms[t] > 0 for t in COVERAGE) or not self.fits(q, e, d):
+            return None
+        terms["below_target"] = max(0, de.target - ne + 1) - max(0, de.target - ne)
+        terms["burden"] = -(rp in self.burden_roles)
+        terms["fairness"] = self.fairness_delta(p, None)
+        cq, tq = self.person_delta(q, e, d)
+        cp, tp = self.person_delta(p, d, None)
+        terms["continuity"], terms["travel_minute"] = cq + cp, tq + tp
+        changed = {t: v for t, v in terms.items() if v}
+        return changed if sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
+
+    def stand_in(self, q: int, e: int, d: int, p: int) -> None:
+        """``q`` leaves ``e`` for ``p``'s place at ``d``; ``p`` leaves."""
+        self.drop(q, e)
+        self.hand(p, d, q)
+
     def short(self) -> list[int]:
         """The duties below ``min``, short of police or short of a skill, in index order."""
         return [d.index for d in self.duties
@@ -506,7 +560,8 @@ def _transfers(r: _Roster, p: int, d: int) -> Iterator[Option]:
 
 def _stand_ins(r: _Roster, p: int, d: int, helps: set[str]) -> Iterator[Option]:
     """At a school peak short of professionals (or a duty short of police): ``p`` leaves, or one
-    who helps takes ``p``'s place, or swaps with ``p`` (``p`` takes one of their duties)."""
+    who helps takes ``p``'s place (free then; or leaving a seat of theirs that can spare them, and
+    ``p`` leaves; or ``p`` takes that seat in exchange)."""
     yield r.change_terms(p, d, None), partial(r.drop, p, d), "replacements"
     for who in r.problem.candidates[d]:
         if r.role[who] not in helps:
@@ -514,6 +569,7 @@ def _stand_ins(r: _Roster, p: int, d: int, helps: set[str]) -> Iterator[Option]:
         yield r.change_terms(p, d, who), partial(r.hand, p, d, who), "replacements"
         for e in r.by_day[who].get(r.duties[d].date, []):
             yield r.swap_terms(p, d, who, e), partial(r.swap, p, d, who, e), "replacements"
+            yield r.stand_in_terms(who, e, d, p), partial(r.stand_in, who, e, d, p), "replacements"
 
 
 def _additions(r: _Roster, d: int) -> Iterator[Option]:

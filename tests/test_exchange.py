@@ -96,6 +96,35 @@ def test_a_free_guard_stands_in_for_a_volunteer_where_the_share_is_short():
     assert after.ok and stats.delta == after.objective - before.objective < 0
 
 
+def test_a_guard_leaves_a_seat_that_can_spare_them_to_stand_in_for_a_volunteer():
+    """School a's gate (min 1) is held by its volunteer: its peak is short of professionals. No
+    guard is free then, but gate b (min 1, target 3) has three: one leaves b (still at its
+    share: ceil(0.8 x 2) = 2 guards) and takes the volunteer's place, who leaves (share and
+    burden fall, b's target is one short). The volunteer may serve school a only, so no swap
+    can do it, and the guards are busy at b, so no plain stand-in can."""
+    schools = [school("a", posts=[{"id": "a/gate", "demand": {"default": {"min": 1}}}]),
+               school("b", loc=NEAR2, posts=[{"id": "b/gate", "demand": {"default": {"min": 1, "target": 3}}}])]
+    persons = [person("v", "volunteer", "ua"), person("g1", "security_guard", "u"),
+               person("g2", "security_guard", "u"), person("g3", "security_guard", "u")]
+    units = [{"id": "ua", "kind": "community", "schools": ["a"]},
+             {"id": "u", "kind": "community", "schools": ["a", "b"]}]
+    inst = instance_from_data(doc(schools, persons, units=units))
+    problem = expand(inst)
+    v, g1, g2, g3 = (next(i for i, p in enumerate(problem.persons) if p.id == pid) for pid in ("v", "g1", "g2", "g3"))
+    a = next(d.index for d in problem.duties if d.post_id == "a/gate")
+    b = next(d.index for d in problem.duties if d.post_id == "b/gate")
+    start = sorted([(v, a), (g1, b), (g2, b), (g3, b)])
+    before = check_rows(inst, roster_rows(problem, start))
+    pairs, stats = exchange(problem, start)
+    after = check_rows(inst, roster_rows(problem, pairs))
+    assert before.ok and before.terms["share_shortfall"] == 1 and after.terms["share_shortfall"] == 0
+    assert pairs == sorted([(g1, a), (g2, b), (g3, b)]) and stats.replacements == 1
+    assert after.terms["below_target"] == 1 and after.terms["burden"] == 0
+    assert after.ok and stats.delta == after.objective - before.objective < 0
+    for term in before.terms:
+        assert after.terms[term] - before.terms[term] == stats.by_term.get(term, 0), term
+
+
 def test_a_seat_below_target_is_filled_by_a_professional_with_room():
     schools = [school("a", posts=[{"id": "a/gate", "demand": {"default": {"min": 1, "target": 2}}}])]
     persons = [person("g1", "security_guard", "u"), person("g2", "security_guard", "u")]
