@@ -31,6 +31,7 @@ result is a function of the roster. Measured in benchmarks/README.md (session 12
 from __future__ import annotations
 
 import itertools
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ class ExchangeStats:
     by_move: dict[str, float] = field(default_factory=dict)
     #: ended early by ``stop`` (a Ctrl-C)
     stopped: bool = False
+    #: ended early by the ``deadline`` (the run's clock)
+    clock_cut: bool = False
 
 
 def station(duty: Duty) -> str:
@@ -583,11 +586,14 @@ class _Stop(Exception):
 
 
 def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MAX_PASSES,
-             stop: Callable[[], bool] | None = None) -> tuple[list[tuple[int, int]], ExchangeStats]:
+             stop: Callable[[], bool] | None = None,
+             deadline: float | None = None) -> tuple[list[tuple[int, int]], ExchangeStats]:
     """Improve ``pairs`` (a valid roster of ``problem``) by the moves of the module's doc; returns
     the new roster and what changed. Each seat in turn makes the best of its moves (the first of
     equal ones). ``stop``: asked between seats; when it says so the pass ends there (every move
-    is whole, so the roster is valid at any point) and ``stats.stopped`` is set."""
+    is whole, so the roster is valid at any point) and ``stats.stopped`` is set. ``deadline``
+    (``time.monotonic()``): the pass ends there too, and ``stats.clock_cut`` is set (the run's
+    time limit is a cap; a pass so cut may not repeat)."""
     r = _Roster(problem, pairs)
     stats = ExchangeStats()
     totals: Counter = Counter()
@@ -612,6 +618,9 @@ def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MA
 
     def check() -> None:
         if stop is not None and stop():
+            raise _Stop
+        if deadline is not None and time.monotonic() > deadline:
+            stats.clock_cut = True
             raise _Stop
 
     try:
@@ -645,6 +654,6 @@ def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MA
             if not moved:
                 break
     except _Stop:
-        stats.stopped = True
+        stats.stopped = not stats.clock_cut
     stats.by_term = {t: totals[t] for t in sorted(totals) if totals[t]}
     return r.pairs(), stats

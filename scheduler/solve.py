@@ -496,8 +496,9 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     passes = (int(b.work.get("exchange_passes") or 0) if b.work
               else EXCHANGE_PASSES if b.left() > EXCHANGE_PASSES * EXCHANGE_PER_PAIR * problem.pairs else 0)
     if passes and not ctx.interrupted:
-        start, swapped = exchange(problem, start, passes=passes, stop=requested)
+        start, swapped = exchange(problem, start, passes=passes, stop=requested, deadline=b.deadline)
         ctx.interrupted = swapped.stopped
+        b.cut(swapped.clock_cut)
         start_obj += swapped.delta
     greedy_obj = roster_objective(problem, first.pairs)
     build_time = b.elapsed()
@@ -549,7 +550,7 @@ def _exchange_summary(stats: ExchangeStats | None) -> dict | None:
         return None
     return {"swaps": stats.swaps, "transfers": stats.transfers, "moves": stats.moves, "additions": stats.additions,
             "replacements": stats.replacements, "delta": stats.delta,
-            "by_term": stats.by_term, "by_move": stats.by_move}
+            "by_term": stats.by_term, "by_move": stats.by_move, "clock_cut": stats.clock_cut}
 
 
 def _first_roster_only(ctx: _Context, first: FirstRoster) -> Result:
@@ -640,8 +641,10 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     swapped = None
     # the exchange pass, unless the roster is proven optimal or the clock already ended the search
     if not ctx.interrupted and raw.status not in (Status.OPTIMAL, Status.TIME_LIMIT) and not b.clock_cut:
-        assignments, swapped = exchange(problem, assignments, passes=EXCHANGE_PASSES, stop=requested)
+        assignments, swapped = exchange(problem, assignments, passes=EXCHANGE_PASSES, stop=requested,
+                                        deadline=b.deadline)
         ctx.interrupted = swapped.stopped
+        b.cut(swapped.clock_cut)
         values = rm.values_of(assignments)
     objective, terms = rm.evaluate(values)
     scale = rm.weight_scale
@@ -653,6 +656,8 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     status = raw.status
     if swapped is not None and swapped.stopped:
         status = Status.INTERRUPTED
+    elif swapped is not None and swapped.clock_cut and status == Status.WORK_LIMIT:
+        status = Status.TIME_LIMIT
     if status == Status.UNKNOWN:  # the last stage found nothing better in its budget: the roster is the hint's
         status = Status.WORK_LIMIT if b.work and not b.clock_cut else Status.TIME_LIMIT
     return Result(

@@ -155,3 +155,17 @@ def test_someone_a_seat_can_spare_moves_to_a_gate_left_empty():
     after = check_rows(inst, roster_rows(problem, pairs))
     assert before.terms["shortfall"] == 1 and after.terms["shortfall"] == 0
     assert stats.moves == 1 and after.ok and stats.delta == after.objective - before.objective < 0
+
+
+def test_the_pass_ends_at_its_deadline_with_a_valid_roster(district):
+    """A deadline already past ends the pass before its first seat: nothing moves, the stats say
+    the clock cut it (not a Ctrl-C); a deadline far off changes nothing of the full pass."""
+    import time
+
+    inst, problem, start = district
+    cut, stats = exchange(problem, start, deadline=time.monotonic() - 1)
+    assert cut == sorted(start) and stats.clock_cut and not stats.stopped and stats.delta == 0
+    full, whole = exchange(problem, start)
+    late, stats = exchange(problem, start, deadline=time.monotonic() + 3600)
+    assert late == full and not stats.clock_cut and stats.delta == whole.delta < 0
+    assert check_rows(inst, roster_rows(problem, cut)).ok
