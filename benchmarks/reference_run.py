@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "instance": args.instance, "nominal_time": args.nominal_time, "objective": r.objective,
         "bound": r.best_bound, "gap": round(r.gap, 5), "status": r.status.value, "reproducible": r.reproducible,
         "valid": report.ok, "terms": report.terms, "exchange": r.exchange, "lns": r.lns,
+        "work_budgets": r.work_budgets,
         "roster_sha256": hashlib.sha256(text.encode()).hexdigest(), "seconds": round(seconds, 1),
     }
     print(json.dumps(record))

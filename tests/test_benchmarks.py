@@ -67,3 +67,30 @@ def test_the_professional_flow_floor_holds_for_every_roster():
             terms = check_rows(inst, roster_rows(problem, kept)).terms
             assert floor <= terms["share_shortfall"] + terms["shortfall"], seed
         assert floor > 0  # the staff of these districts cannot meet every share: the floor says something
+
+
+def test_reference_run_ends_by_its_work_and_repeats(tmp_path):
+    """benchmarks.reference_run ignores the stored calibration: with a factor of 0.05 stored and
+    with one of 1.0 it takes the same budgets and gives the same valid roster (sha256), ended by
+    its work budget."""
+    import os
+
+    import yaml
+
+    from scheduler.generate import generate
+
+    instance = tmp_path / "school.yaml"
+    instance.write_text(yaml.safe_dump(generate("school", 3)), encoding="utf-8")
+    records = []
+    for factor in (0.05, 1.0):
+        calibration = tmp_path / f"calibration-{factor}.json"
+        calibration.write_text(json.dumps({"factor": factor}), encoding="utf-8")
+        env = {**os.environ, "SCHOOLPOST_CALIBRATION": str(calibration)}
+        out = subprocess.run([sys.executable, "-m", "benchmarks.reference_run", str(instance), "--nominal-time", "4"],
+                             cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert out.returncode == 0, out.stderr[-2000:]
+        records.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    a, b = records
+    assert a["valid"] and a["reproducible"] and a["status"] in ("work_limit", "optimal")
+    assert a["work_budgets"] == b["work_budgets"] and a["work_budgets"]
+    assert a["roster_sha256"] == b["roster_sha256"] and a["objective"] == b["objective"]
