@@ -101,7 +101,8 @@ def share_hull(pmax: int, nmax: int, hmax: int, num: int, den: int) -> tuple[tup
     if len(points) < 3:
         return ()
     a = np.array(points, dtype=np.int64)
-    triples = np.array(list(itertools.combinations(range(len(a)), 3)), dtype=np.int64)
+    triples = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(len(a)), 3)),
+                          dtype=np.int64).reshape(-1, 3)
     first = a[triples[:, 0]]
     normal = np.cross(a[triples[:, 1]] - first, a[triples[:, 2]] - first)
     normal[normal[:, 2] < 0] *= -1
@@ -113,8 +114,7 @@ def share_hull(pmax: int, nmax: int, hmax: int, num: int, den: int) -> tuple[tup
     for start in range(0, len(normal), 20_000):
         part = slice(start, start + 20_000)
         holds[part] = ((everything @ normal[part].T) >= rhs[part][None, :]).all(axis=0)
-    faces = set()
-    for (x, y, c), r in zip(normal[holds].tolist(), rhs[holds].tolist()):
-        g = math.gcd(x, y, c, r)
-        faces.add((x // g, y // g, c // g, r // g))
-    return tuple(sorted(faces))
+    faces = np.concatenate([normal[holds], rhs[holds][:, None]], axis=1)
+    divisor = np.gcd.reduce(np.abs(faces), axis=1)
+    faces //= np.maximum(divisor, 1)[:, None]  # each face once, in lowest terms
+    return tuple((int(x), int(y), int(c), int(r)) for x, y, c, r in np.unique(faces, axis=0))
