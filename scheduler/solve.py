@@ -38,6 +38,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal, cast
@@ -408,9 +409,15 @@ def _district(ctx: _Context, first: FirstRoster) -> Result:
     short_bound = shortfall_bound(problem)
     coverage = coverage_stage(ctx, first.pairs, short_bound)
     pass_on_unused_work(ctx, coverage)
-    result = district_search(ctx, first, coverage, floor)
+    # the report's bound (the LP with its cuts, about 1 s) on the core that the exchange pass, in
+    # Python, leaves idle (GLOP lets go of the GIL), not after the search: a function of the
+    # instance alone, so the run stays reproducible
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lp_bound = pool.submit(first.lp.bound) if first.lp is not None else None
+        result = district_search(ctx, first, coverage, floor)
     result.shortfall_bound = short_bound
-    final_bound(ctx, first, result)
+    final_bound(result, None if lp_bound is None else lp_bound.result())
+    first.lp = None
     result.wall_time = ctx.budget.elapsed()
     return result
 
@@ -593,13 +600,11 @@ def _lns_status(stats: LnsStats, clock_cut: bool) -> Status:
     return Status.WORK_LIMIT if stats.stopped_by == "work_limit" else Status.FEASIBLE
 
 
-def final_bound(ctx: _Context, first: FirstRoster, result: Result) -> None:
-    """The district's bound for the report: the LP with its cuts, solved after the search that
-    has no use for it (about 1 s on the district). A roster that meets it is optimal."""
-    if result.status == Status.INTERRUPTED or first.lp is None:
+def final_bound(result: Result, better: float | None) -> None:
+    """The district's bound for the report: ``better``, the LP with its cuts (solved beside the
+    search, which has no use for it). A roster that meets it is optimal."""
+    if result.status == Status.INTERRUPTED:
         return
-    better = first.lp.bound()
-    first.lp = None
     if better is not None and better > result.best_bound:
         result.best_bound = better
         result.gap = relative_gap(result.objective, better)
