@@ -17,6 +17,7 @@
         weighted search    scheduler.lns: adaptive neighbourhoods on the whole objective, the
                            coverage reached held in every step
         bound              the LP with its cuts: the objective's proven floor, for the gap
+                           (solved in a thread beside the exchange and the neighbourhoods)
       a whole week in one model (strategy full):
         bound              the LP with its cuts and :func:`peak_by_peak_bound`
         polish             neighbourhoods from the greedy roster
