@@ -215,6 +215,34 @@ class _Roster:
         terms["continuity"], terms["travel_minute"] = cont, travel
         return terms if sum(self.weights[t] * v for t, v in terms.items()) < 0 else None
 
+    def role_terms(self, changes: tuple[tuple[int, int | None, int | None], ...]) -> Counter:
+        """The police, share and leader changes when, at each ``(duty, out, new)``, ``out`` leaves
+        and ``new`` joins (either may be None); the changes at one school peak are summed before
+        its share and leader are counted."""
+        terms: Counter = Counter()
+        peaks: Counter = Counter()
+        for x, out, new in changes:
+            ro = self.role[out] if out is not None else None
+            rn = self.role[new] if new is not None else None
+            duty = self.duties[x]
+            if duty.min_police and ro != rn and "police" in (ro, rn):
+                police = self.police[x]
+                after = police + (rn == "police") - (ro == "police")
+                terms["police_shortfall"] += max(0, duty.min_police - after) - max(0, duty.min_police - police)
+            key = self.peak_of.get(x)
+            if key is not None:
+                peaks[(key, "total")] += (new is not None) - (out is not None)
+                peaks[(key, "prof")] += (rn in self.prof_roles) - (ro in self.prof_roles)
+                peaks[(key, "leaders")] += (rn == "school_leader") - (ro == "school_leader")
+        for key in dict.fromkeys(k for k, _ in peaks):
+            total, prof = self.peak_total[key], self.peak_prof[key]
+            terms["share_shortfall"] += (self.share_short(total + peaks[(key, "total")], prof + peaks[(key, "prof")])
+                                         - self.share_short(total, prof))
+            if self.leader_rule and peaks[(key, "leaders")] and key[0] in self.leader_schools:
+                leaders = self.peak_leaders[key]
+                terms["leader_missing"] += ((leaders + peaks[(key, "leaders")]) == 0) - (leaders == 0)
+        return terms
+
     def swap_terms(self, p: int, d: int, q: int, e: int) -> Terms | None:
         """The terms' changes when ``p`` gives ``d`` to ``q`` and takes ``q``'s ``e`` (any roles:
         the police, skills, share and leaders of both duties are counted). None: a hard rule
@@ -222,27 +250,8 @@ class _Roster:
         if (p == q or d == e or (p, d) in self.locked or (q, e) in self.locked or e in self.mine[p]
                 or d in self.mine[q] or d not in self.eligible[q] or e not in self.eligible[p]):
             return None
-        rp, rq = self.role[p], self.role[q]
-        terms: Counter = Counter()
-        if rp != rq:
-            for x, out, new in ((d, p, q), (e, q, p)):
-                duty = self.duties[x]
-                if duty.min_police and "police" in (rp, rq):
-                    police = self.police[x]
-                    after = police + (self.role[new] == "police") - (self.role[out] == "police")
-                    terms["police_shortfall"] += max(0, duty.min_police - after) - max(0, duty.min_police - police)
-            kd, ke = self.peak_of.get(d), self.peak_of.get(e)
-            if kd != ke:
-                for key, out, new in ((kd, p, q), (ke, q, p)):
-                    if key is None:
-                        continue
-                    total, prof = self.peak_total[key], self.peak_prof[key]
-                    gain = (self.role[new] in self.prof_roles) - (self.role[out] in self.prof_roles)
-                    terms["share_shortfall"] += self.share_short(total, prof + gain) - self.share_short(total, prof)
-                    if self.leader_rule and "school_leader" in (rp, rq) and key[0] in self.leader_schools:
-                        leaders = self.peak_leaders[key]
-                        after = leaders + (self.role[new] == "school_leader") - (self.role[out] == "school_leader")
-                        terms["leader_missing"] += (after == 0) - (leaders == 0)
+        # the same role: police, share and leaders stay as they are
+        terms = self.role_terms(((d, p, q), (e, q, p))) if self.role[p] != self.role[q] else Counter()
         terms["skill_shortfall"] = self.skill_delta(d, p, q) + self.skill_delta(e, q, p)
         if any(terms[t] > 0 for t in COVERAGE) or not self.fits(p, d, e) or not self.fits(q, e, d):
             return None
@@ -261,25 +270,10 @@ class _Roster:
                 or d not in self.eligible[p] or len(self.holders[d]) >= dd.cap):
             return None
         ne, nd = len(self.holders[e]), len(self.holders[d])
-        role = self.role[p]
         terms: Counter = Counter()
         terms["shortfall"] = max(0, de.min - ne + 1) - max(0, de.min - ne) - (nd < dd.min)
-        if role == "police":
-            pe, pd = self.police[e], self.police[d]
-            terms["police_shortfall"] = (max(0, de.min_police - pe + 1) - max(0, de.min_police - pe)
-                                         - (pd < dd.min_police))
         terms["skill_shortfall"] = self.skill_delta(e, p, None) + self.skill_delta(d, None, p)
-        ke, kd = self.peak_of.get(e), self.peak_of.get(d)
-        if ke != kd:
-            prof = role in self.prof_roles
-            for key, step in ((ke, -1), (kd, +1)):
-                if key is None:
-                    continue
-                total, pros = self.peak_total[key], self.peak_prof[key]
-                terms["share_shortfall"] += self.share_short(total + step, pros + step * prof) - self.share_short(total, pros)
-                if role == "school_leader" and self.leader_rule and key[0] in self.leader_schools:
-                    leaders = self.peak_leaders[key]
-                    terms["leader_missing"] += ((leaders + step) == 0) - (leaders == 0)
+        terms.update(self.role_terms(((e, p, None), (d, None, p))))
         if any(terms[t] > 0 for t in COVERAGE) or not self.fits(p, e, d):
             return None
         terms["below_target"] = (max(0, de.target - ne + 1) - max(0, de.target - ne)) - (nd < dd.target)
@@ -299,35 +293,13 @@ class _Roster:
         ne = len(self.holders[e])
         if ne - 1 < de.min:
             return None  # shortfall would rise at e
-        rp, rq = self.role[p], self.role[q]
-        terms: Counter = Counter()
-        for x, out, new in ((d, p, q), (e, q, None)):
-            duty = self.duties[x]
-            if duty.min_police and "police" in (rp, rq):
-                police = self.police[x]
-                after = police + (new is not None and self.role[new] == "police") - (self.role[out] == "police")
-                terms["police_shortfall"] += max(0, duty.min_police - after) - max(0, duty.min_police - police)
+        # d's school peak keeps its people (p out, q in), e's loses q
+        terms = self.role_terms(((d, p, q), (e, q, None)))
         terms["skill_shortfall"] = self.skill_delta(d, p, q) + self.skill_delta(e, q, None)
-        # the school peaks: d's keeps its people (p out, q in), e's loses q
-        change: Counter = Counter()
-        for key, people, pros, leaders in ((self.peak_of.get(d), 0, (rq in self.prof_roles) - (rp in self.prof_roles),
-                                           (rq == "school_leader") - (rp == "school_leader")),
-                                          (self.peak_of.get(e), -1, -(rq in self.prof_roles), -(rq == "school_leader"))):
-            if key is not None:
-                change[(key, "total")] += people
-                change[(key, "prof")] += pros
-                change[(key, "leaders")] += leaders
-        for key in {k for k, _ in change}:
-            total, prof = self.peak_total[key], self.peak_prof[key]
-            terms["share_shortfall"] += (self.share_short(total + change[(key, "total")], prof + change[(key, "prof")])
-                                         - self.share_short(total, prof))
-            if self.leader_rule and change[(key, "leaders")] and key[0] in self.leader_schools:
-                leaders = self.peak_leaders[key]
-                terms["leader_missing"] += ((leaders + change[(key, "leaders")]) == 0) - (leaders == 0)
         if any(terms[t] > 0 for t in COVERAGE) or not self.fits(q, e, d):
             return None
         terms["below_target"] = max(0, de.target - ne + 1) - max(0, de.target - ne)
-        terms["burden"] = -(rp in self.burden_roles)
+        terms["burden"] = -(self.role[p] in self.burden_roles)
         terms["fairness"] = self.fairness_delta(p, None)
         cq, tq = self.person_delta(q, e, d)
         cp, tp = self.person_delta(p, d, None)

@@ -177,10 +177,10 @@ def relaxation(problem: Problem, counts: dict | None = None,
             if short_share is not None:
                 # the share's integer hull at this peak (scheduler.cpsat.cuts.share_hull): with
                 # few seats every non-professional costs a whole professional, not 1 - share
-                prof_v = [(v, cap_of[v.index]) for c, v in items if c[1] in prof_roles]
-                other_v = [(v, cap_of[v.index]) for c, v in items if c[1] not in prof_roles]
-                pmax = min(hi, sum(k for _, k in prof_v))
-                nmax = min(hi, sum(k for _, k in other_v))
+                pros = [v for c, v in items if c[1] in prof_roles]
+                others = [v for c, v in items if c[1] not in prof_roles]
+                pmax = min(hi, sum(cap_of[v.index] for v in pros))
+                nmax = min(hi, sum(cap_of[v.index] for v in others))
                 for cp, cn, cz, rhs in share_hull(pmax, nmax, hi, share.numerator, share.denominator):
                     if (cp, cn, cz) == (share.denominator - share.numerator, -share.numerator, share.denominator):
                         continue  # the hinge itself
@@ -188,7 +188,7 @@ def relaxation(problem: Problem, counts: dict | None = None,
                         continue  # z >= 0 (its domain)
                     if cuts is not None:
                         cuts.append(len(m.proto.constraints))
-                    m.add(cz * short_share + cp * sum(v for v, _ in prof_v) + cn * sum(v for v, _ in other_v) >= rhs)
+                    m.add(cz * short_share + cp * sum(pros) + cn * sum(others) >= rhs)
     if inst.policy.leader_on_duty:
         for key in problem.school_peaks:
             if key[0] not in problem.leader_schools:
