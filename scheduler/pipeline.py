@@ -69,6 +69,7 @@ def build_summary(instance, result, report, gaps) -> dict:
         "work_rate_factor": work_rate_factor(result.options.work_limit),
         "ended_by": ended_by(result),
         "reproducible": result.reproducible,
+        "clock_cut_stages": result.clock_cut_stages,
         "note": result.note,
         "ortools_version": ORTOOLS_VERSION,
         "parameters": result.parameters,

@@ -119,12 +119,14 @@ class Budget:
     """One run's clock and work. ``seconds``: the search's wall-clock limit from ``start`` (the
     time limit less the time kept to check and write the roster); ``work``: each stage's budget
     (deterministic or modelled seconds; None: the clock alone, nothing reproducible);
-    ``clock_cut``: a stage ended by the clock before its work budget, so the run may not repeat."""
+    ``clock_cut``: a stage ended by the clock before its work budget, so the run may not repeat;
+    ``cut_stages``: which (summary.json's ``clock_cut_stages``)."""
 
     start: float
     seconds: float
     work: dict[str, float | None] | None
     clock_cut: bool = False
+    cut_stages: list[str] = field(default_factory=list)
 
     @property
     def deadline(self) -> float:
@@ -141,9 +143,11 @@ class Budget:
         """A stage's work budget (None: the clock alone)."""
         return None if self.work is None else self.work.get(stage)
 
-    def cut(self, by_clock: bool) -> None:
+    def cut(self, by_clock: bool, stage: str) -> None:
         """Record whether a stage was ended by the clock."""
         self.clock_cut |= by_clock
+        if by_clock:
+            self.cut_stages.append(stage)
 
 
 @dataclass
@@ -180,6 +184,8 @@ class Result:
     #: the exchange pass (scheduler.exchange): the moves taken and the objective's change
     exchange: dict | None = None
     trace: list[Progress] = field(default_factory=list)
+    #: the stages the wall clock ended before their work budget (summary.json's ``clock_cut_stages``)
+    clock_cut_stages: list[str] = field(default_factory=list)
     #: what the planner should know about how the run went, in words (e.g. a time limit too
     #: short for the search); None: nothing
     note: str | None = None
@@ -440,7 +446,7 @@ def coverage_stage(ctx: _Context, pairs: list[tuple[int, int]], bound: int) -> C
         # under "auto" the first phase's unused work goes on to the second at the two phases' rates
         carry=AUTO_WORK_RATE["coverage_second"] / AUTO_WORK_RATE["coverage_first"] if o.work_limit == "auto" else 1.0,
         on_progress=(lambda p: ctx.emit("coverage", p.objective, p.bound)) if ctx.on_progress else None)
-    b.cut(outcome.clock_cut)
+    b.cut(outcome.clock_cut, "coverage")
     ctx.interrupted = outcome.status == Status.INTERRUPTED
     return outcome
 
@@ -506,7 +512,7 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     if passes and not ctx.interrupted:
         start, swapped = exchange(problem, start, passes=passes, stop=requested, deadline=b.deadline)
         ctx.interrupted = swapped.stopped
-        b.cut(swapped.clock_cut)
+        b.cut(swapped.clock_cut, "exchange")
         start_obj += swapped.delta
     greedy_obj = roster_objective(problem, first.pairs)
     build_time = b.elapsed()
@@ -519,6 +525,7 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
                            seconds=_or_unlimited(b.of("lns_seconds")), hold=hold, sub_work=DISTRICT_SUB_WORK)
     if ctx.interrupted:
         stats.stopped_by = "interrupted"
+    b.cut(stats.stopped_by == "time_limit", "neighbourhoods")
     objective = start_obj + stats.delta
     return Result(
         status=_lns_status(stats, b.clock_cut),
@@ -549,6 +556,7 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
              "stopped_by": stats.stopped_by, "work": round(stats.work, 3),
              "modelled_seconds": round(stats.seconds, 3), "by_kind": stats.kinds},
         exchange=_exchange_summary(swapped),
+        clock_cut_stages=b.cut_stages,
     )
 
 
@@ -650,7 +658,7 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
         assignments, swapped = exchange(problem, assignments, passes=EXCHANGE_PASSES, stop=requested,
                                         deadline=b.deadline)
         ctx.interrupted = swapped.stopped
-        b.cut(swapped.clock_cut)
+        b.cut(swapped.clock_cut, "exchange")
         values = rm.values_of(assignments)
     objective, terms = rm.evaluate(values)
     scale = rm.weight_scale
@@ -691,6 +699,7 @@ def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
         shortfall_bound=shortfall_bound(problem),
         trace=trace,
         exchange=_exchange_summary(swapped),
+        clock_cut_stages=b.cut_stages,
     )
 
 
@@ -706,7 +715,7 @@ def polish(ctx: _Context, rm: RosterModel, greedy: list[tuple[int, int]], hint: 
                            on_progress=lambda _el, delta: ctx.emit("polish", greedy_objective + delta, floor),
                            work=_or_unlimited(b.of("polish_work")), seconds=_or_unlimited(b.of("polish_seconds")),
                            kinds=("area_day",))
-    b.cut(stats.stopped_by == "time_limit")
+    b.cut(stats.stopped_by == "time_limit", "polish")
     ctx.interrupted = stats.stopped_by == "interrupted"  # Ctrl-C or SIGTERM: return what we have
     better = rm.values_of(pairs)
     if rm.evaluate(list(better))[0] <= greedy_objective:
@@ -732,7 +741,7 @@ def coverage_model(ctx: _Context, rm: RosterModel, hint: list[int], source: str)
         hint, time_limit=max(0.1, left if work is not None else o.cover * left), workers=1 if b.work else o.workers,
         seed=o.seed, extra=_with_work(params, work),
         on_progress=(lambda p: ctx.emit("coverage", p.objective / rm.weight_scale, 0.0)) if ctx.on_progress else None)
-    b.cut(status not in (Status.OPTIMAL, Status.INTERRUPTED) and (work is None or used < 0.99 * work))
+    b.cut(status not in (Status.OPTIMAL, Status.INTERRUPTED) and (work is None or used < 0.99 * work), "coverage")
     ctx.interrupted = status == Status.INTERRUPTED
     if values is not hint:
         hint, source = values, "cp-sat"
@@ -760,7 +769,7 @@ def weighted_model(ctx: _Context, rm: RosterModel, hint: list[int],
         rm.model.minimize(sum(shortfall) if shortfall else 0)
         half = None if work is None else work / 2
         level = run(rm.model, time_limit=remaining / 2, workers=o.workers, seed=o.seed, extra=_with_work(params, half))
-        b.cut(cut_by_clock(level, half))
+        b.cut(cut_by_clock(level, half), "lexicographic_shortfall")
         work = half
         trace += level.trace
         if level.values is not None:
@@ -782,11 +791,11 @@ def weighted_model(ctx: _Context, rm: RosterModel, hint: list[int],
         raw, cut = search_on_budget(rm, remaining, o.workers, o.seed, params, cast(float, work), cast(float, b.of("tree")),
                                     progress,
                                     stop_at=floor * scale if floor > 0 else None)
-        b.cut(cut)
+        b.cut(cut, "search")
     else:
         raw = run(rm.model, time_limit=remaining, workers=o.workers, seed=o.seed, on_progress=progress,
                   extra=_with_work(params, work))
-        b.cut(cut_by_clock(raw, work))
+        b.cut(cut_by_clock(raw, work), "search")
     return raw, hint, trace + raw.trace
 
 
