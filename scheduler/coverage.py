@@ -32,6 +32,7 @@ from typing import Any
 
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
+from scheduler.cpsat.flow import flow_roster
 from scheduler.cpsat.model import COVERAGE_RULES, integer_weights
 from scheduler.cpsat.solver import Progress, Status, run
 from scheduler.duties import Problem
@@ -71,6 +72,17 @@ def shortfall_bound(problem: Problem) -> int:
     return max(floor, math.ceil(value - 1e-6))
 
 
+def _flow_fill(problem: Problem, pairs: list[tuple[int, int]], short: int) -> tuple[list[tuple[int, int]], int]:
+    """The roster of :func:`scheduler.cpsat.flow.flow_roster` from ``pairs``, anyone free then
+    taking a seat below ``min``, and its shortfall if it has fewer people missing than ``short``
+    (``pairs``' shortfall); else ``pairs`` and ``short``."""
+    t = time.monotonic()
+    flowed = fill_free_seats(problem, flow_roster(problem, pairs))
+    flowed_short = roster_shortfall(problem, flowed)
+    log.info("coverage flow: %d -> %d missing in %.1f s", short, flowed_short, time.monotonic() - t)
+    return (flowed, flowed_short) if flowed_short < short else (pairs, short)
+
+
 @dataclass
 class CoverageOutcome:
     pairs: list[tuple[int, int]]  # the roster: the search's if it has fewer people missing, else the start's
@@ -82,6 +94,7 @@ class CoverageOutcome:
     runs: int = 0  # CP-SAT runs (each loads its model): one a phase
     rosters: int = 0  # rosters the runs found (each costs a pass over the model)
     second_work: float = 0.0  # of ``work``, the second phase's
+    flows: int = 0  # runs of the flow (scheduler.cpsat.flow), where people are short or the search stalled
 
 
 #: the rules whose gaps are real (gaps.csv severity ``gap``): the second phase's objective where
@@ -136,13 +149,19 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         return raw, cut
 
     short, assigned, used, clock_cut, status = start_short, list(pairs), 0.0, False, Status.OPTIMAL
+    flows = 0  # flow_roster runs
+    if bound > 0:
+        # people are short: the gaps the greedy roster left that chains of moves can fill, by a
+        # flow, before the local search (which fills them one roster at a time)
+        assigned, short = _flow_fill(problem, assigned, short)
+        flows += 1
     # one model for both phases. Where people are short (a positive bound) it has the real gaps'
     # rules only, and the second phase lowers police, skills and leaders: the share stays out while
     # seats can still be filled (short-staffed seed 7777 at 60 s: 459 police missing with the share,
     # 373 without). Tried and not kept: a first phase on a model of the shortfall alone (1,406
     # missing against 1,408, but 304 police and 132 skills missing against 250 and 67)
     rm = RosterModel(problem, rules=COVERAGE_RULES if bound == 0 else GAP_RULES, with_cuts=False)
-    if start_short > bound:
+    if short > bound:
         rm.model.minimize(rm.coverage_expr(("shortfall",)))
         # with no work budget (the clock alone) the first phase keeps a part of the time for the second
         raw, clock_cut = search(rm.values_of(assigned), None if work is None else work[0],
@@ -175,6 +194,12 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
             status, clock_cut = Status.TIME_LIMIT, True
         if short <= bound:
             status = Status.OPTIMAL
+    if short > bound and status != Status.INTERRUPTED:
+        # the search has stalled short of the bound: the flow from its roster, kept if it fills more
+        assigned, short = _flow_fill(problem, assigned, short)
+        flows += 1
+        if short <= bound:
+            status = Status.OPTIMAL
     second_work = 0.0
     if status != Status.INTERRUPTED and (work is None or not clock_cut):
         # second phase: the other coverage rules, the shortfall held where the first phase left it
@@ -205,4 +230,5 @@ def cover(problem: Problem, pairs: list[tuple[int, int]], bound: int, *,
         short = roster_shortfall(problem, assigned)
         if short <= bound and status != Status.INTERRUPTED:
             status = Status.OPTIMAL
-    return CoverageOutcome(sorted(assigned), short, start_short, status, used, clock_cut, runs, rosters, second_work)
+    return CoverageOutcome(sorted(assigned), short, start_short, status, used, clock_cut, runs, rosters, second_work,
+                           flows)

@@ -46,6 +46,10 @@ COVERAGE = ("shortfall", "police_shortfall", "skill_shortfall", "share_shortfall
 
 #: passes over the roster at most (each pass after the first finds far fewer moves)
 MAX_PASSES = 3
+#: modelled seconds per candidate move weighed, at the reference machine's speed (5.4 us measured
+#: on a district's coverage roster, the machine at 0.71-0.82 times that speed by ``schoolpost
+#: calibrate``; with a margin): a ``budget`` in these ends a pass at the same move on every run
+SECONDS_PER_OPTION = 4.5e-6
 
 
 @dataclass
@@ -66,6 +70,10 @@ class ExchangeStats:
     stopped: bool = False
     #: ended early by the ``deadline`` (the run's clock)
     clock_cut: bool = False
+    #: candidate moves weighed (the pass's work: :data:`SECONDS_PER_OPTION` each, modelled)
+    options: int = 0
+    #: ended by its ``budget`` (modelled seconds), as the same roster always is
+    budget_cut: bool = False
 
 
 def station(duty: Duty) -> str:
@@ -558,14 +566,16 @@ class _Stop(Exception):
 
 
 def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MAX_PASSES,
-             stop: Callable[[], bool] | None = None,
-             deadline: float | None = None) -> tuple[list[tuple[int, int]], ExchangeStats]:
+             stop: Callable[[], bool] | None = None, deadline: float | None = None,
+             budget: float | None = None) -> tuple[list[tuple[int, int]], ExchangeStats]:
     """Improve ``pairs`` (a valid roster of ``problem``) by the moves of the module's doc; returns
     the new roster and what changed. Each seat in turn makes the best of its moves (the first of
     equal ones). ``stop``: asked between seats; when it says so the pass ends there (every move
     is whole, so the roster is valid at any point) and ``stats.stopped`` is set. ``deadline``
     (``time.monotonic()``): the pass ends there too, and ``stats.clock_cut`` is set (the run's
-    time limit is a cap; a pass so cut may not repeat)."""
+    time limit is a cap; a pass so cut may not repeat). ``budget``: modelled seconds
+    (:data:`SECONDS_PER_OPTION` per candidate move weighed); the pass ends once they are spent,
+    at the same point on every run (``stats.budget_cut``)."""
     r = _Roster(problem, pairs)
     stats = ExchangeStats()
     totals: Counter = Counter()
@@ -574,6 +584,7 @@ def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MA
         """Make the best of ``options`` that lowers the objective; whether one did."""
         found: tuple[float, Terms, Callable[[], None], str] | None = None
         for terms, make, kind in options:
+            stats.options += 1
             if terms is not None:
                 value = _value(r, terms)
                 if value < 0 and (found is None or value < found[0]):
@@ -590,6 +601,9 @@ def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MA
 
     def check() -> None:
         if stop is not None and stop():
+            raise _Stop
+        if budget is not None and stats.options * SECONDS_PER_OPTION >= budget:
+            stats.budget_cut = True
             raise _Stop
         if deadline is not None and time.monotonic() > deadline:
             stats.clock_cut = True
@@ -626,6 +640,6 @@ def exchange(problem: Problem, pairs: list[tuple[int, int]], *, passes: int = MA
             if not moved:
                 break
     except _Stop:
-        stats.stopped = not stats.clock_cut
+        stats.stopped = not (stats.clock_cut or stats.budget_cut)
     stats.by_term = {t: totals[t] for t in sorted(totals) if totals[t]}
     return r.pairs(), stats

@@ -52,7 +52,7 @@ from scheduler.cpsat.bound import RelaxationLP
 from scheduler.cpsat.model import COVERAGE_RULES, roster_objective
 from scheduler.cpsat.solver import Progress, RawOutcome, Status, run, run_parallel, sum_le
 from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
-from scheduler.exchange import ExchangeStats, exchange
+from scheduler.exchange import SECONDS_PER_OPTION, ExchangeStats, exchange
 from scheduler.greedy import greedy_roster
 from scheduler.interrupt import requested
 from scheduler.lns import COVER_PARAMETERS, SMALL_SUB_MODEL, SUB_PARAMETERS, LnsStats, improve
@@ -243,10 +243,11 @@ UNUSED_SHARE = 0.35
 #: them too gained no more than the neighbourhoods' time it took: benchmarks/README.md, session
 #: 12) and of a whole-week model after its search (ten schools: one pass -917 in 0.5 s, three
 #: -949 in 2.8 s), and the seconds per eligible pair of one pass (7.1 s on district-bincheng's
-#: 279,366 pairs, the machine at 1.17 times the reference speed; 3e-5 leaves a margin), kept out
-#: of the search's budget
+#: 279,366 pairs, the machine at 1.17 times the reference speed; session 14: 2.25-2.37 million
+#: moves weighed on three districts' coverage rosters, 7.3-7.7 a pair, at
+#: scheduler.exchange.SECONDS_PER_OPTION each), kept out of the search's budget
 EXCHANGE_PASSES = 1
-EXCHANGE_PER_PAIR = 3e-5
+EXCHANGE_PER_PAIR = 3.6e-5
 #: seconds the clock keeps for the neighbourhood search when the coverage stage overruns its budget
 COVERAGE_GUARD = 5.0
 
@@ -471,9 +472,17 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
     elif lns_seconds is not None:
         more = UNUSED_SHARE * unused / AUTO_WORK_RATE["coverage_first"] * AUTO_WORK_RATE["district_lns"]
         speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]  # the calibrated factor (1: reference)
-        left = cast(float, b.work["search_seconds"]) - coverage_seconds(ctx.problem, coverage) / speed  # set with lns_seconds
-        cap = auto_rate("district_lns") * max(0.0, left)
-        b.work["lns_seconds"] = round(max(0.0, min(lns_seconds + more, cap)), 3)
+        # the wall seconds the coverage stage's counts leave for the neighbourhoods beside the
+        # exchange pass's planned time (search_seconds is set with lns_seconds, net of that time)
+        planned = cast(float, b.work.get("exchange_planned") or 0.0)
+        left = cast(float, b.work["search_seconds"]) - coverage_seconds(ctx.problem, coverage) / speed
+        # the pass: its planned time, or all that is left if more (a pass that needs more moves
+        # than planned is worth more than the neighbourhoods' first sub-solves), counted in moves
+        # weighed (reference seconds); the neighbourhoods get what it leaves (district_search),
+        # never more than planned and passed on
+        b.work["exchange_seconds"] = round(speed * (planned + max(0.0, left)), 3)
+        b.work["lns_seconds"] = round(max(0.0, lns_seconds + more), 3)
+        b.work["after_coverage"] = round(max(0.0, planned + left), 3)
     if unused > 0:
         b.work["from_coverage"] = round(unused, 3)
 
@@ -482,16 +491,33 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
 #: per eligible pair for each further CP-SAT run's load and for each roster found (district,
 #: 315,000 pairs: 1.7 s a load, 18-24 ms a roster; benchmarks/README.md), and a margin
 LOAD_PER_PAIR, ROSTER_PER_PAIR, COVERAGE_MARGIN = 5.5e-6, 7.6e-8, 1.1
+#: seconds per eligible pair of one run of the coverage stage's flow (scheduler.cpsat.flow: 1.7-2.6 s on
+#: 307,793 pairs, building the network in Python and repairing its roster included)
+FLOW_PER_PAIR = 8e-6
 
 
 def coverage_seconds(problem: Problem, coverage: CoverageOutcome) -> float:
     """A model of the coverage stage's wall time from its counts (deterministic): its work at its
     budget's rate, or a pass over the model per roster found where that is longer (a search that
-    finds many small improvements, as on a well-staffed district), plus the loads of its runs."""
+    finds many small improvements, as on a well-staffed district), plus the loads of its runs and its flows."""
     work = ((coverage.work - coverage.second_work) / AUTO_WORK_RATE["coverage_first"]
             + coverage.second_work / AUTO_WORK_RATE["coverage_second"])
     search = max(work, coverage.rosters * ROSTER_PER_PAIR * problem.pairs)
-    return COVERAGE_MARGIN * (search + max(0, coverage.runs - 1) * LOAD_PER_PAIR * problem.pairs)
+    return COVERAGE_MARGIN * (search + max(0, coverage.runs - 1) * LOAD_PER_PAIR * problem.pairs
+                              + coverage.flows * FLOW_PER_PAIR * problem.pairs)
+
+
+def neighbourhood_budget(ctx: _Context, swapped: ExchangeStats) -> None:
+    """Under ``auto``: the neighbourhoods' modelled seconds, at most what the exchange pass left
+    of the wall seconds after the coverage stage (its moves weighed at their modelled rate, the
+    machine's speed applied): a function of counts only, so the run stays reproducible."""
+    b = ctx.budget
+    if not b.work or b.work.get("after_coverage") is None or b.work.get("lns_seconds") is None:
+        return
+    speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]
+    used = swapped.options * SECONDS_PER_OPTION / speed
+    cap = auto_rate("district_lns") * max(0.0, cast(float, b.work["after_coverage"]) - used)
+    b.work["lns_seconds"] = round(min(cast(float, b.work["lns_seconds"]), cap), 3)
 
 
 def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome, floor: float) -> Result:
@@ -510,10 +536,12 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     passes = (int(b.work.get("exchange_passes") or 0) if b.work
               else EXCHANGE_PASSES if b.left() > EXCHANGE_PASSES * EXCHANGE_PER_PAIR * problem.pairs else 0)
     if passes and not ctx.interrupted:
-        start, swapped = exchange(problem, start, passes=passes, stop=requested, deadline=b.deadline)
+        start, swapped = exchange(problem, start, passes=passes, stop=requested, deadline=b.deadline,
+                                  budget=b.of("exchange_seconds"))
         ctx.interrupted = swapped.stopped
         b.cut(swapped.clock_cut, "exchange")
         start_obj += swapped.delta
+    neighbourhood_budget(ctx, swapped)
     greedy_obj = roster_objective(problem, first.pairs)
     build_time = b.elapsed()
     t1 = time.monotonic()
@@ -551,7 +579,7 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
         source="lns",
         greedy_objective=greedy_obj,
         coverage={"start_shortfall": coverage.start_shortfall, "shortfall": coverage.shortfall,
-                  "status": coverage.status, "work": round(coverage.work, 3)},
+                  "status": coverage.status, "work": round(coverage.work, 3), "flows": coverage.flows},
         lns={"rounds": stats.rounds, "solved": stats.solved, "improved": stats.improved,
              "stopped_by": stats.stopped_by, "work": round(stats.work, 3),
              "modelled_seconds": round(stats.seconds, 3), "by_kind": stats.kinds},
@@ -566,7 +594,8 @@ def _exchange_summary(stats: ExchangeStats | None) -> dict | None:
         return None
     return {"swaps": stats.swaps, "transfers": stats.transfers, "moves": stats.moves, "additions": stats.additions,
             "replacements": stats.replacements, "delta": stats.delta,
-            "by_term": stats.by_term, "by_move": stats.by_move, "clock_cut": stats.clock_cut}
+            "by_term": stats.by_term, "by_move": stats.by_move, "clock_cut": stats.clock_cut,
+            "budget_cut": stats.budget_cut, "options": stats.options}
 
 
 def _first_roster_only(ctx: _Context, first: FirstRoster) -> Result:
@@ -827,6 +856,7 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
         passes = EXCHANGE_PASSES if EXCHANGE_PASSES * EXCHANGE_PER_PAIR * pairs <= rest * search else 0
         exchange_seconds = passes * EXCHANGE_PER_PAIR * pairs
         return {"search_seconds": round(search - exchange_seconds, 3), "exchange_passes": passes,
+                "exchange_planned": round(exchange_seconds, 3),
                 "coverage_first": round(auto_rate("coverage_first") * first * search, 3),
                 "coverage_second": round(auto_rate("coverage_second") * second * search, 3),
                 "coverage_lns": round(auto_rate("district_lns") * hoods * search, 3),

@@ -173,6 +173,8 @@ def test_the_coverage_search_is_one_run_a_phase_without_cp_sats_pool_of_rosters(
         return run(*args, **kwargs)
 
     monkeypatch.setattr(coverage, "run", counted)
+    # the flow alone meets the bound here (the next test): without it, both phases run
+    monkeypatch.setattr(coverage, "_flow_fill", lambda problem, pairs, short: (pairs, short))
     outs = [coverage.cover(problem, greedy, bound, work=(4.0, 1.0, 0.0), time_limit=60, seed=0) for _ in range(2)]
     assert len(runs) == 4 and all(o.runs == 2 for o in outs), runs  # first and second phase, twice
     assert all(extra["alternative_pool_size"] == 0 and extra["use_ls_only"] for extra in runs)
@@ -182,6 +184,20 @@ def test_the_coverage_search_is_one_run_a_phase_without_cp_sats_pool_of_rosters(
         assert report.ok, [str(v) for v in report.violations]
         assert report.terms["shortfall"] == out.shortfall
     assert outs[0].start_shortfall > outs[0].shortfall == _proven_minimum(problem)
+
+
+def test_where_people_are_short_the_flow_fills_seats_before_the_local_search():
+    """A positive bound (people are short): the flow (scheduler.cpsat.flow) runs first; here its roster
+    already meets the proven minimum, so only the second phase's CP-SAT run follows."""
+    from scheduler import coverage
+
+    problem = expand(instance_from_data(_short_staffed(21, 4, 0.55)))
+    bound = coverage.shortfall_bound(problem)
+    greedy = greedy_roster(problem)
+    out = coverage.cover(problem, greedy, bound, work=(4.0, 1.0, 0.0), time_limit=60, seed=0)
+    assert bound > 0 and out.flows == 1 and out.runs == 1
+    assert out.start_shortfall > out.shortfall == _proven_minimum(problem) == bound
+    assert check_rows(problem.instance, roster_rows(problem, out.pairs)).ok
 
 
 def test_the_second_phase_lowers_the_professional_share_over_the_whole_district(monkeypatch):

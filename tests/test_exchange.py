@@ -169,3 +169,24 @@ def test_the_pass_ends_at_its_deadline_with_a_valid_roster(district):
     late, stats = exchange(problem, start, deadline=time.monotonic() + 3600)
     assert late == full and not stats.clock_cut and stats.delta == whole.delta < 0
     assert check_rows(inst, roster_rows(problem, cut)).ok
+
+
+def test_the_pass_ends_at_its_budget_at_the_same_move_every_time(district):
+    """A budget of modelled seconds (moves weighed) ends the pass part-way, at the same move on
+    every run: the same roster twice, valid and exact, not marked as cut by the clock; a budget
+    the pass never reaches changes nothing."""
+    from scheduler.exchange import SECONDS_PER_OPTION
+
+    inst, problem, start = district
+    full, whole = exchange(problem, start, passes=1)
+    budget = whole.options * SECONDS_PER_OPTION / 3
+    part, stats = exchange(problem, start, passes=1, budget=budget)
+    again, _ = exchange(problem, start, passes=1, budget=budget)
+    assert stats.budget_cut and not stats.clock_cut and not stats.stopped
+    assert part == again != full
+    assert budget <= stats.options * SECONDS_PER_OPTION < whole.options * SECONDS_PER_OPTION
+    assert whole.delta < stats.delta < 0
+    before, after = check_rows(inst, roster_rows(problem, start)), check_rows(inst, roster_rows(problem, part))
+    assert after.ok and after.objective == pytest.approx(before.objective + stats.delta)
+    roomy, same = exchange(problem, start, passes=1, budget=2 * whole.options * SECONDS_PER_OPTION)
+    assert roomy == full and not same.budget_cut and same.delta == whole.delta

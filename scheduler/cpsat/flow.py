@@ -1,0 +1,211 @@
+"""Seats filled by a min-cost flow over the whole district and week: the coverage stage's start
+where people are short.
+
+The greedy roster fills seats one at a time and leaves gaps where every eligible person is at a
+limit, although some of them could have taken that duty had they left another one, on another day
+or at another school, to someone with room. Such a chain of moves is an augmenting path, which a
+flow finds for every gap at once. CP-SAT's local search finds them one gap at a time, and each
+roster it reports costs it about 30 ms on a district's model: on a short-staffed district (2,387
+gaps in the greedy roster) its first phase ends its budget some 60 gaps above the relaxation's
+bound, the flow's roster 30 above it in 2 s (benchmarks/README.md, session 14).
+
+The network (OR-Tools' ``SimpleMinCostFlow``): source -> person (``max_per_week``, and at most
+``max_minutes_per_week`` over the person's shortest eligible duty) -> person x date
+(``max_per_day``) -> person x date x time block (1) -> duty -> sink (``min`` seats, each worth the
+``shortfall`` weight). The police a duty asks for and the professionals its share asks of ``min``
+people earn the ``police_shortfall`` and ``share_shortfall`` weights on their way in (a node of
+their own per duty), a skill the duty asks for earns ``skill_shortfall``, and a pair of the given
+roster :data:`KEEP_TENTHS` of a seat (its leaders at school peaks also ``leader_missing``), so the flow keeps
+that roster where it can. A time block is a connected set of the date's duties whose times
+overlap: two duties of one block are never both served. Seats above ``min`` are left to the later
+stages. Two rules are not in the flow and are repaired after it: the travel between duties of
+different blocks (the later duty is dropped) and ``max_minutes_per_week`` (the week's last duties
+are dropped until it holds). The result keeps every hard rule and is a function of the problem
+and the given roster; the coverage stage then lets anyone free take a seat still below ``min``
+(:func:`scheduler.greedy.fill_free_seats`) and keeps it only when it has fewer gaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from fractions import Fraction
+
+import numpy as np
+
+from scheduler.cpsat.model import integer_weights
+from scheduler.duties import Duty, Problem
+
+#: what keeping a pair of the given roster is worth, in tenths of a seat's ``shortfall`` weight: a
+#: path of moves that fills a seat is taken when it moves fewer than ten of that roster's pairs,
+#: and among equal fillings the one that moves fewest (1 instead: the same gaps filled, more of the
+#: share and the leaders lost; benchmarks/README.md, session 14)
+KEEP_TENTHS = 1
+
+
+def time_blocks(problem: Problem) -> dict[int, int]:
+    """Duty index -> its block: per date, the connected sets of duties whose times overlap."""
+    block: dict[int, int] = {}
+    n = 0
+    by_date: dict[dt.date, list[Duty]] = defaultdict(list)
+    for d in problem.duties:
+        by_date[d.date].append(d)
+    for date in sorted(by_date):
+        end = None
+        for d in sorted(by_date[date], key=lambda x: (x.start, x.end, x.index)):
+            if end is None or d.start >= end:
+                n += 1
+                end = d.end
+            end = max(end, d.end)
+            block[d.index] = n - 1
+    return block
+
+
+def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """A roster with every hard rule kept and seats filled to ``min`` wherever a min-cost flow over
+    the whole week can (see the module's doc), starting from ``pairs`` (a valid roster)."""
+    from ortools.graph.python import min_cost_flow
+
+    inst = problem.instance
+    duties = problem.duties
+    forced = problem.pinned | problem.fixed
+    kept = set(pairs)
+    block = time_blocks(problem)
+    forced_on: dict[int, int] = defaultdict(int)
+    forced_of: dict[int, list[int]] = defaultdict(list)
+    for p, d in forced:
+        forced_on[d] += 1
+        forced_of[p].append(d)
+    nodes: dict[tuple, int] = {}
+
+    def node(key: tuple) -> int:
+        i = nodes.get(key)
+        if i is None:
+            i = nodes[key] = len(nodes)
+        return i
+
+    # the policy's weights as integers, ten units to each of theirs (KEEP_TENTHS)
+    w = {rule: 10 * v for rule, v in integer_weights(inst.policy.weights.model_dump())[0].items()}
+    seat, keep = w["shortfall"], KEEP_TENTHS * w["shortfall"] // 10
+    if seat <= 0:
+        return pairs
+    prof = set(inst.policy.professional_roles)
+    share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
+    skills = [set(person.skills or ()) for person in problem.persons]
+    source, sink = node(("source",)), node(("sink",))
+    tails: list[int] = []
+    heads: list[int] = []
+    caps: list[int] = []
+    costs: list[int] = []
+
+    def arc(a: int, b: int, cap: int, cost: int = 0) -> None:
+        if cap > 0:
+            tails.append(a)
+            heads.append(b)
+            caps.append(cap)
+            costs.append(cost)
+
+    supply = 0
+    for p, eligible in enumerate(problem.eligible):
+        free = [d for d in eligible if (p, d) not in forced and duties[d].kind != "context"]
+        if not free:
+            continue
+        lim = inst.limits_of(problem.persons[p])
+        mine = forced_of.get(p, [])
+        blocks_free = {(duties[d].date, block[d]) for d in free}
+        week = len(blocks_free)
+        if lim.max_per_week is not None:
+            week = min(week, lim.max_per_week - len(mine))
+        if lim.max_minutes_per_week is not None:
+            left = lim.max_minutes_per_week - sum(duties[d].minutes for d in mine)
+            week = min(week, left // max(1, min(duties[d].minutes for d in free)))
+        if week <= 0:
+            continue
+        pn = node(("p", p))
+        arc(source, pn, week)
+        supply += week
+        taken_blocks = {(duties[d].date, block[d]) for d in mine}
+        per_date: dict[object, int] = defaultdict(int)
+        for d in mine:
+            per_date[duties[d].date] += 1
+        for d in sorted(free):
+            date, b = duties[d].date, block[d]
+            if (date, b) in taken_blocks:
+                continue
+            dn = ("pd", p, date)
+            if dn not in nodes:
+                day = len({x for (dd, x) in blocks_free if dd == date})
+                if lim.max_per_day is not None:
+                    day = min(day, lim.max_per_day - per_date[date])
+                if day <= 0:
+                    taken_blocks |= {(date, x) for (dd, x) in blocks_free if dd == date}
+                    continue
+                arc(pn, node(dn), day)
+            bn = ("pb", p, date, b)
+            if bn not in nodes:
+                arc(nodes[dn], node(bn), 1)
+            role = problem.persons[p].role
+            entry = ("police" if role == "police" and duties[d].min_police else
+                     "prof" if role in prof and duties[d].kind == "post" else "d")
+            bonus = w["skill_shortfall"] if skills[p] & set(duties[d].skills) else 0
+            if role == "school_leader" and (p, d) in kept and duties[d].school_id in problem.leader_schools:
+                bonus += w["leader_missing"]  # the roster's leader at a school peak stays there
+            arc(nodes[bn], node((entry, d)), 1, -(bonus + keep * ((p, d) in kept)))
+    for duty in duties:
+        have = forced_on.get(duty.index, 0)
+        if duty.kind == "context" or have >= duty.cap:
+            continue
+        at = node(("d", duty.index))
+        # the seats up to min, then to the cap; the police asked for, and the professionals the
+        # share asks of min people, earn their weight on their way in (the rest come in for nothing)
+        need = max(0, duty.min - have)
+        police = duty.min_police
+        profs = -(-share.numerator * duty.min // share.denominator) if duty.kind == "post" else 0
+        via_police, via_prof = nodes.get(("police", duty.index)), nodes.get(("prof", duty.index))
+        if via_police is not None:
+            onward = via_prof if via_prof is not None and "police" in prof else at
+            arc(via_police, onward, police, -w["police_shortfall"])
+            arc(via_police, onward, duty.cap, 0)
+        if via_prof is not None:
+            arc(via_prof, at, profs, -w["share_shortfall"])
+            arc(via_prof, at, duty.cap, 0)
+        arc(at, sink, need, -seat)
+    arc(source, sink, supply, 0)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
+                                              np.array(caps, dtype=np.int64), np.array(costs, dtype=np.int64))
+    supplies = np.zeros(len(nodes), dtype=np.int64)
+    supplies[source], supplies[sink] = supply, -supply
+    flow.set_nodes_supplies(np.arange(len(nodes), dtype=np.int32), supplies)
+    if flow.solve() != flow.OPTIMAL:
+        return pairs
+    key_of = {i: key for key, i in nodes.items()}
+    flows = flow.flows(np.arange(flow.num_arcs(), dtype=np.int32))
+    chosen: dict[int, list[int]] = defaultdict(list)
+    for a in np.nonzero(flows)[0]:
+        t, h = key_of[tails[a]], key_of[heads[a]]
+        if t[0] == "pb":
+            chosen[t[1]].append(h[1])
+    roster = sorted(forced)
+    for p in sorted(chosen):
+        roster += [(p, d) for d in _repair(problem, p, sorted(chosen[p]), forced_of.get(p, []))]
+    return sorted(roster)
+
+
+def _repair(problem: Problem, p: int, chosen: list[int], forced: list[int]) -> list[int]:
+    """The duties of ``chosen`` person ``p`` keeps beside ``forced`` (always kept): in time order,
+    each that fits with travel beside those kept, then the week's minutes capped by dropping the
+    last ones."""
+    duties = problem.duties
+    lim = problem.instance.limits_of(problem.persons[p])
+    kept = list(forced)
+    mine: list[int] = []
+    for d in sorted(chosen, key=lambda i: (duties[i].date, duties[i].start, duties[i].end, i)):
+        if all(problem.compatible(duties[d], duties[k]) for k in kept):
+            kept.append(d)
+            mine.append(d)
+    if lim.max_minutes_per_week is not None:
+        minutes = sum(duties[d].minutes for d in kept)
+        while mine and minutes > lim.max_minutes_per_week:
+            minutes -= duties[mine.pop()].minutes
+    return mine
