@@ -225,8 +225,9 @@ AUTO_WORK_RATE = {"local_search": 0.6, "tree_search": 0.3, "polish_seconds": 0.6
 FIRST_ROSTER_PER_PAIR = 1.7e-5
 #: a district's ``auto`` budget counts from the time limit less this estimate per eligible pair of
 #: the set-up before the coverage search (relaxation, greedy roster, the coverage model and CP-SAT
-#: loading it; 16 s on 315,000 pairs): a function of the size only, so the budget is the same
-#: on every run
+#: loading it; 16 s on 315,000 pairs), divided by the calibrated factor of a machine slower or
+#: faster than the reference one: a function of the size and the stored factor only, so the budget
+#: is the same on every run
 SETUP_PER_PAIR = 6e-5
 #: a district's sub-solves: each local search's deterministic budget
 DISTRICT_SUB_WORK = 0.4
@@ -476,13 +477,12 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
         # exchange pass's planned time (search_seconds is set with lns_seconds, net of that time)
         planned = cast(float, b.work.get("exchange_planned") or 0.0)
         left = cast(float, b.work["search_seconds"]) - coverage_seconds(ctx.problem, coverage) / speed
-        # the pass: its planned time, or all that is left if more (a pass that needs more moves
-        # than planned is worth more than the neighbourhoods' first sub-solves), counted in moves
-        # weighed (reference seconds); the neighbourhoods get what it leaves (district_search),
-        # never more than planned and passed on
+        # the neighbourhoods: what the coverage stage's counts leave beside the exchange pass's
+        # planned time (search_seconds is net of it); the pass: its planned time, or that too if
+        # it needs more (district_search then takes what it used beyond its plan from them), its
+        # moves weighed at their modelled rate, so it ends at the same move on every run
         b.work["exchange_seconds"] = round(speed * (planned + max(0.0, left)), 3)
-        b.work["lns_seconds"] = round(max(0.0, lns_seconds + more), 3)
-        b.work["after_coverage"] = round(max(0.0, planned + left), 3)
+        b.work["lns_seconds"] = round(max(0.0, min(lns_seconds + more, auto_rate("district_lns") * max(0.0, left))), 3)
     if unused > 0:
         b.work["from_coverage"] = round(unused, 3)
 
@@ -508,16 +508,15 @@ def coverage_seconds(problem: Problem, coverage: CoverageOutcome) -> float:
 
 
 def neighbourhood_budget(ctx: _Context, swapped: ExchangeStats) -> None:
-    """Under ``auto``: the neighbourhoods' modelled seconds, at most what the exchange pass left
-    of the wall seconds after the coverage stage (its moves weighed at their modelled rate, the
-    machine's speed applied): a function of counts only, so the run stays reproducible."""
+    """Under ``auto``: the exchange pass's moves weighed beyond its planned time (at their modelled
+    rate, the machine's speed applied) come out of the neighbourhoods' modelled seconds: a function
+    of counts only, so the run stays reproducible."""
     b = ctx.budget
-    if not b.work or b.work.get("after_coverage") is None or b.work.get("lns_seconds") is None:
+    if not b.work or b.work.get("exchange_planned") is None or b.work.get("lns_seconds") is None:
         return
     speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]
-    used = swapped.options * SECONDS_PER_OPTION / speed
-    cap = auto_rate("district_lns") * max(0.0, cast(float, b.work["after_coverage"]) - used)
-    b.work["lns_seconds"] = round(min(cast(float, b.work["lns_seconds"]), cap), 3)
+    beyond = max(0.0, swapped.options * SECONDS_PER_OPTION / speed - cast(float, b.work["exchange_planned"]))
+    b.work["lns_seconds"] = round(max(0.0, cast(float, b.work["lns_seconds"]) - auto_rate("district_lns") * beyond), 3)
 
 
 def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome, floor: float) -> Result:
@@ -849,12 +848,15 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
             return {"coverage_first": round(first * w, 3), "coverage_second": round(second * w, 3),
                     "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None,
                     "exchange_passes": EXCHANGE_PASSES}
-        search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs)
+        # the set-up and the exchange pass (Python, and CP-SAT loading its model) take longer on a
+        # machine the calibration found slower than the reference one (speed: its factor)
+        speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]
+        search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs / speed)
         # the exchange's time comes out of the neighbourhoods' share, never the coverage stage's
         # (on a short-staffed district the first phase's every second fills seats)
         # (and it is skipped where that share cannot pay for it: a short limit on a large district)
-        passes = EXCHANGE_PASSES if EXCHANGE_PASSES * EXCHANGE_PER_PAIR * pairs <= rest * search else 0
-        exchange_seconds = passes * EXCHANGE_PER_PAIR * pairs
+        passes = EXCHANGE_PASSES if EXCHANGE_PASSES * EXCHANGE_PER_PAIR * pairs / speed <= rest * search else 0
+        exchange_seconds = passes * EXCHANGE_PER_PAIR * pairs / speed
         return {"search_seconds": round(search - exchange_seconds, 3), "exchange_passes": passes,
                 "exchange_planned": round(exchange_seconds, 3),
                 "coverage_first": round(auto_rate("coverage_first") * first * search, 3),

@@ -102,9 +102,9 @@ def test_a_district_time_limit_shorter_than_its_set_up_returns_the_first_roster_
 
 def test_a_district_exchange_pass_ends_by_its_budget_when_the_coverage_stage_left_little(monkeypatch):
     """Under ``auto``, once the coverage stage is over, the exchange pass gets its planned time
-    (or all that is left, if more) as moves weighed, and the neighbourhoods what it leaves: here the
-    coverage stage is modelled as having taken everything and the plan as tiny, so the pass ends by
-    its budget (not the clock: the run stays reproducible) and the neighbourhoods get nothing."""
+    (and what the coverage stage left, if it needs more) as moves weighed: here the coverage stage
+    is modelled as having taken everything and the plan as tiny, so the pass ends by its budget
+    (not the clock: the run stays reproducible) and the neighbourhoods get nothing."""
     from scheduler import solve as engine
     from scheduler.exchange import SECONDS_PER_OPTION
 
@@ -117,7 +117,7 @@ def test_a_district_exchange_pass_ends_by_its_budget_when_the_coverage_stage_lef
     assert budgets is not None and ex is not None
     pairs = result.size["eligible_pairs"]
     assert budgets["exchange_planned"] == pytest.approx(2e-7 * pairs, abs=1e-3)
-    assert budgets["exchange_seconds"] == budgets["exchange_planned"] and budgets["after_coverage"] == 0
+    assert budgets["exchange_seconds"] == budgets["exchange_planned"]  # nothing left beside the plan
     assert ex["budget_cut"] and not ex["clock_cut"] and ex["options"] * SECONDS_PER_OPTION >= budgets["exchange_seconds"]
     assert budgets["lns_seconds"] == 0 and result.lns is not None and result.lns["solved"] == 0
     assert result.reproducible and result.status == Status.WORK_LIMIT and result.clock_cut_stages == []
