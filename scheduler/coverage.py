@@ -14,6 +14,11 @@ school or day to another anywhere in the district at once, which neighbourhoods 
 cannot: on generated districts it lowers the share shortfall more in 10 s than the neighbourhood
 search does in 30 s (benchmarks/README.md, session 11).
 
+Where people are short (a positive bound) a min-cost flow over the whole district and week
+(:mod:`scheduler.cpsat.flow`) first fills the seats that chains of moves can fill, in about 2 s
+where the local search takes a roster per gap; it runs again wherever the local search stalls
+above the bound.
+
 Its lower bound is the aggregated relaxation's LP with the shortfall alone as objective
 (:mod:`scheduler.cpsat.bound`): people counted per unit and role, within their daily and weekly
 caps; rounded up, since the shortfall is a whole number. A roster that meets it has the fewest

@@ -461,8 +461,10 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
     more than the search time that the coverage stage's own wall time leaves
     (:func:`coverage_seconds`: most of that time is loading the model and a pass over it per
     roster found, which its work does not measure), so a tight limit, as with all human outputs,
-    still ends by the budget. Every amount is a function of deterministic counts only, so a run
-    stays reproducible."""
+    still ends by the budget. Under ``auto`` it also sets the exchange pass's budget
+    (``exchange_seconds``: moves weighed, :data:`scheduler.exchange.SECONDS_PER_OPTION` each): its
+    planned time, plus what the coverage stage left beside it. Every amount is a function of
+    deterministic counts only, so a run stays reproducible."""
     b = ctx.budget
     if not b.work or coverage.clock_cut or coverage.status == Status.INTERRUPTED:
         return
@@ -473,8 +475,6 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
     elif lns_seconds is not None:
         more = UNUSED_SHARE * unused / AUTO_WORK_RATE["coverage_first"] * AUTO_WORK_RATE["district_lns"]
         speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]  # the calibrated factor (1: reference)
-        # the wall seconds the coverage stage's counts leave for the neighbourhoods beside the
-        # exchange pass's planned time (search_seconds is set with lns_seconds, net of that time)
         planned = cast(float, b.work.get("exchange_planned") or 0.0)
         left = cast(float, b.work["search_seconds"]) - coverage_seconds(ctx.problem, coverage) / speed
         # the neighbourhoods: what the coverage stage's counts leave beside the exchange pass's
@@ -491,15 +491,16 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
 #: per eligible pair for each further CP-SAT run's load and for each roster found (district,
 #: 315,000 pairs: 1.7 s a load, 18-24 ms a roster; benchmarks/README.md), and a margin
 LOAD_PER_PAIR, ROSTER_PER_PAIR, COVERAGE_MARGIN = 5.5e-6, 7.6e-8, 1.1
-#: seconds per eligible pair of one run of the coverage stage's flow (scheduler.cpsat.flow: 1.7-2.6 s on
-#: 307,793 pairs, building the network in Python and repairing its roster included)
+#: seconds per eligible pair of one run of the coverage stage's flow (scheduler.cpsat.flow: 1.7-2.6
+#: s on 307,793 pairs, building the network in Python and repairing its roster included)
 FLOW_PER_PAIR = 8e-6
 
 
 def coverage_seconds(problem: Problem, coverage: CoverageOutcome) -> float:
     """A model of the coverage stage's wall time from its counts (deterministic): its work at its
     budget's rate, or a pass over the model per roster found where that is longer (a search that
-    finds many small improvements, as on a well-staffed district), plus the loads of its runs and its flows."""
+    finds many small improvements, as on a well-staffed district), plus the loads of its runs and
+    its flows."""
     work = ((coverage.work - coverage.second_work) / AUTO_WORK_RATE["coverage_first"]
             + coverage.second_work / AUTO_WORK_RATE["coverage_second"])
     search = max(work, coverage.rosters * ROSTER_PER_PAIR * problem.pairs)
