@@ -72,7 +72,7 @@ class ExchangeStats:
     clock_cut: bool = False
     #: candidate moves weighed (the pass's work: :data:`SECONDS_PER_OPTION` each, modelled)
     options: int = 0
-    #: ended by its ``budget`` (modelled seconds), as the same roster always is
+    #: ended by its ``budget`` (modelled seconds): at the same move on every run
     budget_cut: bool = False
 
 

@@ -253,12 +253,17 @@ EXCHANGE_PER_PAIR = 3.6e-5
 COVERAGE_GUARD = 5.0
 
 
-def auto_rate(name: str) -> float:
-    """An ``auto`` budget's rate on this machine: :data:`AUTO_WORK_RATE` times the factor that
-    ``schoolpost calibrate`` stored (1 without one; :mod:`scheduler.calibrate`)."""
+def machine_speed() -> float:
+    """The factor ``schoolpost calibrate`` stored: this machine's speed against the reference
+    machine's (1 without one; :mod:`scheduler.calibrate`)."""
     from scheduler.calibrate import factor
 
-    return AUTO_WORK_RATE[name] * factor()[0]
+    return factor()[0]
+
+
+def auto_rate(name: str) -> float:
+    """An ``auto`` budget's rate on this machine: :data:`AUTO_WORK_RATE` times :func:`machine_speed`."""
+    return AUTO_WORK_RATE[name] * machine_speed()
 
 
 #: seconds of a command's time limit taken before ``solve`` starts (Python, OR-Tools and reading
@@ -474,7 +479,7 @@ def pass_on_unused_work(ctx: _Context, coverage: CoverageOutcome) -> None:
         b.work["lns_work"] = round(lns_work + unused, 3)
     elif lns_seconds is not None:
         more = UNUSED_SHARE * unused / AUTO_WORK_RATE["coverage_first"] * AUTO_WORK_RATE["district_lns"]
-        speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]  # the calibrated factor (1: reference)
+        speed = machine_speed()
         planned = cast(float, b.work.get("exchange_planned") or 0.0)
         left = cast(float, b.work["search_seconds"]) - coverage_seconds(ctx.problem, coverage) / speed
         # the neighbourhoods: what the coverage stage's counts leave beside the exchange pass's
@@ -515,7 +520,7 @@ def neighbourhood_budget(ctx: _Context, swapped: ExchangeStats) -> None:
     b = ctx.budget
     if not b.work or b.work.get("exchange_planned") is None or b.work.get("lns_seconds") is None:
         return
-    speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]
+    speed = machine_speed()
     beyond = max(0.0, swapped.options * SECONDS_PER_OPTION / speed - cast(float, b.work["exchange_planned"]))
     b.work["lns_seconds"] = round(max(0.0, cast(float, b.work["lns_seconds"]) - auto_rate("district_lns") * beyond), 3)
 
@@ -850,8 +855,8 @@ def _work_budgets(work_limit: float | str | None, time_limit: float, strategy: s
                     "coverage_lns": round(hoods * w, 3), "lns_work": round(rest * w, 3), "lns_seconds": None,
                     "exchange_passes": EXCHANGE_PASSES}
         # the set-up and the exchange pass (Python, and CP-SAT loading its model) take longer on a
-        # machine the calibration found slower than the reference one (speed: its factor)
-        speed = auto_rate("district_lns") / AUTO_WORK_RATE["district_lns"]
+        # machine the calibration found slower than the reference one
+        speed = machine_speed()
         search = max(0.25 * time_limit, time_limit - SETUP_PER_PAIR * pairs / speed)
         # the exchange's time comes out of the neighbourhoods' share, never the coverage stage's
         # (on a short-staffed district the first phase's every second fills seats)
