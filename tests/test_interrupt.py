@@ -175,3 +175,38 @@ def test_ctrl_c_while_the_program_starts_is_one_line_never_a_traceback(tmp_path)
         assert proc.returncode in (0, 130, -signal.SIGINT), (k, proc.returncode, err)
         if proc.returncode != 0:
             assert err.strip().splitlines()[-1] == "interrupted", err
+
+
+def test_ctrl_c_while_click_parses_the_options_is_interrupted_not_aborted(monkeypatch, capsys):
+    """The window the timed test above can only hit by chance: a Ctrl-C after the libraries have
+    loaded, while click parses the command line (before the command sets its own handler). Click's
+    standalone mode would print "Aborted!" and exit 1; the entry point says "interrupted", 130."""
+    import click
+
+    from scheduler import entry
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.Command, "make_context", interrupted)
+    monkeypatch.setattr(sys, "argv", ["schoolpost", "solve", "instances/small-school.yaml", "-o", "x"])
+    with pytest.raises(SystemExit) as ended:
+        entry.main([])
+    err = capsys.readouterr().err
+    assert ended.value.code == 130
+    assert err.strip().splitlines()[-1] == "interrupted" and "Aborted" not in err
+
+
+@pytest.mark.parametrize("argv, code", [(["--version"], 0), (["--help"], 0), (["solve", "--bogus"], 2),
+                                        (["nosuch"], 2)])
+def test_entry_exit_codes_as_click_gives_them(monkeypatch, capsys, argv, code):
+    """Outside click's standalone mode the entry point still ends --help and --version with 0 and a
+    bad option or command with 2 and one line."""
+    from scheduler import entry
+
+    monkeypatch.setattr(sys, "argv", ["schoolpost", *argv])
+    with pytest.raises(SystemExit) as ended:
+        entry.main([])
+    assert ended.value.code == code
+    if code == 2:
+        assert capsys.readouterr().err.startswith("error: ")
