@@ -132,7 +132,7 @@ def _local(jobs: list[Job], processes: int, stop: threading.Event) -> Iterator[t
     # its models are freed, not returned to the system) and warns of "a memory leak" on the
     # console; the restart is what we want, the warning is noise to a planner
     warnings.filterwarnings("ignore", message="A worker was restarted", category=UserWarning)
-    pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), initializer=_end_with_parent,
+    pool = ProcessPoolExecutor(max_workers=min(processes, len(jobs)), initializer=end_with_parent,
                                initargs=(os.getpid(),))
     finished = False
     try:
@@ -164,8 +164,8 @@ def _exit_codes(exc: BaseException) -> str:
     return found.group(1) if found else "it ended unexpectedly"
 
 
-def _end_with_parent(parent: int) -> None:
-    """In a pool worker: end when the process that started it ends, even by ``kill -9`` (which
+def end_with_parent(parent: int) -> None:
+    """In a pool worker or a forked helper: end when the process that started it ends, even by ``kill -9`` (which
     runs no clean-up): Linux sends it SIGKILL then (``PR_SET_PDEATHSIG``); elsewhere nothing."""
     import ctypes
     import signal

@@ -173,14 +173,28 @@ def solve_files(inst, outputs: tuple[str, ...] = (), **options):
     return result, summary, report, gaps, files
 
 
-#: seconds per person to make each human output, measured on the district (2,770 persons, 13,600
-#: assignments, time zone set): roster.xlsx 5.0 s, calendars 4.4 s, duty sheets 0.2 s, report 0.1 s
-HUMAN_SECONDS_PER_PERSON = {"xlsx": 0.0019, "calendars": 0.0017, "sheets": 0.0001, "report": 0.0001}
+#: seconds per person to make each human output at the reference machine's speed (the measured
+#: times times the calibrated factor), on a generated district (2,735 persons, 13,544 assignments,
+#: factor 1.38: roster.xlsx 4.45 s, calendars 4.6 s, duty sheets and report about 0.2 s each)
+HUMAN_SECONDS_PER_PERSON = {"xlsx": 0.0022, "calendars": 0.0023, "sheets": 0.00015, "report": 0.00015}
 
 
 def human_reserve(inst, outputs: tuple[str, ...]) -> float:
-    """Seconds of the time limit to keep for making the human ``outputs`` after the search."""
-    return 1.0 + sum(HUMAN_SECONDS_PER_PERSON[o] for o in outputs) * len(inst.persons)
+    """Seconds of the time limit to keep for making the human ``outputs`` after the search, on this
+    machine (:func:`scheduler.calibrate.factor`): the workbook's time and the others' side by side
+    where :func:`scheduler.human.parallel_outputs` says they run so, else one after the other."""
+    from scheduler.calibrate import factor
+    from scheduler.human import parallel_outputs
+
+    if not outputs:
+        return 0.0
+    each = [HUMAN_SECONDS_PER_PERSON[o] for o in outputs]
+    if parallel_outputs(outputs):
+        rest = sum(HUMAN_SECONDS_PER_PERSON[o] for o in outputs if o != "xlsx")
+        per_person = max(HUMAN_SECONDS_PER_PERSON["xlsx"], rest)
+    else:
+        per_person = sum(each)
+    return 1.0 + per_person * len(inst.persons) / factor()[0]
 
 
 def solve_to_folder(inst, outdir: str | Path, **options):

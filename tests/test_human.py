@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -103,6 +104,57 @@ def test_workbook_marks_short_cells_and_is_deterministic(solved):
     ws = load_workbook(io.BytesIO(data))[inst.schools[0].id]
     red = [c for row in ws.iter_rows(min_row=5) for c in row if c.fill.fgColor.rgb == RED.fgColor.rgb]
     assert red and any("SHORT" in (c.value or "") for c in red)
+
+
+def test_the_workbook_made_beside_the_others_is_the_same_file(solved, monkeypatch):
+    """roster.xlsx made in a forked process while calendars are made here: the same bytes as
+    made here alone, the same files in the same order."""
+    import scheduler.human as human
+
+    inst, rows, report, gaps, summary, _files = solved
+    outputs = ("xlsx", "calendars", "report")
+    assert human.parallel_outputs(outputs) == (len(os.sched_getaffinity(0)) >= 2)
+    beside = human.human_files(inst, rows, report, gaps, summary, outputs)
+    monkeypatch.setattr(human, "parallel_outputs", lambda _outputs: False)
+    alone = human.human_files(inst, rows, report, gaps, summary, outputs)
+    assert list(beside) == list(alone) and beside == alone
+    assert beside["roster.xlsx"] == roster_workbook(inst, rows, report, gaps, summary)
+
+
+def test_a_forked_maker_runs_in_another_process_and_a_failed_one_is_made_here():
+    from scheduler.human import _beside
+
+    here = os.getpid()
+    assert int(_beside(lambda: str(os.getpid()).encode())()) != here
+    big = _beside(lambda: b"x" * 3_000_000)  # more than a pipe holds: the child waits for the reader
+    assert big() == b"x" * 3_000_000
+
+    def fails_in_the_child() -> bytes:
+        if os.getpid() != here:
+            raise RuntimeError("no workbook")
+        return b"made here"
+
+    assert _beside(fails_in_the_child)() == b"made here"
+
+
+def test_the_time_kept_for_the_human_files_follows_the_machine_and_the_cores(monkeypatch):
+    """The reserve: the workbook beside the others takes less than all one after the other; a
+    machine calibrated twice as fast keeps half the seconds (beyond the fixed second)."""
+    import scheduler.calibrate as calibrate
+    import scheduler.human as human
+    from scheduler.pipeline import human_reserve
+
+    inst = load_instance(ROOT / "instances" / "district-bincheng.yaml")
+    outputs = human.HUMAN_OUTPUTS
+    monkeypatch.setattr(calibrate, "factor", lambda: (1.0, "default"))
+    monkeypatch.setattr(human, "parallel_outputs", lambda _outputs: True)
+    beside = human_reserve(inst, outputs)
+    monkeypatch.setattr(human, "parallel_outputs", lambda _outputs: False)
+    alone = human_reserve(inst, outputs)
+    assert 1.0 < beside < alone
+    monkeypatch.setattr(calibrate, "factor", lambda: (2.0, "test"))
+    assert human_reserve(inst, outputs) - 1.0 == pytest.approx((alone - 1.0) / 2)
+    assert human_reserve(inst, ()) == 0.0
 
 
 def test_calendars_one_event_per_duty(solved):
