@@ -37,7 +37,7 @@ from typing import Any
 
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.bound import RelaxationLP
-from scheduler.cpsat.flow import flow_roster
+from scheduler.cpsat.flow import flow_roster, flow_shortfall_bound
 from scheduler.cpsat.model import COVERAGE_RULES, integer_weights
 from scheduler.cpsat.solver import Progress, Status, run
 from scheduler.duties import Problem
@@ -67,9 +67,10 @@ def shortfall_floor(problem: Problem) -> int:
 
 
 def shortfall_bound(problem: Problem) -> int:
-    """A proven lower bound on the ``shortfall`` term of every roster of ``problem``: the larger
-    of the relaxation's LP optimum (rounded up) and :func:`shortfall_floor`."""
-    floor = shortfall_floor(problem)
+    """A proven lower bound on the ``shortfall`` term of every roster of ``problem``: the largest
+    of the relaxation's LP optimum (rounded up), the maximum flow's
+    (:func:`scheduler.cpsat.flow.flow_shortfall_bound`) and :func:`shortfall_floor`."""
+    floor = max(shortfall_floor(problem), flow_shortfall_bound(problem))
     lp = RelaxationLP(problem, weights={"shortfall": 1})
     value = lp.bound()
     if value is None:

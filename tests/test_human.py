@@ -109,7 +109,7 @@ def test_workbook_marks_short_cells_and_is_deterministic(solved):
 def test_the_workbook_made_beside_the_others_is_the_same_file(solved, monkeypatch):
     """roster.xlsx made in a forked process while calendars are made here: the same bytes as
     made here alone, the same files in the same order."""
-    import scheduler.human as human
+    from scheduler import human
 
     inst, rows, report, gaps, summary, _files = solved
     outputs = ("xlsx", "calendars", "report")
@@ -140,8 +140,7 @@ def test_a_forked_maker_runs_in_another_process_and_a_failed_one_is_made_here():
 def test_the_time_kept_for_the_human_files_follows_the_machine_and_the_cores(monkeypatch):
     """The reserve: the workbook beside the others takes less than all one after the other; a
     machine calibrated twice as fast keeps half the seconds (beyond the fixed second)."""
-    import scheduler.calibrate as calibrate
-    import scheduler.human as human
+    from scheduler import calibrate, human
     from scheduler.pipeline import human_reserve
 
     inst = load_instance(ROOT / "instances" / "district-bincheng.yaml")

@@ -62,6 +62,111 @@ def time_blocks(problem: Problem) -> dict[int, int]:
     return block
 
 
+def flow_shortfall_bound(problem: Problem) -> int:
+    """A proven lower bound on the ``shortfall`` term of every roster of ``problem``: the seats
+    below ``min`` that a maximum flow over a relaxation of the rules cannot fill.
+
+    The network: source -> person (``max_per_week`` and the minutes cap as in :func:`flow_roster`,
+    less the pinned duties) -> person x date (``max_per_day``, less the pinned) -> person x date x
+    time block (the most duties of the block the person could serve one after the other, their
+    times alone: every roster stays within it, travel only lowers it) -> duty (once) -> sink
+    (``min`` less the pinned people). Every roster's pairs outside the pins are a flow of this
+    network, and a seat it fills below ``min`` is a unit of flow into the sink, so no roster fills
+    more seats than the maximum flow. It names people, where the relaxation's LP counts them per
+    unit and role: each is the stronger on some districts (session 15 of benchmarks/README.md);
+    :func:`scheduler.coverage.shortfall_bound` takes the larger. 0.3 s on 280,000 pairs."""
+    from ortools.graph.python import max_flow
+
+    inst = problem.instance
+    duties = problem.duties
+    forced = problem.pinned | problem.fixed
+    block = time_blocks(problem)
+    forced_on: dict[int, int] = defaultdict(int)
+    forced_of: dict[int, list[int]] = defaultdict(list)
+    for p, d in forced:
+        forced_on[d] += 1
+        forced_of[p].append(d)
+    nodes: dict[tuple, int] = {}
+
+    def node(key: tuple) -> int:
+        i = nodes.get(key)
+        if i is None:
+            i = nodes[key] = len(nodes)
+        return i
+
+    tails: list[int] = []
+    heads: list[int] = []
+    caps: list[int] = []
+
+    def arc(a: int, b: int, cap: int) -> None:
+        if cap > 0:
+            tails.append(a)
+            heads.append(b)
+            caps.append(cap)
+
+    source, sink = node(("source",)), node(("sink",))
+    for p, eligible in enumerate(problem.eligible):
+        free = [d for d in eligible if (p, d) not in forced and duties[d].kind != "context"]
+        if not free:
+            continue
+        lim = inst.limits_of(problem.persons[p])
+        mine = forced_of.get(p, [])
+        week = len(free)
+        if lim.max_per_week is not None:
+            week = min(week, lim.max_per_week - len(mine))
+        if lim.max_minutes_per_week is not None:
+            left = lim.max_minutes_per_week - sum(duties[d].minutes for d in mine)
+            week = min(week, left // max(1, min(duties[d].minutes for d in free)))
+        if week <= 0:
+            continue
+        person = node(("p", p))
+        arc(source, person, week)
+        pinned_on: dict[dt.date, int] = defaultdict(int)
+        for d in mine:
+            pinned_on[duties[d].date] += 1
+        by_block: dict[tuple[dt.date, int], list[int]] = defaultdict(list)
+        for d in free:
+            by_block[(duties[d].date, block[d])].append(d)
+        on_date: dict[dt.date, list[tuple[int, list[int]]]] = defaultdict(list)
+        for (date, b), ds in by_block.items():
+            on_date[date].append((b, ds))
+        for date, blocks in sorted(on_date.items()):
+            day = sum(len(ds) for _b, ds in blocks)
+            if lim.max_per_day is not None:
+                day = min(day, lim.max_per_day - pinned_on[date])
+            if day <= 0:
+                continue
+            dn = node(("pd", p, date))
+            arc(person, dn, day)
+            for b, ds in blocks:
+                # the most of these duties one person could serve one after the other (earliest end first)
+                most, end = 0, None
+                for d in sorted(ds, key=lambda x: (duties[x].end, duties[x].start)):
+                    if end is None or duties[d].start >= end:
+                        most, end = most + 1, duties[d].end
+                bn = node(("pb", p, date, b))
+                arc(dn, bn, most)
+                for d in ds:
+                    arc(bn, node(("d", d)), 1)
+    need = 0
+    for duty in duties:
+        if duty.kind == "context":
+            continue
+        seats = max(0, duty.min - forced_on.get(duty.index, 0))
+        need += seats
+        at = nodes.get(("d", duty.index))
+        if at is not None:
+            arc(at, sink, seats)
+    if not tails:
+        return need
+    flow = max_flow.SimpleMaxFlow()
+    flow.add_arcs_with_capacity(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
+                                np.array(caps, dtype=np.int64))
+    if flow.solve(source, sink) != flow.OPTIMAL:
+        return 0
+    return need - flow.optimal_flow()
+
+
 def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """A roster with every hard rule kept and seats filled to ``min`` wherever a min-cost flow over
     the whole week can (see the module's doc), starting from ``pairs`` (a valid roster)."""
