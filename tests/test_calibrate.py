@@ -66,3 +66,27 @@ def test_an_unwritable_place_is_one_line_and_exit_2(tmp_path, monkeypatch):
     assert out.exit_code == 2
     lines = [line for line in out.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "calibration.json" in lines[0], out.output
+
+
+def test_the_first_auto_run_on_a_machine_measures_it_once_and_says_so(tmp_path, monkeypatch):
+    """A machine never calibrated: the first solve with an auto budget measures and stores its
+    speed (a note on stderr), the next one finds it stored; a run without an auto budget does not
+    measure. The roster is written and checked either way."""
+    from models import load_instance
+    from scheduler.check import check_roster
+
+    target = tmp_path / "cal" / "calibration.json"
+    monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(target))
+    runner = CliRunner()
+    args = ["solve", "instances/small-school.yaml", "--time-limit", "5", "--outputs", "none"]
+    first = runner.invoke(main, [*args, "-o", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    assert "first run on this machine" in first.stderr and target.is_file()
+    assert 0.01 <= json.loads(target.read_text())["factor"] <= 2.0
+    assert check_roster(load_instance("instances/small-school.yaml"), tmp_path / "a").ok
+    again = runner.invoke(main, [*args, "-o", str(tmp_path / "b")])
+    assert again.exit_code == 0 and "first run on this machine" not in again.stderr
+    other = tmp_path / "other.json"
+    monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(other))
+    fixed = runner.invoke(main, [*args, "-o", str(tmp_path / "c"), "--work-limit", "none"])
+    assert fixed.exit_code == 0 and not other.exists() and "first run" not in fixed.stderr

@@ -11,7 +11,14 @@ from pathlib import Path
 import click
 
 from scheduler.batch import fix_text, run_batch
-from scheduler.commands.options import OUTPUTS_HELP, WORK_LIMIT_OPTION, FiniteFloat, exit_if_invalid, time_limit_type
+from scheduler.commands.options import (
+    OUTPUTS_HELP,
+    WORK_LIMIT_OPTION,
+    FiniteFloat,
+    calibrate_once,
+    exit_if_invalid,
+    time_limit_type,
+)
 from scheduler.parallel import DASK_WAIT_SECONDS, stop_on_signals
 from scheduler.pipeline import clock_note, parse_outputs
 
@@ -52,6 +59,7 @@ def batch_command(instance, by, outdir, time_limit, workers, jobs, seed, strateg
                "nominal_time": time_limit}
     if work_limit != "auto":  # absent otherwise, so finished districts of earlier runs keep their keys
         options["work_limit"] = work_limit
+    calibrate_once(work_limit, quiet)  # a machine's first run with an auto budget: its speed, stored
     use_bar = not quiet and sys.stderr.isatty()
     bar = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -39,6 +40,36 @@ def work_limit_value(ctx, param, value: str) -> float | str | None:
     if not (0.01 <= number <= 1e9):
         raise click.BadParameter(f"{value!r} is not auto, none or a number of deterministic seconds (0.01 or more)")
     return number
+
+
+def calibrate_once(work_limit, quiet: bool = False) -> float:
+    """On a machine never calibrated, before the first run with an ``auto`` work budget: measure its
+    speed now, as ``schoolpost calibrate`` does, and store it, so that this run and every later one
+    get budgets this machine finishes before the clock, and the same roster on a rerun (the
+    reference machine's rates, the default, overrun a slower machine). Says so on stderr; returns
+    the seconds it took, which ``solve`` keeps out of ``--time-limit``. Nothing when a calibration
+    is stored (or ``SCHOOLPOST_CALIBRATION`` names a file that exists) or the budget is not
+    ``auto``; a folder it cannot write to gives a note and the default."""
+    from scheduler.calibrate import calibrate, path, store
+
+    where = path()
+    if work_limit != "auto" or where.exists():
+        return 0.0
+    began = time.monotonic()
+    record = calibrate()
+    spent = time.monotonic() - began
+    try:
+        store(record)
+    except OSError as exc:
+        if not quiet:
+            click.echo(f"note: this machine's speed could not be stored ({where}: {exc.strerror or exc}); auto "
+                       f"budgets use the reference machine's rates", err=True)
+        return spent
+    if not quiet:
+        click.echo(f"note: first run on this machine: its speed measured once ({spent:.1f} s, not counted in the "
+                   f"time limit; factor {record['factor']:g}) and stored in {where}; `schoolpost calibrate` "
+                   f"measures it again", err=True)
+    return spent
 
 
 class FiniteFloat(click.FloatRange):

@@ -12,6 +12,7 @@ from scheduler.commands.options import (
     MAX_PAIRS_OPTION,
     OUTPUTS_HELP,
     WORK_LIMIT_OPTION,
+    calibrate_once,
     exit_if_invalid,
     open_log,
     output_dir,
@@ -63,6 +64,7 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
         inst = instance_from_data(doc)
         out = output_dir(outdir)
         log = open_log(log_path)
+        started += calibrate_once(work_limit, quiet)  # a machine's first run: its speed, not counted
         show = not quiet and sys.stderr.isatty()
         try:
             with SolveProgress(time_limit=time_limit, show=show, log=log, started=started) as view:

@@ -8,7 +8,7 @@ import time
 import click
 
 from models import ROLES
-from scheduler.commands.options import MAX_PAIRS_OPTION, WORK_LIMIT_OPTION, FiniteFloat, time_limit_type
+from scheduler.commands.options import MAX_PAIRS_OPTION, WORK_LIMIT_OPTION, FiniteFloat, calibrate_once, time_limit_type
 from scheduler.names import safe_name
 from scheduler.parallel import stop_on_signals
 from scheduler.pipeline import clock_note
@@ -45,6 +45,7 @@ def staffing_command(instance, role, unit, fill_rate, outdir, time_limit, worker
     started = time.monotonic()
     if outdir is not None:
         output_folder(outdir)  # refused before any work
+    calibrate_once(work_limit, quiet)  # a machine's first run with an auto budget: its speed, stored
     options = {"time_limit": time_limit, "workers": workers, "seed": seed, "work_limit": work_limit,
                "district_time_limit": district_time_limit}
     try:

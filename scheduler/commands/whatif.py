@@ -7,7 +7,7 @@ import time
 
 import click
 
-from scheduler.commands.options import MAX_PAIRS_OPTION, WORK_LIMIT_OPTION, time_limit_type
+from scheduler.commands.options import MAX_PAIRS_OPTION, WORK_LIMIT_OPTION, calibrate_once, time_limit_type
 from scheduler.duties import MAX_PAIRS
 from scheduler.parallel import stop_on_signals
 from scheduler.whatif import format_table, run_whatif
@@ -34,6 +34,7 @@ def whatif_command(instance, scenarios, outdir, time_limit, workers, jobs, seed,
         options["max_pairs"] = max_pairs
     if work_limit != "auto":  # auto is solve's default
         options["work_limit"] = work_limit
+    calibrate_once(work_limit, quiet)  # a machine's first run with an auto budget: its speed, stored
     echo = None if quiet else (lambda line: click.echo(line, err=True))
     try:
         with stop_on_signals() as stop:
