@@ -23,22 +23,14 @@ def main(asked: list[int] | None = None) -> None:
     _signal.signal(_signal.SIGINT, lambda signum, _frame: asked.append(signum))
     try:
         import scheduler.cpsat  # noqa: F401 - OR-Tools loaded here, under the deferred Ctrl-C
-        from scheduler.commands import main as cli
+        from scheduler.commands import run
     finally:
         _signal.signal(_signal.SIGINT, _signal.default_int_handler)
-    import click  # loaded with the commands above
-
     try:
         if asked:
             raise KeyboardInterrupt
-        # not in click's standalone mode: there a Ctrl-C while it parses the options (before the
-        # command sets its own handler) would print "Aborted!" and exit 1
-        code = cli(standalone_mode=False)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+        code = run()
+    except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:  # as standalone mode shows it
-        exc.show()
-        sys.exit(exc.exit_code)
-    # an int is click's Exit (--help, --version); a command's own return value is not an exit code
-    sys.exit(code if isinstance(code, int) else 0)
+    sys.exit(code)

@@ -35,6 +35,23 @@ class _Group(click.Group):
             sys.exit(130)
 
 
+def run() -> int:
+    """Run the group on ``sys.argv`` and return the exit code, outside click's standalone mode:
+    there a Ctrl-C while click parses the options (before the command sets its own handler)
+    printed "Aborted!" and exited 1; here it raises ``KeyboardInterrupt`` for the entry point
+    (:mod:`scheduler.entry`: "interrupted", 130). Usage errors are shown as standalone mode shows
+    them, with their exit code."""
+    try:
+        code = main(standalone_mode=False)
+    except click.exceptions.Abort:
+        raise KeyboardInterrupt from None
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    # an int is click's Exit (--help, --version); a command's own return value is not an exit code
+    return code if isinstance(code, int) else 0
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="schoolpost")
 @click.option("-v", "--verbose", is_flag=True, help="Also log what the engine does, stage by stage (to stderr).")
