@@ -122,19 +122,25 @@ def test_the_workbook_made_beside_the_others_is_the_same_file(solved, monkeypatc
 
 
 def test_a_forked_maker_runs_in_another_process_and_a_failed_one_is_made_here():
-    from scheduler.human import _beside
+    from scheduler.human import _Beside
 
     here = os.getpid()
-    assert int(_beside(lambda: str(os.getpid()).encode())()) != here
-    big = _beside(lambda: b"x" * 3_000_000)  # more than a pipe holds: the child waits for the reader
-    assert big() == b"x" * 3_000_000
+    assert int(_Beside(lambda: str(os.getpid()).encode(), fork=True).result()) != here
+    assert int(_Beside(lambda: str(os.getpid()).encode(), fork=False).result()) == here
+    big = _Beside(lambda: b"x" * 3_000_000, fork=True)  # more than a pipe holds: the child waits for the reader
+    assert big.result() == b"x" * 3_000_000
 
     def fails_in_the_child() -> bytes:
         if os.getpid() != here:
             raise RuntimeError("no workbook")
         return b"made here"
 
-    assert _beside(fails_in_the_child)() == b"made here"
+    assert _Beside(fails_in_the_child, fork=True).result() == b"made here"
+    # given up (an error or a stop in the parent): the child waiting to send ends, nothing left
+    waiting = _Beside(lambda: b"y" * 3_000_000, fork=True)
+    child = waiting.process
+    waiting.cancel()
+    assert child is not None and not child.is_alive() and waiting.process is None
 
 
 def test_the_time_kept_for_the_human_files_follows_the_machine_and_the_cores(monkeypatch):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Callable
 
 #: the human outputs ``solve`` writes by default (``--outputs``), in the order they are made
@@ -41,71 +40,91 @@ def human_files(inst, rows: list[dict], report, gaps: list, summary: dict,
     slowest (openpyxl: 6 s on a district), is made in a forked process while this one makes the
     rest (:func:`parallel_outputs`); the same bytes either way, and made here if that process fails."""
     files: dict[str, str | bytes] = {}
-    workbook: Callable[[], bytes] | None = None
+    workbook: _Beside | None = None
     if "xlsx" in outputs:
         from scheduler.human.workbook import roster_workbook
 
         def make_workbook() -> bytes:
             return roster_workbook(inst, rows, report, gaps, summary)
 
-        workbook = _beside(make_workbook) if parallel_outputs(outputs) else make_workbook
-    if "sheets" in outputs:
-        from scheduler.human.sheets import duty_sheets_html
+        workbook = _Beside(make_workbook, fork=parallel_outputs(outputs))
+    try:
+        if "sheets" in outputs:
+            from scheduler.human.sheets import duty_sheets_html
 
-        files["duty-sheets.html"] = duty_sheets_html(inst, rows, report, gaps)
-    if "calendars" in outputs:
-        from scheduler.human.calendars import person_calendars
+            files["duty-sheets.html"] = duty_sheets_html(inst, rows, report, gaps)
+        if "calendars" in outputs:
+            from scheduler.human.calendars import person_calendars
 
-        for name, data in person_calendars(inst, rows, previous=previous, published_at=published_at,
-                                           reminder=reminder).items():
-            files[f"calendars/{name}"] = data
-    if "report" in outputs:
-        from scheduler.human.report import report_html
+            for name, data in person_calendars(inst, rows, previous=previous, published_at=published_at,
+                                               reminder=reminder).items():
+                files[f"calendars/{name}"] = data
+        if "report" in outputs:
+            from scheduler.human.report import report_html
 
-        files["report.html"] = report_html(inst, rows, report, gaps, summary)
-    if workbook is not None:
-        files = {"roster.xlsx": workbook(), **files}  # first, in the order of HUMAN_OUTPUTS
+            files["report.html"] = report_html(inst, rows, report, gaps, summary)
+        if workbook is not None:
+            files = {"roster.xlsx": workbook.result(), **files}  # first, in the order of HUMAN_OUTPUTS
+    finally:
+        if workbook is not None:
+            workbook.cancel()  # a child left behind by an error or a stop here ends now
     return files
 
 
-def _beside(make: Callable[[], bytes]) -> Callable[[], bytes]:
-    """Start ``make()`` in a forked child now; the function returned waits for its bytes. The child
-    ignores Ctrl-C (the parent decides what a stop means) and ends with the parent; if it fails or
-    dies, the function returned makes the bytes in this process instead."""
-    import multiprocessing
+class _Beside:
+    """``make()`` started in a forked child now (``fork``), or made here when :meth:`result` is
+    called. The child ignores Ctrl-C (the parent decides what a stop means) and ends with the
+    parent; if it fails or dies, :meth:`result` makes the bytes in this process instead."""
 
-    from scheduler.parallel import end_with_parent
+    def __init__(self, make: Callable[[], bytes], *, fork: bool):
+        self.make = make
+        self.process = None
+        if not fork:
+            return
+        import multiprocessing
 
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    parent = os.getpid()
+        from scheduler.parallel import end_with_parent
 
-    def child() -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        end_with_parent(parent)
+        context = multiprocessing.get_context("fork")
+        self.receive, send = context.Pipe(duplex=False)
+        parent = os.getpid()
+
+        def child() -> None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            end_with_parent(parent)
+            try:
+                send.send_bytes(make())
+            except BaseException:  # noqa: BLE001 - the parent makes it instead; nothing printed here
+                os._exit(1)
+            os._exit(0)  # no clean-up of the parent's copy (its atexit handlers, its threads' state)
+
+        process = context.Process(target=child, daemon=True)
         try:
-            send.send_bytes(make())
-        except BaseException:  # noqa: BLE001 - the parent makes it instead; nothing printed here
-            sys.stderr.flush()
-            os._exit(1)
-        os._exit(0)  # no clean-up of the parent's copy (its atexit handlers, its threads' state)
+            process.start()
+        except OSError:  # no process to be had (limits): made here
+            self.receive.close()
+            return
+        finally:
+            send.close()
+        self.process = process
 
-    process = context.Process(target=child, daemon=True)
-    try:
-        process.start()
-    except OSError:  # no process to be had (limits): made here
-        return make
-    send.close()
-
-    def wait() -> bytes:
+    def result(self) -> bytes:
+        if self.process is None:
+            return self.make()
         try:
-            data = receive.recv_bytes()
+            data = self.receive.recv_bytes()
         except (EOFError, OSError):
             data = None
-        finally:
-            receive.close()
-            process.join()
-        return make() if data is None else data
+        self.cancel()
+        return self.make() if data is None else data
 
-    return wait
+    def cancel(self) -> None:
+        """End the child (if still running) and wait for it; idempotent."""
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        self.receive.close()
+        if process.is_alive():
+            process.terminate()
+        process.join()
