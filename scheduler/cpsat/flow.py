@@ -44,6 +44,71 @@ from scheduler.duties import Duty, Problem
 KEEP_TENTHS = 1
 
 
+class _Network:
+    """Nodes by key and arcs with capacity and unit cost, as OR-Tools' flow solvers take them."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[tuple, int] = {}
+        self.tails: list[int] = []
+        self.heads: list[int] = []
+        self.caps: list[int] = []
+        self.costs: list[int] = []
+
+    def node(self, key: tuple) -> int:
+        i = self.nodes.get(key)
+        if i is None:
+            i = self.nodes[key] = len(self.nodes)
+        return i
+
+    def arc(self, a: int, b: int, cap: int, cost: int = 0) -> None:
+        if cap > 0:
+            self.tails.append(a)
+            self.heads.append(b)
+            self.caps.append(cap)
+            self.costs.append(cost)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.array(self.tails, dtype=np.int32), np.array(self.heads, dtype=np.int32),
+                np.array(self.caps, dtype=np.int64))
+
+
+def _forced(problem: Problem) -> tuple[frozenset, dict[int, int], dict[int, list[int]]]:
+    """The pairs every roster has (pins, a sub-problem's context), people so held per duty, and
+    duties so held per person."""
+    forced = problem.pinned | problem.fixed
+    on: dict[int, int] = defaultdict(int)
+    of: dict[int, list[int]] = defaultdict(list)
+    for p, d in forced:
+        on[d] += 1
+        of[p].append(d)
+    return forced, on, of
+
+
+def _people(problem: Problem, forced: frozenset, forced_of: dict[int, list[int]]):
+    """(person, the duties they may still take, their limits, their held duties), for each person
+    with such a duty."""
+    duties = problem.duties
+    for p, eligible in enumerate(problem.eligible):
+        free = [d for d in eligible if (p, d) not in forced and duties[d].kind != "context"]
+        if free:
+            yield p, free, problem.instance.limits_of(problem.persons[p]), forced_of.get(p, [])
+
+
+def _week(problem: Problem, p: int, free: list[int], mine: list[int], most: int) -> int:
+    """How many of ``free`` person ``p`` may still take in the week, at most ``most``: their
+    ``max_per_week`` and, in duties of the shortest, ``max_minutes_per_week``, less the held
+    duties ``mine``."""
+    duties = problem.duties
+    lim = problem.instance.limits_of(problem.persons[p])
+    week = most
+    if lim.max_per_week is not None:
+        week = min(week, lim.max_per_week - len(mine))
+    if lim.max_minutes_per_week is not None:
+        left = lim.max_minutes_per_week - sum(duties[d].minutes for d in mine)
+        week = min(week, left // max(1, min(duties[d].minutes for d in free)))
+    return week
+
+
 def time_blocks(problem: Problem) -> dict[int, int]:
     """Duty index -> its block: per date, the connected sets of duties whose times overlap."""
     block: dict[int, int] = {}
@@ -77,46 +142,14 @@ def flow_shortfall_bound(problem: Problem) -> int:
     :func:`scheduler.coverage.shortfall_bound` takes the larger. 0.3 s on 280,000 pairs."""
     from ortools.graph.python import max_flow
 
-    inst = problem.instance
     duties = problem.duties
-    forced = problem.pinned | problem.fixed
+    forced, forced_on, forced_of = _forced(problem)
     block = time_blocks(problem)
-    forced_on: dict[int, int] = defaultdict(int)
-    forced_of: dict[int, list[int]] = defaultdict(list)
-    for p, d in forced:
-        forced_on[d] += 1
-        forced_of[p].append(d)
-    nodes: dict[tuple, int] = {}
-
-    def node(key: tuple) -> int:
-        i = nodes.get(key)
-        if i is None:
-            i = nodes[key] = len(nodes)
-        return i
-
-    tails: list[int] = []
-    heads: list[int] = []
-    caps: list[int] = []
-
-    def arc(a: int, b: int, cap: int) -> None:
-        if cap > 0:
-            tails.append(a)
-            heads.append(b)
-            caps.append(cap)
-
+    net = _Network()
+    node, arc = net.node, net.arc
     source, sink = node(("source",)), node(("sink",))
-    for p, eligible in enumerate(problem.eligible):
-        free = [d for d in eligible if (p, d) not in forced and duties[d].kind != "context"]
-        if not free:
-            continue
-        lim = inst.limits_of(problem.persons[p])
-        mine = forced_of.get(p, [])
-        week = len(free)
-        if lim.max_per_week is not None:
-            week = min(week, lim.max_per_week - len(mine))
-        if lim.max_minutes_per_week is not None:
-            left = lim.max_minutes_per_week - sum(duties[d].minutes for d in mine)
-            week = min(week, left // max(1, min(duties[d].minutes for d in free)))
+    for p, free, lim, mine in _people(problem, forced, forced_of):
+        week = _week(problem, p, free, mine, len(free))
         if week <= 0:
             continue
         person = node(("p", p))
@@ -154,14 +187,13 @@ def flow_shortfall_bound(problem: Problem) -> int:
             continue
         seats = max(0, duty.min - forced_on.get(duty.index, 0))
         need += seats
-        at = nodes.get(("d", duty.index))
+        at = net.nodes.get(("d", duty.index))
         if at is not None:
             arc(at, sink, seats)
-    if not tails:
+    if not net.tails:
         return need
     flow = max_flow.SimpleMaxFlow()
-    flow.add_arcs_with_capacity(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
-                                np.array(caps, dtype=np.int64))
+    flow.add_arcs_with_capacity(*net.arrays())
     if flow.solve(source, sink) != flow.OPTIMAL:
         return 0
     return need - flow.optimal_flow()
@@ -174,21 +206,11 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
 
     inst = problem.instance
     duties = problem.duties
-    forced = problem.pinned | problem.fixed
+    forced, forced_on, forced_of = _forced(problem)
     kept = set(pairs)
     block = time_blocks(problem)
-    forced_on: dict[int, int] = defaultdict(int)
-    forced_of: dict[int, list[int]] = defaultdict(list)
-    for p, d in forced:
-        forced_on[d] += 1
-        forced_of[p].append(d)
-    nodes: dict[tuple, int] = {}
-
-    def node(key: tuple) -> int:
-        i = nodes.get(key)
-        if i is None:
-            i = nodes[key] = len(nodes)
-        return i
+    net = _Network()
+    node, arc, nodes = net.node, net.arc, net.nodes
 
     # the policy's weights as integers, ten units to each of theirs (KEEP_TENTHS)
     w = {rule: 10 * v for rule, v in integer_weights(inst.policy.weights.model_dump())[0].items()}
@@ -199,32 +221,10 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
     share = Fraction(inst.policy.min_professional_share).limit_denominator(1000)
     skills = [set(person.skills or ()) for person in problem.persons]
     source, sink = node(("source",)), node(("sink",))
-    tails: list[int] = []
-    heads: list[int] = []
-    caps: list[int] = []
-    costs: list[int] = []
-
-    def arc(a: int, b: int, cap: int, cost: int = 0) -> None:
-        if cap > 0:
-            tails.append(a)
-            heads.append(b)
-            caps.append(cap)
-            costs.append(cost)
-
     supply = 0
-    for p, eligible in enumerate(problem.eligible):
-        free = [d for d in eligible if (p, d) not in forced and duties[d].kind != "context"]
-        if not free:
-            continue
-        lim = inst.limits_of(problem.persons[p])
-        mine = forced_of.get(p, [])
+    for p, free, lim, mine in _people(problem, forced, forced_of):
         blocks_free = {(duties[d].date, block[d]) for d in free}
-        week = len(blocks_free)
-        if lim.max_per_week is not None:
-            week = min(week, lim.max_per_week - len(mine))
-        if lim.max_minutes_per_week is not None:
-            left = lim.max_minutes_per_week - sum(duties[d].minutes for d in mine)
-            week = min(week, left // max(1, min(duties[d].minutes for d in free)))
+        week = _week(problem, p, free, mine, len(blocks_free))
         if week <= 0:
             continue
         pn = node(("p", p))
@@ -278,8 +278,7 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
         arc(at, sink, need, -seat)
     arc(source, sink, supply, 0)
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
-                                              np.array(caps, dtype=np.int64), np.array(costs, dtype=np.int64))
+    flow.add_arcs_with_capacity_and_unit_cost(*net.arrays(), np.array(net.costs, dtype=np.int64))
     supplies = np.zeros(len(nodes), dtype=np.int64)
     supplies[source], supplies[sink] = supply, -supply
     flow.set_nodes_supplies(np.arange(len(nodes), dtype=np.int32), supplies)
@@ -289,7 +288,7 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
     flows = flow.flows(np.arange(flow.num_arcs(), dtype=np.int32))
     chosen: dict[int, list[int]] = defaultdict(list)
     for a in np.nonzero(flows)[0]:
-        t, h = key_of[tails[a]], key_of[heads[a]]
+        t, h = key_of[net.tails[a]], key_of[net.heads[a]]
         if t[0] == "pb":
             chosen[t[1]].append(h[1])
     roster = sorted(forced)
