@@ -240,6 +240,32 @@ def clock_note(what: str, consequence: str) -> str:
             f"{consequence}; give a larger --time-limit or a fixed --work-limit")
 
 
+#: a district's first roster taking more than this many times its modelled time
+#: (:data:`scheduler.solve.FIRST_ROSTER_PER_PAIR` at the calibrated factor) says the machine ran
+#: slower than its calibration; below :data:`STALE_MIN_PAIRS` pairs that time is too short to tell
+#: (measured this session: a ratio of 0.99-1.09 on a calibrated machine, 1.27 and 1.53 with a
+#: factor stored in a fast spell, the second run cut by the clock)
+STALE_RATIO, STALE_MIN_PAIRS = 1.3, 50_000
+
+
+def stale_calibration_note(summary: dict) -> str | None:
+    """The ``note:`` line of ``solve`` when an ``auto`` run's own first roster shows the machine
+    running slower than its stored calibration, whose budgets it then may not finish before the
+    clock; None otherwise."""
+    from scheduler.solve import FIRST_ROSTER_PER_PAIR
+
+    factor, first = summary.get("work_rate_factor"), summary.get("first_solution_time")
+    pairs = (summary.get("model") or {}).get("eligible_pairs") or 0
+    if summary.get("work_limit") != "auto" or not factor or first is None or pairs < STALE_MIN_PAIRS:
+        return None
+    modelled = FIRST_ROSTER_PER_PAIR * pairs / factor
+    if first <= STALE_RATIO * modelled:
+        return None
+    return (f"note: the first roster took {first:.1f} s, {first / modelled - 1:.0%} longer than this machine's "
+            f"calibration (factor {factor:g}) predicts: it ran slower than when it was measured; if it stays so, "
+            f"`schoolpost calibrate` measures it again, so that the work budget, not the clock, ends the search")
+
+
 def supply_demand(problem: Problem) -> dict:
     """Per unit and peak: demand (min, police) of its schools and people free by role (worst day)."""
     persons = problem.persons

@@ -90,3 +90,23 @@ def test_the_first_auto_run_on_a_machine_measures_it_once_and_says_so(tmp_path, 
     monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(other))
     fixed = runner.invoke(main, [*args, "-o", str(tmp_path / "c"), "--work-limit", "none"])
     assert fixed.exit_code == 0 and not other.exists() and "first run" not in fixed.stderr
+
+
+def test_a_first_roster_slower_than_the_calibration_predicts_gives_a_note():
+    """Figures of this project's own runs (benchmarks/README.md, session 15): a district whose first
+    roster took 4.7 s where the stored factor 1.54 predicts 3.0 s gets the note (that run's
+    neighbourhoods were cut by the clock); 3.9 s, a calibrated machine, a small instance or a
+    budget other than auto do not."""
+    from scheduler.pipeline import stale_calibration_note
+
+    def summary(first, factor=1.5432, pairs=276_193, work_limit="auto"):
+        return {"first_solution_time": first, "work_rate_factor": factor, "work_limit": work_limit,
+                "model": {"eligible_pairs": pairs}}
+
+    note = stale_calibration_note(summary(4.676))
+    assert note is not None and note.startswith("note: the first roster took 4.7 s, 54% longer")
+    assert "schoolpost calibrate" in note
+    assert stale_calibration_note(summary(3.869)) is None
+    assert stale_calibration_note(summary(5.454, factor=0.9442)) is None
+    assert stale_calibration_note(summary(4.676, pairs=20_000)) is None
+    assert stale_calibration_note(summary(4.676, factor=None, work_limit=None)) is None

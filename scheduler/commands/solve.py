@@ -28,6 +28,7 @@ from scheduler.pipeline import (
     result_lines,
     shortfall_line,
     solve_to_folder,
+    stale_calibration_note,
 )
 
 
@@ -90,4 +91,6 @@ def solve_command(instance, outdir, time_limit, workers, seed, lexicographic, st
         click.echo(f"note: {result.note}", err=True)
     if clock_cut_budget(result, work_limit) and not quiet:
         click.echo(clock_note("the search", 'may give another roster (summary.json: "reproducible": false)'), err=True)
+    if not quiet and (stale := stale_calibration_note(summary)):
+        click.echo(stale, err=True)
     exit_if_invalid(report)
