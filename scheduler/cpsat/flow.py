@@ -11,15 +11,20 @@ bound, the flow's roster 30 above it in 2 s (benchmarks/README.md, session 14).
 
 The network (OR-Tools' ``SimpleMinCostFlow``): source -> person (``max_per_week``, and at most
 ``max_minutes_per_week`` over the person's shortest eligible duty) -> person x date
-(``max_per_day``) -> person x date x time block (1) -> duty -> sink (``min`` seats, each worth the
+(``max_per_day``) -> person x date x time block (1, or the number of the given roster's duties
+of the person there) -> duty -> sink (``min`` seats, each worth the
 ``shortfall`` weight). The police a duty asks for and the professionals its share asks of ``min``
 people earn the ``police_shortfall`` and ``share_shortfall`` weights on their way in (a node of
 their own per duty), a skill the duty asks for earns ``skill_shortfall``, and a pair of the given
 roster :data:`KEEP_TENTHS` tenths of a seat (its leaders at school peaks also
 ``leader_missing``), so the flow keeps that roster where it can. A time block is a connected set
-of the date's duties whose times overlap: two duties of one block are never both served. Seats above ``min`` are left to the later
-stages. Two rules are not in the flow and are repaired after it: the travel between duties of
-different blocks (the later duty is dropped) and ``max_minutes_per_week`` (the week's last duties
+of the date's duties whose times overlap (a morning of staggered school peaks may be one): the
+flow gives a person one duty of it, or as many as the given roster gives them there, so that a
+roster's person with two duties of a morning keeps both where the flow keeps them (from a
+short-staffed district's 60-s roster, one duty a block: 1,552 -> 1,579 missing, so never taken;
+so: 1,551; from its greedy roster 1,621 -> 1,570; benchmarks/README.md, session 15). Seats above
+``min`` are left to the later stages. Two rules are not in the flow and are repaired after it:
+overlaps and the travel between duties (the later duty is dropped) and ``max_minutes_per_week`` (the week's last duties
 are dropped until it holds). The result keeps every hard rule and is a function of the problem
 and the given roster; the coverage stage then lets anyone free take a seat still below ``min``
 (:func:`scheduler.greedy.fill_free_seats`) and keeps it only when it has fewer gaps.
@@ -223,8 +228,13 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
     source, sink = node(("source",)), node(("sink",))
     supply = 0
     for p, free, lim, mine in _people(problem, forced, forced_of):
-        blocks_free = {(duties[d].date, block[d]) for d in free}
-        week = _week(problem, p, free, mine, len(blocks_free))
+        # a block takes one duty, or as many as the given roster has there (compatible ones: the
+        # flow may pick others of the block, and the repair then drops the later of two that clash)
+        in_block: dict[tuple, int] = defaultdict(int)
+        for d in free:
+            in_block[(duties[d].date, block[d])] += (p, d) in kept
+        blocks_free = {key: max(1, n) for key, n in in_block.items()}
+        week = _week(problem, p, free, mine, sum(blocks_free.values()))
         if week <= 0:
             continue
         pn = node(("p", p))
@@ -240,7 +250,7 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
                 continue
             dn = ("pd", p, date)
             if dn not in nodes:
-                day = len({x for (dd, x) in blocks_free if dd == date})
+                day = sum(n for (dd, _x), n in blocks_free.items() if dd == date)
                 if lim.max_per_day is not None:
                     day = min(day, lim.max_per_day - per_date[date])
                 if day <= 0:
@@ -249,7 +259,7 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
                 arc(pn, node(dn), day)
             bn = ("pb", p, date, b)
             if bn not in nodes:
-                arc(nodes[dn], node(bn), 1)
+                arc(nodes[dn], node(bn), blocks_free[(date, b)])
             role = problem.persons[p].role
             entry = ("police" if role == "police" and duties[d].min_police else
                      "prof" if role in prof and duties[d].kind == "post" else "d")
