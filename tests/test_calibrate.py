@@ -110,3 +110,21 @@ def test_a_first_roster_slower_than_the_calibration_predicts_gives_a_note():
     assert stale_calibration_note(summary(5.454, factor=0.9442)) is None
     assert stale_calibration_note(summary(4.676, pairs=20_000)) is None
     assert stale_calibration_note(summary(4.676, factor=None, work_limit=None)) is None
+
+
+def test_a_measurement_cut_by_a_signal_is_not_stored(tmp_path, monkeypatch):
+    """A Ctrl-C while the first run measures the machine stops the measurement (CP-SAT honours the
+    deferred signal): that speed is not the machine's, so nothing is stored."""
+    import os
+    import signal
+    import threading
+
+    from scheduler.commands.options import calibrate_once
+    from scheduler.interrupt import deferred
+
+    target = tmp_path / "calibration.json"
+    monkeypatch.setenv("SCHOOLPOST_CALIBRATION", str(target))
+    with deferred():
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGTERM)).start()
+        spent = calibrate_once("auto", quiet=True)
+    assert spent > 0 and not target.exists()

@@ -51,13 +51,16 @@ def calibrate_once(work_limit, quiet: bool = False) -> float:
     is stored (or ``SCHOOLPOST_CALIBRATION`` names a file that exists) or the budget is not
     ``auto``; a folder it cannot write to gives a note and the default."""
     from scheduler.calibrate import calibrate, path, store
+    from scheduler.interrupt import requested
 
     where = path()
-    if work_limit != "auto" or where.exists():
+    if work_limit != "auto" or where.exists() or requested():
         return 0.0
     began = time.monotonic()
     record = calibrate()
     spent = time.monotonic() - began
+    if requested():  # a Ctrl-C cut the measurement short: its speed is not this machine's
+        return spent
     try:
         store(record)
     except OSError as exc:
