@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -133,6 +133,16 @@ class Problem:
 #: eligible (person, duty) pairs one solve takes at most by default (``--max-pairs``): about 2.7 KB
 #: of memory each at the peak of a district's solve (0.86 GB for 315,000), so some 8 GB
 MAX_PAIRS = 3_000_000
+
+
+def most_in_sequence(windows: Iterable[tuple[int, int]]) -> int:
+    """The most of these ``(start, end)`` windows one person can serve one after the other, travel
+    ignored (interval scheduling: the earliest end first)."""
+    n, free_from = 0, None
+    for start, end in sorted(windows, key=lambda w: (w[1], w[0])):
+        if free_from is None or start >= free_from:
+            n, free_from = n + 1, end
+    return n
 
 
 def pairs_upper_bound(instance: Instance) -> int:

@@ -192,12 +192,9 @@ def human_reserve(inst, outputs: tuple[str, ...]) -> float:
 
     if not outputs:
         return 0.0
-    each = [HUMAN_SECONDS_PER_PERSON[o] for o in outputs]
-    if parallel_outputs(outputs):
-        rest = sum(HUMAN_SECONDS_PER_PERSON[o] for o in outputs if o != "xlsx")
-        per_person = max(HUMAN_SECONDS_PER_PERSON["xlsx"], rest)
-    else:
-        per_person = sum(each)
+    rest = sum(HUMAN_SECONDS_PER_PERSON[o] for o in outputs if o != "xlsx")
+    workbook = HUMAN_SECONDS_PER_PERSON["xlsx"] if "xlsx" in outputs else 0.0
+    per_person = max(workbook, rest) if parallel_outputs(outputs) else workbook + rest
     return 1.0 + per_person * len(inst.persons) / factor()[0]
 
 

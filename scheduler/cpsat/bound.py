@@ -30,7 +30,7 @@ from typing import cast
 from ortools.sat.python import cp_model
 
 from scheduler.cpsat.cuts import share_hull
-from scheduler.duties import Problem
+from scheduler.duties import Problem, most_in_sequence
 
 
 def relaxation(problem: Problem, counts: dict | None = None,
@@ -219,13 +219,10 @@ def _person_caps(problem: Problem) -> tuple[list[dict], list[int]]:
         by_date: dict = defaultdict(list)
         for d in ds:
             duty = problem.duties[d]
-            by_date[duty.date].append((duty.end, duty.start))
+            by_date[duty.date].append((duty.start, duty.end))
         caps = {}
         for date, windows in by_date.items():
-            n, free_from = 0, None
-            for end, start in sorted(windows):
-                if free_from is None or start >= free_from:
-                    n, free_from = n + 1, end
+            n = most_in_sequence(windows)
             caps[date] = n if lim.max_per_day is None else min(n, lim.max_per_day)
         day_cap.append(caps)
         week = sum(caps.values())

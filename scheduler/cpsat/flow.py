@@ -39,7 +39,7 @@ from fractions import Fraction
 import numpy as np
 
 from scheduler.cpsat.model import integer_weights
-from scheduler.duties import Duty, Problem
+from scheduler.duties import Duty, Problem, most_in_sequence
 
 #: what keeping a pair of the given roster is worth, in tenths of a seat's ``shortfall`` weight: a
 #: path of moves that fills a seat is taken when it moves fewer than ten of that roster's pairs,
@@ -99,12 +99,10 @@ def _people(problem: Problem, forced: frozenset, forced_of: dict[int, list[int]]
             yield p, free, problem.instance.limits_of(problem.persons[p]), forced_of.get(p, [])
 
 
-def _week(problem: Problem, p: int, free: list[int], mine: list[int], most: int) -> int:
-    """How many of ``free`` person ``p`` may still take in the week, at most ``most``: their
-    ``max_per_week`` and, in duties of the shortest, ``max_minutes_per_week``, less the held
-    duties ``mine``."""
-    duties = problem.duties
-    lim = problem.instance.limits_of(problem.persons[p])
+def _week(duties: list[Duty], lim, free: list[int], mine: list[int], most: int) -> int:
+    """How many of ``free`` a person of limits ``lim`` may still take in the week, at most
+    ``most``: their ``max_per_week`` and, in duties of the shortest, ``max_minutes_per_week``,
+    less the held duties ``mine``."""
     week = most
     if lim.max_per_week is not None:
         week = min(week, lim.max_per_week - len(mine))
@@ -154,7 +152,7 @@ def flow_shortfall_bound(problem: Problem) -> int:
     node, arc = net.node, net.arc
     source, sink = node(("source",)), node(("sink",))
     for p, free, lim, mine in _people(problem, forced, forced_of):
-        week = _week(problem, p, free, mine, len(free))
+        week = _week(duties, lim, free, mine, len(free))
         if week <= 0:
             continue
         person = node(("p", p))
@@ -177,13 +175,8 @@ def flow_shortfall_bound(problem: Problem) -> int:
             dn = node(("pd", p, date))
             arc(person, dn, day)
             for b, ds in blocks:
-                # the most of these duties one person could serve one after the other (earliest end first)
-                most, end = 0, None
-                for d in sorted(ds, key=lambda x: (duties[x].end, duties[x].start)):
-                    if end is None or duties[d].start >= end:
-                        most, end = most + 1, duties[d].end
                 bn = node(("pb", p, date, b))
-                arc(dn, bn, most)
+                arc(dn, bn, most_in_sequence((duties[d].start, duties[d].end) for d in ds))
                 for d in ds:
                     arc(bn, node(("d", d)), 1)
     need = 0
@@ -234,7 +227,7 @@ def flow_roster(problem: Problem, pairs: list[tuple[int, int]]) -> list[tuple[in
         for d in free:
             in_block[(duties[d].date, block[d])] += (p, d) in kept
         blocks_free = {key: max(1, n) for key, n in in_block.items()}
-        week = _week(problem, p, free, mine, sum(blocks_free.values()))
+        week = _week(duties, lim, free, mine, sum(blocks_free.values()))
         if week <= 0:
             continue
         pn = node(("p", p))
