@@ -428,7 +428,15 @@ def _district(ctx: _Context, first: FirstRoster) -> Result:
     # instance alone, so the run stays reproducible
     with ThreadPoolExecutor(max_workers=1) as pool:
         lp_bound = pool.submit(first.lp.bound) if first.lp is not None else None
-        result = district_search(ctx, first, coverage, floor)
+
+        def shown() -> float:
+            # the live line's bound: the LP with its cuts once it is solved (progress only: the
+            # search itself never reads it, so the roster does not depend on when it ends)
+            if lp_bound is not None and lp_bound.done() and lp_bound.exception() is None:
+                return max(floor, lp_bound.result() or 0.0)
+            return floor
+
+        result = district_search(ctx, first, coverage, floor, shown)
     result.shortfall_bound = short_bound
     final_bound(result, None if lp_bound is None else lp_bound.result())
     first.lp = None
@@ -525,11 +533,13 @@ def neighbourhood_budget(ctx: _Context, swapped: ExchangeStats) -> None:
     b.work["lns_seconds"] = round(max(0.0, cast(float, b.work["lns_seconds"]) - auto_rate("district_lns") * beyond), 3)
 
 
-def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome, floor: float) -> Result:
+def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome, floor: float,
+                    shown: Callable[[], float] | None = None) -> Result:
     """The weighted search of a district: neighbourhoods (:mod:`scheduler.lns`) from the coverage
     stage's roster with its shortfall held (lexicographic: every coverage rule's total held, so
     no move trades one for the rest). The objective is the start roster's exact objective plus
-    every accepted sub-model change (each exact); ``floor`` is the proven lower bound."""
+    every accepted sub-model change (each exact); ``floor`` is the proven lower bound; ``shown``,
+    the bound for progress lines (a better one may arrive while the search runs)."""
     problem, b, o = ctx.problem, ctx.budget, ctx.options
     start = coverage.pairs
     start_obj = roster_objective(problem, start)
@@ -550,10 +560,11 @@ def district_search(ctx: _Context, first: FirstRoster, coverage: CoverageOutcome
     greedy_obj = roster_objective(problem, first.pairs)
     build_time = b.elapsed()
     t1 = time.monotonic()
-    ctx.emit("greedy", start_obj, floor)
+    shown = shown or (lambda: floor)
+    ctx.emit("greedy", start_obj, shown())
     hold = tuple(COVERAGE_RULES) if o.lexicographic else ("shortfall",)
     pairs, stats = improve(problem, start, deadline=b.deadline, workers=o.workers, seed=o.seed,
-                           on_progress=lambda _elapsed, delta: ctx.emit("lns", start_obj + delta, floor),
+                           on_progress=lambda _elapsed, delta: ctx.emit("lns", start_obj + delta, shown()),
                            work=0.0 if ctx.interrupted else _or_unlimited(b.of("lns_work")),
                            seconds=_or_unlimited(b.of("lns_seconds")), hold=hold, sub_work=DISTRICT_SUB_WORK)
     if ctx.interrupted:
