@@ -74,6 +74,17 @@ def test_only_the_commands_import_click():
     assert offenders == []
 
 
+def test_the_service_runs_the_engine_only_in_a_solve_process():
+    """The web service never imports the engine (a solve is a ``schoolpost solve`` process: the
+    command line's messages, files and Ctrl-C) nor the commands."""
+    for path in (ROOT / "scheduler" / "service").rglob("*.py"):
+        found = imports(path)
+        engine = [m for m in found if any(_under(m, n.removesuffix(".py").replace("/", "."))
+                                          for n in ENGINE if not n.endswith("duties.py"))]
+        commands = [m for m in found if any(_under(m, c) for c in COMMANDS)]
+        assert not engine and not commands, (path, engine, commands)
+
+
 def test_the_checker_imports_nothing_of_the_scheduler():
     for path in (ROOT / "scheduler" / "check").glob("*.py"):
         assert not [m for m in imports(path) if _under(m, "scheduler") and not _under(m, CHECKER)], path
@@ -83,7 +94,7 @@ def test_every_module_has_a_room_in_the_architecture_page():
     """A new module gets a line in the table of rooms."""
     text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
     for path in [*ROOT.glob("scheduler/*.py"), *ROOT.glob("scheduler/commands/*.py"),
-                 *ROOT.glob("scheduler/check/*.py"), *ROOT.glob("models/*.py")]:
+                 *ROOT.glob("scheduler/check/*.py"), *ROOT.glob("scheduler/service/*.py"), *ROOT.glob("models/*.py")]:
         if path.name in ("__init__.py", "__main__.py"):
             continue
         assert f"`{path.relative_to(ROOT)}`" in text, path

@@ -1,0 +1,435 @@
+"""The FastAPI application: the REST API (``/api/...``, documented at ``/docs``) and the planners'
+page (server-rendered Jinja2 templates, a few lines of JavaScript for live progress).
+
+One upload is checked exactly as the command line checks a file (the same messages; HTTP 422
+where the command line exits 2). A solve is a background job (:mod:`scheduler.service.jobs`).
+A published roster is frozen in the database with a version number per instance name and week.
+
+Forms carry a CSRF token (double-submit: a random cookie repeated in a hidden field), uploads
+have a size limit, and no file path from a request reaches the file system (downloads are looked
+up by exact name among the files a run published).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import InstanceError
+from models.errors import InstanceErrors
+from scheduler.service import views
+from scheduler.service.db import (
+    CANCELLED,
+    DONE,
+    FINAL,
+    QUEUED,
+    AssignmentRow,
+    InstanceRow,
+    PublicationRow,
+    RunRow,
+    default_url,
+    engine_for,
+    migrate,
+    sessions,
+)
+from scheduler.service.jobs import JobRunner, output_folder
+
+HERE = Path(__file__).parent
+#: the largest upload taken (bytes); a district's workbook is about 1 MB
+MAX_UPLOAD = 20 * 1024 * 1024
+KINDS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".xlsx": "xlsx"}
+CSRF_COOKIE = "schoolpost_csrf"
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    db_url: str | None = None
+    #: solves at once (the rest wait in the queue)
+    slots: int = 1
+    max_upload: int = MAX_UPLOAD
+    #: the solve program (tests may give a wrapper); default this interpreter's ``python -m scheduler``
+    command: list[str] | None = None
+    #: start the job runner with the app (tests of the API alone may not)
+    run_jobs: bool = True
+
+
+def get_db(request: Request):
+    """A database session for one request (the app's session factory)."""
+    with request.app.state.sessions() as s:
+        yield s
+
+
+DB = Annotated[Session, Depends(get_db)]
+Upload = Annotated[UploadFile, File(description="the instance file")]
+CsrfField = Annotated[str, Form()]
+
+
+DEFAULT_TIME_LIMIT = 60.0
+
+
+class RunRequest(BaseModel):
+    time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=1.0, le=86400.0, description="seconds for the whole solve, files included")
+
+
+def _message(exc: InstanceError) -> str:
+    return "\n".join(exc.lines()) if isinstance(exc, InstanceErrors) else str(exc)
+
+
+def check_upload(filename: str, content: bytes) -> tuple[str, Any]:
+    """(kind, Instance) of an uploaded file, checked as ``schoolpost solve`` checks one; raises
+    :class:`InstanceError` with the command line's message."""
+    from models import instance_from_data, load_document
+    from scheduler.check.pins import require_pins_possible
+    from scheduler.duties import check_size
+
+    suffix = Path(filename or "").suffix.lower()
+    kind = KINDS.get(suffix)
+    if kind is None:
+        raise InstanceError("file", f"{filename or 'the upload'}: not an instance file (.yaml, .yml, .json or .xlsx)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("upload" + (".yaml" if kind == "yaml" else suffix))
+        path.write_bytes(content)
+        doc = load_document(path)
+        check_size(doc)
+        inst = instance_from_data(doc)
+    require_pins_possible(inst)
+    return kind, inst
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine_for(settings.db_url or default_url(settings.data_dir))
+    migrate(engine)
+    Sessions = sessions(engine)
+    runner = JobRunner(Sessions, settings.data_dir, slots=settings.slots, command=settings.command)
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if settings.run_jobs:
+            runner.start()
+        try:
+            yield
+        finally:
+            if settings.run_jobs:
+                await asyncio.to_thread(runner.stop)
+            engine.dispose()
+
+    app = FastAPI(title="schoolpost", version=_version(),
+                  description="School protection post rosters: upload an instance, solve it, read and publish "
+                              "the roster.", lifespan=lifespan)
+    app.state.settings, app.state.runner, app.state.sessions = settings, runner, Sessions
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def get_instance(s: Session, instance_id: int) -> InstanceRow:
+        row = s.get(InstanceRow, instance_id)
+        if row is None:
+            raise HTTPException(404, f"no instance {instance_id}")
+        return row
+
+    def get_run(s: Session, run_id: int) -> RunRow:
+        row = s.get(RunRow, run_id)
+        if row is None:
+            raise HTTPException(404, f"no run {run_id}")
+        return row
+
+    def out_of(run: RunRow) -> Path:
+        return output_folder(settings.data_dir, run.id)
+
+    async def read_upload(file: UploadFile) -> bytes:
+        content = await file.read(settings.max_upload + 1)
+        if len(content) > settings.max_upload:
+            raise HTTPException(413, f"the file is larger than {settings.max_upload // (1024 * 1024)} MB")
+        return content
+
+    def store_instance(s: Session, filename: str, content: bytes) -> InstanceRow:
+        kind, inst = check_upload(filename, content)
+        row = InstanceRow(name=inst.name, filename=Path(filename).name[:255], kind=kind, content=content,
+                          sha256=hashlib.sha256(content).hexdigest(), week_start=inst.week_start,
+                          schools=len(inst.schools), persons=len(inst.persons))
+        s.add(row)
+        s.commit()
+        return row
+
+    def queue_run(s: Session, instance: InstanceRow, time_limit: float) -> RunRow:
+        run = RunRow(instance_id=instance.id, status=QUEUED, time_limit=time_limit)
+        s.add(run)
+        s.commit()
+        runner.wake()
+        return run
+
+    def publish(s: Session, run: RunRow) -> PublicationRow:
+        if run.status not in (DONE, CANCELLED) or run.summary is None:
+            raise HTTPException(409, f"run {run.id} has no roster to publish ({run.status})")
+        if not run.summary.get("valid", False):
+            raise HTTPException(409, f"run {run.id}'s roster breaks a hard rule: it cannot be published")
+        inst = run.instance
+        last = s.scalar(select(func.max(PublicationRow.version)).where(
+            PublicationRow.name == inst.name, PublicationRow.week_start == inst.week_start)) or 0
+        pub = PublicationRow(instance_id=inst.id, run_id=run.id, name=inst.name, week_start=inst.week_start,
+                             version=last + 1, changes=[])
+        for r in views.roster_rows(out_of(run)):
+            pub.assignments.append(AssignmentRow(
+                person_id=r["person_id"], person_name=r["person_name"], role=r["role"],
+                date=dt.date.fromisoformat(r["date"]), peak=r["peak"], school_id=r.get("school_id") or "",
+                post_id=r.get("post_id") or "", route_id=r.get("route_id") or "", start=r["start"], end=r["end"]))
+        s.add(pub)
+        s.commit()
+        return pub
+
+    def run_json(run: RunRow) -> dict:
+        summary = run.summary or {}
+        return {
+            "id": run.id, "instance_id": run.instance_id, "status": run.status, "time_limit": run.time_limit,
+            "created_at": _iso(run.created_at), "started_at": _iso(run.started_at),
+            "finished_at": _iso(run.finished_at), "progress": run.progress, "error": run.error, "note": run.note,
+            "cancel_requested": run.cancel_requested,
+            "result": {k: summary.get(k) for k in ("status", "valid", "objective", "best_bound", "gap", "shortfall",
+                                                    "shortfall_bound", "assignments", "gaps", "reproducible")}
+            if summary else None,
+            "files": sorted(views.files(out_of(run))) if run.status in FINAL else [],
+        }
+
+    def instance_json(row: InstanceRow) -> dict:
+        return {"id": row.id, "name": row.name, "filename": row.filename, "kind": row.kind,
+                "week_start": row.week_start.isoformat(), "schools": row.schools, "persons": row.persons,
+                "sha256": row.sha256, "uploaded_at": _iso(row.uploaded_at)}
+
+    # -- CSRF (forms only; the JSON API takes no cookies' authority) ---------------------------
+
+    def csrf_token(request: Request) -> str:
+        return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+    def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
+        token = csrf_token(request)
+        response = templates.TemplateResponse(request, name, {**context, "csrf": token}, status_code=status)
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    def check_csrf(request: Request, token: str) -> None:
+        cookie = request.cookies.get(CSRF_COOKIE)
+        if not cookie or not token or not hmac.compare_digest(cookie, token):
+            raise HTTPException(403, "the form is stale or was not sent by this page: reload the page and try again")
+
+    # -- the API ----------------------------------------------------------------------------
+
+    @app.post("/api/instances", status_code=201, tags=["instances"],
+              summary="Upload an instance (YAML, JSON or the .xlsx template)",
+              responses={422: {"description": "the file's first error, by field or by sheet, row and column"}})
+    async def api_upload(file: Upload, s: DB):
+        content = await read_upload(file)
+        try:
+            row = await asyncio.to_thread(store_instance, s, file.filename or "", content)
+        except InstanceError as exc:
+            return JSONResponse({"detail": _message(exc)}, status_code=422)
+        return instance_json(row)
+
+    @app.get("/api/instances", tags=["instances"], summary="Uploaded instances, newest first")
+    def api_instances(s: DB):
+        return [instance_json(r) for r in s.scalars(select(InstanceRow).order_by(InstanceRow.id.desc()))]
+
+    @app.get("/api/instances/{instance_id}", tags=["instances"])
+    def api_instance(instance_id: int, s: DB):
+        return instance_json(get_instance(s, instance_id))
+
+    @app.post("/api/instances/{instance_id}/runs", status_code=202, tags=["runs"],
+              summary="Queue a solve of the instance; it runs in a worker process")
+    def api_solve(instance_id: int, s: DB, body: RunRequest | None = None):
+        run = queue_run(s, get_instance(s, instance_id), body.time_limit if body is not None else DEFAULT_TIME_LIMIT)
+        return run_json(run)
+
+    @app.get("/api/runs", tags=["runs"], summary="Runs, newest first")
+    def api_runs(s: DB):
+        return [run_json(r) for r in s.scalars(select(RunRow).order_by(RunRow.id.desc()))]
+
+    @app.get("/api/runs/{run_id}", tags=["runs"], summary="A run's status, live progress and result")
+    def api_run(run_id: int, s: DB):
+        return run_json(get_run(s, run_id))
+
+    @app.post("/api/runs/{run_id}/cancel", status_code=202, tags=["runs"],
+              summary="Stop a run; a running solve publishes the best roster found so far")
+    def api_cancel(run_id: int, s: DB):
+        run = get_run(s, run_id)
+        if run.status not in FINAL:
+            run.cancel_requested = True
+            s.commit()
+            runner.wake()
+        return run_json(run)
+
+    @app.get("/api/runs/{run_id}/events", tags=["runs"],
+             summary="Server-sent events: the run's status and progress until it ends")
+    async def api_events(run_id: int, request: Request):
+        with Sessions() as s:
+            get_run(s, run_id)
+
+        async def stream():
+            last = None
+            while not await request.is_disconnected():
+                with Sessions() as s:
+                    run = s.get(RunRow, run_id)
+                    state = None if run is None else {"status": run.status, "progress": run.progress,
+                                                      "error": run.error}
+                if state != last:
+                    yield f"data: {json.dumps(state)}\n\n"
+                    last = state
+                if state is None or state["status"] in FINAL:
+                    return
+                await asyncio.sleep(0.5)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/runs/{run_id}/files", tags=["runs"], summary="The files the run published")
+    def api_files(run_id: int, s: DB):
+        return sorted(views.files(out_of(get_run(s, run_id))))
+
+    @app.get("/api/runs/{run_id}/files/{name:path}", tags=["runs"], summary="Download one published file")
+    def api_file(run_id: int, name: str, s: DB):
+        found = views.files(out_of(get_run(s, run_id))).get(name)
+        if found is None:
+            raise HTTPException(404, f"run {run_id} published no file {name!r}")
+        return FileResponse(found, filename=Path(name).name)
+
+    @app.get("/api/runs/{run_id}/roster", tags=["runs"],
+             summary="The roster at a glance: school x date coverage, and the gaps with their reasons")
+    def api_roster(run_id: int, s: DB):
+        out = out_of(get_run(s, run_id))
+        return {"heatmap": views.heatmap(out).as_json(), "gaps": views.gaps(out)}
+
+    @app.post("/api/runs/{run_id}/publish", status_code=201, tags=["publications"],
+              summary="Publish the run's roster: frozen, with the next version number of its week")
+    def api_publish(run_id: int, s: DB):
+        pub = publish(s, get_run(s, run_id))
+        return publication_json(pub)
+
+    def publication_json(pub: PublicationRow) -> dict:
+        return {"id": pub.id, "run_id": pub.run_id, "instance_id": pub.instance_id, "name": pub.name,
+                "week_start": pub.week_start.isoformat(), "version": pub.version,
+                "published_at": _iso(pub.published_at), "assignments": len(pub.assignments)}
+
+    @app.get("/api/publications", tags=["publications"], summary="Published rosters, newest first")
+    def api_publications(s: DB):
+        return [publication_json(p) for p in s.scalars(select(PublicationRow).order_by(PublicationRow.id.desc()))]
+
+    @app.get("/api/history/persons/{person_id}", tags=["history"],
+             summary="A person's published duties, each week's newest version")
+    def api_person_history(person_id: str, s: DB):
+        return history(s, AssignmentRow.person_id == person_id)
+
+    @app.get("/api/history/schools/{school_id}", tags=["history"],
+             summary="A school's published duties, each week's newest version")
+    def api_school_history(school_id: str, s: DB):
+        return history(s, AssignmentRow.school_id == school_id)
+
+    # -- the page ---------------------------------------------------------------------------
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request, s: DB):
+        return page(request, "index.html", index_context(s))
+
+    def index_context(s: Session) -> dict:
+        return {"instances": list(s.scalars(select(InstanceRow).order_by(InstanceRow.id.desc()).limit(50))),
+                "publications": list(s.scalars(select(PublicationRow).order_by(PublicationRow.id.desc()).limit(20)))}
+
+    @app.post("/upload", include_in_schema=False)
+    async def upload_form(request: Request, file: Upload, s: DB, csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        content = await read_upload(file)
+        try:
+            row = await asyncio.to_thread(store_instance, s, file.filename or "", content)
+        except InstanceError as exc:
+            return page(request, "index.html", {**index_context(s), "error": _message(exc),
+                                                "filename": file.filename}, status=422)
+        return RedirectResponse(f"/instances/{row.id}", status_code=303)
+
+    @app.get("/instances/{instance_id}", response_class=HTMLResponse, include_in_schema=False)
+    def instance_page(request: Request, instance_id: int, s: DB):
+        return page(request, "instance.html", {"instance": get_instance(s, instance_id)})
+
+    @app.post("/instances/{instance_id}/solve", include_in_schema=False)
+    def solve_form(request: Request, instance_id: int, s: DB, time_limit: Annotated[float, Form()] = 60.0,
+                   csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        limit = RunRequest(time_limit=time_limit).time_limit
+        run = queue_run(s, get_instance(s, instance_id), limit)
+        return RedirectResponse(f"/runs/{run.id}", status_code=303)
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
+    def run_page(request: Request, run_id: int, s: DB, school: str | None = None, person: str | None = None):
+        run = get_run(s, run_id)
+        out = out_of(run)
+        context: dict[str, Any] = {"run": run, "instance": run.instance, "state": run_json(run)}
+        if run.status in FINAL and run.summary is not None:
+            heat = views.heatmap(out)
+            context.update(heat=heat, gaps=views.gaps(out, limit=200), gap_count=len(views.gaps(out)),
+                           files=sorted(views.files(out)), people=views.people(out),
+                           school=school, person=person,
+                           school_rows=views.school_duties(out, school) if school else None,
+                           person_rows=views.person_week(out, person) if person else None,
+                           publications=list(s.scalars(select(PublicationRow).where(PublicationRow.run_id == run.id))))
+        return page(request, "run.html", context)
+
+    @app.post("/runs/{run_id}/cancel", include_in_schema=False)
+    def cancel_form(request: Request, run_id: int, s: DB, csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        api_cancel(run_id, s)
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+    @app.post("/runs/{run_id}/publish", include_in_schema=False)
+    def publish_form(request: Request, run_id: int, s: DB, csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        publish(s, get_run(s, run_id))
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+    return app
+
+
+def history(s: Session, where) -> list[dict]:
+    """Published duties matching ``where``, from each (name, week)'s newest version."""
+    newest = (select(PublicationRow.name, PublicationRow.week_start, func.max(PublicationRow.version).label("v"))
+              .group_by(PublicationRow.name, PublicationRow.week_start).subquery())
+    q = (select(AssignmentRow, PublicationRow)
+         .join(PublicationRow, AssignmentRow.publication_id == PublicationRow.id)
+         .join(newest, (PublicationRow.name == newest.c.name) & (PublicationRow.week_start == newest.c.week_start)
+               & (PublicationRow.version == newest.c.v))
+         .where(where).order_by(AssignmentRow.date, AssignmentRow.start, AssignmentRow.id))
+    return [{"date": a.date.isoformat(), "start": a.start, "end": a.end, "peak": a.peak, "school_id": a.school_id,
+             "post_id": a.post_id, "route_id": a.route_id, "person_id": a.person_id, "person_name": a.person_name,
+             "role": a.role, "roster": p.name, "version": p.version} for a, p in s.execute(q)]
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("schoolpost")
+    except PackageNotFoundError:  # pragma: no cover - a source tree without installing
+        return "0"
+
+
+__all__ = ["Settings", "check_upload", "create_app"]

@@ -1,0 +1,180 @@
+"""The service's tables (SQLAlchemy 2) and their migrations (Alembic, ``migrations/``).
+
+A SQLite file by default (no set-up), PostgreSQL by URL (``postgresql+psycopg://...``). The
+schema is made only by the migrations (:func:`migrate`), never by ``create_all``, so a database
+made by an older version is brought up to date the same way a new one is made.
+
+- ``instances``: an uploaded instance file as it was uploaded (bytes), with its name and size;
+- ``runs``: a solve of an instance: queued, running, done, cancelled (best roster kept) or failed,
+  its live progress and, once done, its summary; the files live in the run's folder;
+- ``publications``: a published roster, frozen: a version number per instance name and week,
+  the run it came from, the change list of a repair;
+- ``assignments``: each published roster's rows (person, date, school, post, times), the history
+  that ``schoolpost history`` and the next week read;
+- ``absences``: a person marked absent on a date (whole day, or from ``start`` to ``end``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+#: a run's states; the last three are final
+QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
+FINAL = (DONE, CANCELLED, FAILED)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class InstanceRow(Base):
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(255))
+    #: yaml, json or xlsx: how ``content`` is read
+    kind: Mapped[str] = mapped_column(String(8))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    week_start: Mapped[dt.date] = mapped_column(Date)
+    schools: Mapped[int] = mapped_column(Integer)
+    persons: Mapped[int] = mapped_column(Integer)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    runs: Mapped[list[RunRow]] = relationship(back_populates="instance", order_by="RunRow.id")
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
+    time_limit: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: the solve process while it runs (a restarted server finds it gone)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: a cancel was asked for: the process was sent Ctrl-C and keeps its best roster
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    #: the last progress line: stage, elapsed, objective, bound, gap, coverage_cost
+    progress: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: summary.json once the files are published
+    summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    #: why it failed, in the command line's words
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: a note for the planner (e.g. "restarted after the server stopped")
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    instance: Mapped[InstanceRow] = relationship(back_populates="runs")
+
+
+class PublicationRow(Base):
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    #: the instance's name and week: versions count per (name, week)
+    name: Mapped[str] = mapped_column(String(200))
+    week_start: Mapped[dt.date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    #: a repair's change list (rows of changes.csv); empty for a first publication
+    changes: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+    assignments: Mapped[list[AssignmentRow]] = relationship(back_populates="publication",
+                                                            order_by="AssignmentRow.id")
+
+
+class AssignmentRow(Base):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(100), index=True)
+    person_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    peak: Mapped[str] = mapped_column(String(40))
+    school_id: Mapped[str] = mapped_column(String(100), index=True)
+    post_id: Mapped[str] = mapped_column(String(200))
+    route_id: Mapped[str] = mapped_column(String(100))
+    start: Mapped[str] = mapped_column(String(5))
+    end: Mapped[str] = mapped_column(String(5))
+
+    publication: Mapped[PublicationRow] = relationship(back_populates="assignments")
+
+
+class AbsenceRow(Base):
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(100))
+    date: Mapped[dt.date] = mapped_column(Date)
+    start: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    end: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+def default_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'schoolpost.db').resolve()}"
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys and a busy timeout (the job runner and the
+    page write from two threads)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):  # pragma: no cover - exercised by every SQLite test
+            cur = conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema (Alembic ``upgrade head``), from empty or from any
+    older version."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def sessions(engine: Engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,204 @@
+"""``schoolpost serve``'s REST API and page, on SQLite, with real solve processes (issue 19).
+
+Every roster a run publishes is read back from its downloaded roster.csv and checked by the
+validator. Database tests on a real PostgreSQL server are in tests/test_service_pg.py; the
+browser test in tests/test_service_browser.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient
+
+from models import load_instance
+from scheduler.check import check_rows
+from scheduler.service.app import Settings, create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "instances" / "small-school.yaml"
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path / "data"))
+    with TestClient(app) as c:
+        yield c
+
+
+def wait_final(client, run_id: int, timeout: float = 240.0) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        run = client.get(f"/api/runs/{run_id}").json()
+        if run["status"] in ("done", "cancelled", "failed"):
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not end in {timeout} s: {run}")
+
+
+def upload(client, path: Path, name: str | None = None):
+    return client.post("/api/instances", files={"file": (name or path.name, path.read_bytes())})
+
+
+def roster_of(client, run_id: int) -> list[dict]:
+    text = client.get(f"/api/runs/{run_id}/files/roster.csv").text
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def cli_error(path: Path) -> str:
+    """The command line's one-line message for a bad file (exit code 2)."""
+    done = subprocess.run([sys.executable, "-m", "scheduler", "solve", str(path), "-o", str(path.parent / "cli-out")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr
+    return done.stderr.strip()
+
+
+def test_a_bad_yaml_upload_gets_422_with_the_command_lines_message(client, tmp_path):
+    data = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
+    data["schools"][0]["posts"][0]["demand"]["default"]["min"] = -1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    r = upload(client, bad)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "schools[0].posts[0].demand" in detail
+    assert cli_error(bad) == f"error: {detail}"
+    assert client.get("/api/instances").json() == []  # nothing stored
+
+
+def test_a_bad_workbook_upload_names_sheet_row_and_column(client, tmp_path):
+    from openpyxl import load_workbook
+
+    book = tmp_path / "plan.xlsx"
+    subprocess.run([sys.executable, "-m", "scheduler", "template", str(book), "--from", str(SMALL)], check=True,
+                   capture_output=True, timeout=120)
+    wb = load_workbook(book)
+    ws = wb["persons"]
+    header = [c.value for c in ws[1]]
+    col = header.index("role") + 1
+    row = next(r for r in range(2, ws.max_row + 1)
+               if ws.cell(r, 1).value and not str(ws.cell(r, 1).value).startswith("#"))
+    ws.cell(row, col).value = "astronaut"
+    wb.save(book)
+    r = upload(client, book)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert "persons" in detail and re.search(r"row \d+", detail), detail
+    assert cli_error(book) == f"error: {detail}"
+
+
+def test_not_an_instance_file_and_too_large_are_refused(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path / "data", max_upload=1000, run_jobs=False))
+    with TestClient(app) as c:
+        r = c.post("/api/instances", files={"file": ("notes.txt", b"hello")})
+        assert r.status_code == 422 and ".yaml" in r.json()["detail"]
+        r = c.post("/api/instances", files={"file": ("big.yaml", b"#" * 1001)})
+        assert r.status_code == 413
+
+
+def test_upload_solve_read_download_publish_and_history(client):
+    r = upload(client, SMALL)
+    assert r.status_code == 201, r.text
+    inst = r.json()
+    assert inst["name"] == load_instance(SMALL).name and inst["schools"] >= 1
+    run = client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 10}).json()
+    assert run["status"] in ("queued", "running")
+    run = wait_final(client, run["id"])
+    assert run["status"] == "done", run
+    assert {"roster.csv", "gaps.csv", "summary.json", "roster.json", "report.html", "roster.xlsx"} <= set(run["files"])
+    rows = roster_of(client, run["id"])
+    report = check_rows(load_instance(SMALL), rows)
+    assert report.ok, [str(v) for v in report.violations]
+    assert run["result"]["valid"] and run["result"]["assignments"] == len(rows)
+    # the heat-map counts every assignment of the roster, school by date
+    heat = client.get(f"/api/runs/{run['id']}/roster").json()["heatmap"]
+    assert sum(c["assigned"] for c in heat["cells"]) == sum(1 for r in rows if r["school_id"])
+    assert set(heat["dates"]) == {r["date"] for r in rows if r["school_id"]}
+    # downloads are looked up by name among the published files, never as a path
+    assert client.get(f"/api/runs/{run['id']}/files/calendars%2F..%2Fsummary.json").status_code == 404
+    assert client.get(f"/api/runs/{run['id']}/files/..%2F..%2Fschoolpost.db").status_code == 404
+    # publish twice: versions 1 and 2; history reads the newest version of the week
+    p1 = client.post(f"/api/runs/{run['id']}/publish")
+    p2 = client.post(f"/api/runs/{run['id']}/publish")
+    assert (p1.status_code, p2.status_code) == (201, 201)
+    assert (p1.json()["version"], p2.json()["version"]) == (1, 2)
+    assert p2.json()["assignments"] == len(rows)
+    someone = rows[0]["person_id"]
+    hist = client.get(f"/api/history/persons/{someone}").json()
+    assert len(hist) == sum(1 for r in rows if r["person_id"] == someone)
+    assert {h["version"] for h in hist} == {2}
+    school = next(r["school_id"] for r in rows if r["school_id"])
+    assert len(client.get(f"/api/history/schools/{school}").json()) == sum(1 for r in rows if r["school_id"] == school)
+    # the page shows the heat-map, the gaps and the downloads
+    page = client.get(f"/runs/{run['id']}")
+    assert page.status_code == 200 and 'id="heatmap"' in page.text and "roster.csv" in page.text
+    assert "Published as version 2" in page.text
+
+
+def test_cancel_keeps_the_best_roster(client, tmp_path):
+    from scheduler.generate import generate
+
+    data = generate("district", 41, schools=12)
+    path = tmp_path / "twelve.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    inst = upload(client, path).json()
+    run = client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 300}).json()
+    end = time.monotonic() + 120
+    while time.monotonic() < end:  # wait for a roster in the search (a progress line with a score)
+        state = client.get(f"/api/runs/{run['id']}").json()
+        if state["status"] == "running" and (state["progress"] or {}).get("objective") is not None:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"no progress: {state}")
+    client.post(f"/api/runs/{run['id']}/cancel")
+    final = wait_final(client, run["id"], timeout=120)
+    assert final["status"] == "cancelled", final
+    assert "best roster" in final["note"]
+    rows = roster_of(client, run["id"])
+    assert rows and check_rows(load_instance(path), rows).ok
+
+
+def test_runs_queue_behind_one_slot(client, tmp_path):
+    inst = upload(client, SMALL).json()
+    a = client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 5}).json()
+    b = client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 5}).json()
+    time.sleep(1.0)
+    states = {r["id"]: r["status"] for r in client.get("/api/runs").json()}
+    assert not (states[a["id"]] == "running" and states[b["id"]] == "running")
+    assert wait_final(client, a["id"])["status"] == "done"
+    assert wait_final(client, b["id"])["status"] == "done"
+
+
+def test_forms_need_the_pages_csrf_token(client):
+    r = client.post("/upload", files={"file": ("x.yaml", SMALL.read_bytes())}, data={"csrf": "forged"})
+    assert r.status_code == 403
+    page = client.get("/")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = client.post("/upload", files={"file": ("small.yaml", SMALL.read_bytes())}, data={"csrf": token},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/instances/")
+
+
+def test_the_page_shows_an_upload_error_by_field(client, tmp_path):
+    page = client.get("/")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    r = client.post("/upload", files={"file": ("bad.yaml", b"format: schoolpost/1\nname: x\n")}, data={"csrf": token})
+    assert r.status_code == 422 and 'id="upload-error"' in r.text
+
+
+def test_openapi_documents_the_api(client):
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/instances", "/api/instances/{instance_id}/runs", "/api/runs/{run_id}",
+                 "/api/runs/{run_id}/cancel", "/api/runs/{run_id}/publish", "/api/history/persons/{person_id}"):
+        assert path in spec["paths"], path
