@@ -202,3 +202,50 @@ def test_openapi_documents_the_api(client):
     for path in ("/api/instances", "/api/instances/{instance_id}/runs", "/api/runs/{run_id}",
                  "/api/runs/{run_id}/cancel", "/api/runs/{run_id}/publish", "/api/history/persons/{person_id}"):
         assert path in spec["paths"], path
+
+
+def test_mark_an_absence_repair_then_publish_the_new_version_with_its_changes(client):
+    inst = upload(client, SMALL).json()
+    run = wait_final(client, client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 10}).json()["id"])
+    assert client.post(f"/api/runs/{run['id']}/publish").json()["version"] == 1
+    rows = roster_of(client, run["id"])
+    dates = sorted({r["date"] for r in rows})
+    # the busiest person is absent from the second day on
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["person_id"]] = counts.get(r["person_id"], 0) + 1
+    absent = max(sorted(counts), key=lambda p: counts[p])
+    assert client.post(f"/api/runs/{run['id']}/repair", json={"absent": ["nobody-here"]}).status_code == 422
+    repair = client.post(f"/api/runs/{run['id']}/repair",
+                         json={"absent": [absent], "from": dates[1], "time_limit": 10})
+    assert repair.status_code == 202, repair.text
+    assert repair.json()["kind"] == "repair" and repair.json()["parent_id"] == run["id"]
+    done = wait_final(client, repair.json()["id"])
+    assert done["status"] == "done", done
+    mended = roster_of(client, done["id"])
+    assert check_rows(load_instance(SMALL), mended).ok
+    assert not [r for r in mended if r["person_id"] == absent and r["date"] >= dates[1]]
+    # duties before the absence never change
+    assert sorted(tuple(sorted(r.items())) for r in mended if r["date"] < dates[1]) == \
+        sorted(tuple(sorted(r.items())) for r in rows if r["date"] < dates[1])
+    changes = client.get(f"/api/runs/{done['id']}/changes").json()
+    assert changes and {c["action"] for c in changes} <= {"added", "removed"}
+    assert any(c["action"] == "removed" and c["person_id"] == absent for c in changes)
+    page = client.get(f"/runs/{done['id']}")
+    assert 'id="changes"' in page.text
+    pub = client.post(f"/api/runs/{done['id']}/publish").json()
+    assert (pub["version"], pub["changes"]) == (2, len(changes))
+    hist = client.get(f"/api/history/persons/{absent}").json()
+    assert hist and all(h["version"] == 2 and h["date"] < dates[1] for h in hist)
+
+
+def test_a_run_without_a_roster_cannot_be_repaired_or_published(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path / "data", run_jobs=False))  # runs stay queued
+    with TestClient(app) as c:
+        inst = upload(c, SMALL).json()
+        run = c.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 10}).json()
+        assert run["status"] == "queued"
+        r = c.post(f"/api/runs/{run['id']}/repair", json={"absent": ["x"]})
+        assert r.status_code == 409 and "queued" in r.json()["detail"]
+        assert c.post(f"/api/runs/{run['id']}/publish").status_code == 409
+        assert c.post("/api/runs/999/publish").status_code == 404

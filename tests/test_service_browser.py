@@ -290,6 +290,32 @@ def test_upload_solve_read_download_and_publish_in_chromium(browser, server, wor
     assert driver.current_url == run_url
     assert not _severe(driver)
 
+    # someone is absent from the second day: repair, see the changes, accept them as version 2
+    from selenium.webdriver.support.ui import Select
+
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["person_id"]] = counts.get(r["person_id"], 0) + 1
+    absent = max(sorted(counts), key=lambda p: counts[p])
+    second = sorted({r["date"] for r in rows})[1]
+    Select(driver.find_element(By.ID, "absent")).select_by_value(absent)
+    Select(driver.find_element(By.ID, "from_date")).select_by_value(second)
+    _submit(driver, "repair")
+    _wait(driver, 30, lambda d: d.current_url != run_url and "/runs/" in d.current_url, "no repair page")
+    repair_url = driver.current_url
+    final = _wait(driver, RUN_TIMEOUT, _status_done_after_reload, f"the repair did not end in {RUN_TIMEOUT} s")
+    assert final is True, driver.find_element(By.ID, "state").text
+    changes = driver.find_element(By.ID, "changes")
+    removed = [tr.text for tr in changes.find_elements(By.CSS_SELECTOR, "tr.removed")]
+    assert any(absent in text for text in removed), removed
+    _submit(driver, "publish")
+    _wait(driver, 30, EC.presence_of_element_located((By.ID, "published-2")), "the repair was not published")
+    assert driver.current_url == repair_url
+    with urllib.request.urlopen(f"{server}/api/history/persons/{absent}", timeout=30) as r:
+        history = json.load(r)
+    assert history and all(h["version"] == 2 and h["date"] < second for h in history)
+    assert not _severe(driver)
+
 
 def test_a_broken_upload_is_refused_on_the_page_naming_the_field(browser, server, tmp_path):
     from selenium.webdriver.common.by import By

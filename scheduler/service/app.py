@@ -27,8 +27,9 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, Upload
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import InstanceError
@@ -39,6 +40,8 @@ from scheduler.service.db import (
     DONE,
     FINAL,
     QUEUED,
+    REPAIR,
+    AbsenceRow,
     AssignmentRow,
     InstanceRow,
     PublicationRow,
@@ -86,6 +89,15 @@ DEFAULT_TIME_LIMIT = 60.0
 
 class RunRequest(BaseModel):
     time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=1.0, le=86400.0, description="seconds for the whole solve, files included")
+
+
+class RepairRequest(BaseModel):
+    absent: list[str] = Field(..., min_length=1, description="ids of the people who are absent")
+    from_date: dt.date | None = Field(None, alias="from",
+                                      description="first date of the absence (default: the first date)")
+    time_limit: float = Field(30.0, ge=1.0, le=86400.0)
+
+    model_config = {"populate_by_name": True}
 
 
 def _message(exc: InstanceError) -> str:
@@ -179,6 +191,28 @@ def create_app(settings: Settings) -> FastAPI:
         runner.wake()
         return run
 
+    def queue_repair(s: Session, parent: RunRow, request: RepairRequest) -> RunRow:
+        """A repair of ``parent``'s roster for the absences (a ``schoolpost repair`` process): the
+        fewest changes, coverage first; nothing is published until the planner accepts it."""
+        if parent.status not in (DONE, CANCELLED) or not (parent.summary or {}).get("valid", False):
+            raise HTTPException(409, f"run {parent.id} has no valid roster to repair ({parent.status})")
+        _, inst = check_upload(parent.instance.filename, parent.instance.content)
+        known = {p.id for p in inst.persons}
+        unknown = [p for p in request.absent if p not in known]
+        if unknown:
+            raise HTTPException(422, f"absent: no person {unknown[0]!r} in {inst.name}")
+        run = RunRow(instance_id=parent.instance_id, status=QUEUED, time_limit=request.time_limit, kind=REPAIR,
+                     parent_id=parent.id, params={"absent": list(request.absent),
+                                                  "from": request.from_date.isoformat() if request.from_date else None})
+        s.add(run)
+        s.flush()
+        first = request.from_date or min(inst.date_of(day) for day in inst.days)
+        for person in request.absent:
+            s.add(AbsenceRow(instance_id=parent.instance_id, person_id=person, date=first, run_id=run.id))
+        s.commit()
+        runner.wake()
+        return run
+
     def publish(s: Session, run: RunRow) -> PublicationRow:
         if run.status not in (DONE, CANCELLED) or run.summary is None:
             raise HTTPException(409, f"run {run.id} has no roster to publish ({run.status})")
@@ -188,14 +222,19 @@ def create_app(settings: Settings) -> FastAPI:
         last = s.scalar(select(func.max(PublicationRow.version)).where(
             PublicationRow.name == inst.name, PublicationRow.week_start == inst.week_start)) or 0
         pub = PublicationRow(instance_id=inst.id, run_id=run.id, name=inst.name, week_start=inst.week_start,
-                             version=last + 1, changes=[])
+                             version=last + 1, changes=views.changes(out_of(run)) if run.kind == REPAIR else [])
         for r in views.roster_rows(out_of(run)):
             pub.assignments.append(AssignmentRow(
                 person_id=r["person_id"], person_name=r["person_name"], role=r["role"],
                 date=dt.date.fromisoformat(r["date"]), peak=r["peak"], school_id=r.get("school_id") or "",
                 post_id=r.get("post_id") or "", route_id=r.get("route_id") or "", start=r["start"], end=r["end"]))
         s.add(pub)
-        s.commit()
+        try:
+            s.commit()
+        except IntegrityError:  # another publish of the same week took this version meanwhile
+            s.rollback()
+            raise HTTPException(409, f"{inst.name}, week of {inst.week_start}: another version was published at "
+                                     f"the same moment; publish again") from None
         return pub
 
     def run_json(run: RunRow) -> dict:
@@ -204,9 +243,13 @@ def create_app(settings: Settings) -> FastAPI:
             "id": run.id, "instance_id": run.instance_id, "status": run.status, "time_limit": run.time_limit,
             "created_at": _iso(run.created_at), "started_at": _iso(run.started_at),
             "finished_at": _iso(run.finished_at), "progress": run.progress, "error": run.error, "note": run.note,
-            "cancel_requested": run.cancel_requested,
-            "result": {k: summary.get(k) for k in ("status", "valid", "objective", "best_bound", "gap", "shortfall",
-                                                    "shortfall_bound", "assignments", "gaps", "reproducible")}
+            "cancel_requested": run.cancel_requested, "kind": run.kind, "parent_id": run.parent_id,
+            "params": run.params,
+            "result": {**{k: summary.get(k) for k in ("status", "valid", "objective", "best_bound", "gap",
+                                                      "shortfall_bound", "assignments", "gaps", "reproducible")},
+                       # a repair's summary has the people missing among its terms, and its changes
+                       "shortfall": summary.get("shortfall", (summary.get("terms") or {}).get("shortfall")),
+                       "changes": (summary.get("repair") or {}).get("changes")}
             if summary else None,
             "files": sorted(views.files(out_of(run))) if run.status in FINAL else [],
         }
@@ -317,6 +360,19 @@ def create_app(settings: Settings) -> FastAPI:
         out = out_of(get_run(s, run_id))
         return {"heatmap": views.heatmap(out).as_json(), "gaps": views.gaps(out)}
 
+    @app.post("/api/runs/{run_id}/repair", status_code=202, tags=["runs"],
+              summary="Mark people absent from a date and repair the run's roster with the fewest changes",
+              responses={409: {"description": "the run has no valid roster"},
+                         422: {"description": "an unknown person"}})
+    def api_repair(run_id: int, body: RepairRequest, s: DB):
+        parent = get_run(s, run_id)
+        return run_json(queue_repair(s, parent, body))
+
+    @app.get("/api/runs/{run_id}/changes", tags=["runs"],
+             summary="A repair's changes (changes.csv): what would change if it is published")
+    def api_changes(run_id: int, s: DB):
+        return views.changes(out_of(get_run(s, run_id)))
+
     @app.post("/api/runs/{run_id}/publish", status_code=201, tags=["publications"],
               summary="Publish the run's roster: frozen, with the next version number of its week")
     def api_publish(run_id: int, s: DB):
@@ -326,7 +382,8 @@ def create_app(settings: Settings) -> FastAPI:
     def publication_json(pub: PublicationRow) -> dict:
         return {"id": pub.id, "run_id": pub.run_id, "instance_id": pub.instance_id, "name": pub.name,
                 "week_start": pub.week_start.isoformat(), "version": pub.version,
-                "published_at": _iso(pub.published_at), "assignments": len(pub.assignments)}
+                "published_at": _iso(pub.published_at), "assignments": len(pub.assignments),
+                "changes": len(pub.changes or [])}
 
     @app.get("/api/publications", tags=["publications"], summary="Published rosters, newest first")
     def api_publications(s: DB):
@@ -387,7 +444,9 @@ def create_app(settings: Settings) -> FastAPI:
                            school=school, person=person,
                            school_rows=views.school_duties(out, school) if school else None,
                            person_rows=views.person_week(out, person) if person else None,
-                           publications=list(s.scalars(select(PublicationRow).where(PublicationRow.run_id == run.id))))
+                           publications=list(s.scalars(select(PublicationRow).where(PublicationRow.run_id == run.id))),
+                           changes=views.changes(out) if run.kind == REPAIR else None,
+                           today=dt.date.today().isoformat())
         return page(request, "run.html", context)
 
     @app.post("/runs/{run_id}/cancel", include_in_schema=False)
@@ -395,6 +454,20 @@ def create_app(settings: Settings) -> FastAPI:
         check_csrf(request, csrf)
         api_cancel(run_id, s)
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+    @app.post("/runs/{run_id}/repair", include_in_schema=False)
+    def repair_form(request: Request, run_id: int, s: DB, absent: Annotated[str, Form()],
+                    from_date: Annotated[str, Form()] = "", time_limit: Annotated[float, Form()] = 30.0,
+                    csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        try:
+            body = RepairRequest.model_validate({"absent": [absent], "from": from_date or None,
+                                                 "time_limit": time_limit})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise HTTPException(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+        run = queue_repair(s, get_run(s, run_id), body)
+        return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
     @app.post("/runs/{run_id}/publish", include_in_schema=False)
     def publish_form(request: Request, run_id: int, s: DB, csrf: CsrfField = ""):

@@ -5,13 +5,15 @@ schema is made only by the migrations (:func:`migrate`), never by ``create_all``
 made by an older version is brought up to date the same way a new one is made.
 
 - ``instances``: an uploaded instance file as it was uploaded (bytes), with its name and size;
-- ``runs``: a solve of an instance: queued, running, done, cancelled (best roster kept) or failed,
-  its live progress and, once done, its summary; the files live in the run's folder;
+- ``runs``: a solve of an instance, or a repair of an earlier run's roster (absent people from a
+  date): queued, running, done, cancelled (best roster kept) or failed, its live progress and,
+  once done, its summary; the files live in the run's folder;
 - ``publications``: a published roster, frozen: a version number per instance name and week,
   the run it came from, the change list of a repair;
 - ``assignments``: each published roster's rows (person, date, school, post, times), the history
   that ``schoolpost history`` and the next week read;
-- ``absences``: a person marked absent on a date (whole day, or from ``start`` to ``end``).
+- ``absences``: a person marked absent from a date (whole days; ``start`` and ``end`` for part of
+  a day are kept for later), with the repair run it asked for.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -40,6 +43,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 #: a run's states; the last three are final
 QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
 FINAL = (DONE, CANCELLED, FAILED)
+#: a run's kinds
+SOLVE, REPAIR = "solve", "repair"
 
 
 def now() -> dt.datetime:
@@ -90,12 +95,17 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: a note for the planner (e.g. "restarted after the server stopped")
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: solve, or repair (of ``parent_id``'s roster, with ``params``: absent people, first date)
+    kind: Mapped[str] = mapped_column(String(16), default=SOLVE, server_default=SOLVE)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+    params: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     instance: Mapped[InstanceRow] = relationship(back_populates="runs")
 
 
 class PublicationRow(Base):
     __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("name", "week_start", "version", name="uq_publication_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
@@ -141,6 +151,8 @@ class AbsenceRow(Base):
     start: Mapped[str | None] = mapped_column(String(5), nullable=True)
     end: Mapped[str | None] = mapped_column(String(5), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    #: the repair run that this absence asked for
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
 
 
 def default_url(data_dir: Path) -> str:

@@ -27,11 +27,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from scheduler.service.db import CANCELLED, DONE, FAILED, QUEUED, RUNNING, InstanceRow, RunRow, now
+from scheduler.service.db import CANCELLED, DONE, FAILED, QUEUED, REPAIR, RUNNING, InstanceRow, RunRow, now
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +187,19 @@ class JobRunner:
             source = folder / ("instance" + SUFFIX[inst.kind])
             source.write_bytes(inst.content)
             log_path, err_path = folder / "progress.jsonl", folder / "stderr.txt"
-            args = [*self.command, "solve", str(source), "-o", str(output_folder(self.data_dir, run.id)),
-                    "--time-limit", repr(float(run.time_limit)), "--quiet", "--log", str(log_path)]
+            out = str(output_folder(self.data_dir, run.id))
+            if run.kind == REPAIR:
+                # the parent run's published roster, mended for the absences from their first date
+                params = run.params or {}
+                args = [*self.command, "repair", str(source), str(output_folder(self.data_dir, cast(int, run.parent_id))),
+                        "-o", out, "--time-limit", repr(float(run.time_limit))]
+                for person in params.get("absent", []):
+                    args += ["--absent", str(person)]
+                if params.get("from"):
+                    args += ["--from", str(params["from"])]
+            else:
+                args = [*self.command, "solve", str(source), "-o", out,
+                        "--time-limit", repr(float(run.time_limit)), "--quiet", "--log", str(log_path)]
             env = dict(os.environ if self.env is None else self.env)
             with open(err_path, "wb") as err:
                 # a session of its own: a Ctrl-C at the server's terminal reaches the server, which
@@ -197,7 +209,7 @@ class JobRunner:
                                            start_new_session=True)
             self.live[run.id] = _Live(process, log_path, err_path)
             run.status, run.started_at, run.pid = RUNNING, now(), process.pid
-            run.progress = {"stage": "starting", "time": 0.0}
+            run.progress = {"stage": "repairing" if run.kind == REPAIR else "starting", "time": 0.0}
             return True
 
     def _read_progress(self, run_id: int, live: _Live) -> None:
@@ -242,6 +254,9 @@ class JobRunner:
                 run.note = "cancelled: the best roster found by then was kept"
             elif summary is not None and code == 0:
                 run.status = DONE
+            elif stopped:  # stopped before it had a roster to publish
+                run.status = CANCELLED
+                run.note = "cancelled before a roster was found: nothing was published"
             else:
                 run.status = FAILED
                 run.error = _error_text(live.stderr, code)

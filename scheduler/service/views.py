@@ -105,5 +105,10 @@ def gaps(out: Path, limit: int | None = None) -> list[dict[str, str]]:
     return rows if limit is None else rows[:limit]
 
 
+def changes(out: Path) -> list[dict[str, str]]:
+    """A repair's changes.csv: each assignment added or removed, and why."""
+    return _rows(out / "changes.csv")
+
+
 def roster_rows(out: Path) -> list[dict[str, str]]:
     return _rows(out / "roster.csv")
