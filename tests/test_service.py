@@ -249,3 +249,30 @@ def test_a_run_without_a_roster_cannot_be_repaired_or_published(tmp_path):
         assert r.status_code == 409 and "queued" in r.json()["detail"]
         assert c.post(f"/api/runs/{run['id']}/publish").status_code == 409
         assert c.post("/api/runs/999/publish").status_code == 404
+
+
+def test_an_older_database_is_migrated_with_its_rows(tmp_path):
+    """A database made by the first schema (0001) with a run in it: the migration to the newest
+    keeps the row, and the run reads as a solve."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import select, text
+
+    from scheduler.service.db import MIGRATIONS, RunRow, engine_for, migrate, sessions
+
+    engine = engine_for(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO instances (id, name, filename, kind, content, sha256, week_start, schools, "
+                          "persons, uploaded_at) VALUES (1, 'w', 'w.yaml', 'yaml', x'00', '', '2026-12-07', 1, 1, "
+                          "'2026-12-01 10:00:00')"))
+        conn.execute(text("INSERT INTO runs (id, instance_id, status, time_limit, created_at, cancel_requested) "
+                          "VALUES (7, 1, 'done', 60, '2026-12-01 10:00:00', 0)"))
+        assert "kind" not in {c[1] for c in conn.execute(text("PRAGMA table_info(runs)"))}
+    migrate(engine)
+    with sessions(engine)() as s:
+        run = s.scalars(select(RunRow)).one()
+        assert (run.id, run.status, run.kind, run.parent_id) == (7, "done", "solve", None)
