@@ -276,3 +276,73 @@ def test_an_older_database_is_migrated_with_its_rows(tmp_path):
     with sessions(engine)() as s:
         run = s.scalars(select(RunRow)).one()
         assert (run.id, run.status, run.kind, run.parent_id) == (7, "done", "solve", None)
+
+
+def test_access_tokens_roles_and_hashes(tmp_path):
+    """With a token made, every request needs one: the API a bearer token, the page a sign-in; a
+    viewer reads and may not change anything; the database keeps only the tokens' hashes."""
+    from scheduler.service.access import add_token, revoke_token
+
+    data = tmp_path / "data"
+    planner = add_token(data, None, "Li Planner", "planner")
+    viewer = add_token(data, None, "Wang Viewer", "viewer")
+    assert planner != viewer and len(planner) >= 40
+    raw = (data / "schoolpost.db").read_bytes() + b"".join(p.read_bytes() for p in data.glob("schoolpost.db-*"))
+    assert planner.encode() not in raw and viewer.encode() not in raw
+    app = create_app(Settings(data_dir=data, run_jobs=False))
+    with TestClient(app) as c:
+        assert c.get("/api/instances").status_code == 401
+        assert c.post("/api/instances", files={"file": ("s.yaml", SMALL.read_bytes())}).status_code == 401
+        as_viewer = {"Authorization": f"Bearer {viewer}"}
+        as_planner = {"Authorization": f"Bearer {planner}"}
+        assert c.get("/api/instances", headers=as_viewer).status_code == 200
+        r = c.post("/api/instances", files={"file": ("s.yaml", SMALL.read_bytes())}, headers=as_viewer)
+        assert r.status_code == 403 and "planner" in r.json()["detail"]
+        assert c.post("/api/instances", files={"file": ("s.yaml", SMALL.read_bytes())},
+                      headers=as_planner).status_code == 201
+        assert c.get("/api/instances", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        # the page: sent to sign in; a wrong token is refused; the viewer's cookie reads but shows no forms
+        r = c.get("/", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        login = c.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
+        assert c.post("/login", data={"token": "nope", "csrf": token}).status_code == 403
+        r = c.post("/login", data={"token": viewer, "csrf": token}, follow_redirects=False)
+        assert r.status_code == 303
+        page = c.get("/")
+        assert page.status_code == 200 and 'id="upload"' not in page.text and "Sign out (viewer)" in page.text
+        # a cookie never changes anything through the API (a form from another site could send it)
+        c.cookies.set("schoolpost_token", planner)
+        assert c.post("/api/instances", files={"file": ("s.yaml", SMALL.read_bytes())}).status_code == 401
+        assert c.get("/api/instances").status_code == 200
+        revoke_token(data, None, "Li Planner")
+        assert c.get("/api/instances", headers=as_planner).status_code == 401
+
+
+def test_each_person_has_a_private_feed_of_their_newest_published_duties(client):
+    inst = upload(client, SMALL).json()
+    run = wait_final(client, client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 10}).json()["id"])
+    assert client.get("/api/feeds").json() == []  # nothing published yet
+    client.post(f"/api/runs/{run['id']}/publish")
+    rows = roster_of(client, run["id"])
+    feeds = {f["person_id"]: f["url"] for f in client.get("/api/feeds").json()}
+    assert set(feeds) == {r["person_id"] for r in rows}
+    tokens = [u.rsplit("/", 1)[1].removesuffix(".ics") for u in feeds.values()]
+    assert len(set(tokens)) == len(tokens) and all(len(t) >= 32 for t in tokens)
+    from icalendar import Calendar
+
+    someone = min(feeds)
+    path = "/" + feeds[someone].split("/", 3)[3]
+    r = client.get(path)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
+    events = [e for e in Calendar.from_ical(r.content).walk("VEVENT")]
+    assert len(events) == sum(1 for x in rows if x["person_id"] == someone)
+    assert client.get("/feeds/not-a-token.ics").status_code == 404
+    # a repair that takes the person's later duties away: the feed shows them cancelled
+    dates = sorted({x["date"] for x in rows})
+    repair = client.post(f"/api/runs/{run['id']}/repair", json={"absent": [someone], "from": dates[1]}).json()
+    done = wait_final(client, repair["id"])
+    client.post(f"/api/runs/{done['id']}/publish")
+    events = [e for e in Calendar.from_ical(client.get(path).content).walk("VEVENT")]
+    later = [e for e in events if e.decoded("dtstart").date().isoformat() >= dates[1]]
+    assert later and all(str(e.get("status")) == "CANCELLED" for e in later)

@@ -49,7 +49,7 @@ from scheduler.service.db import MIGRATIONS, Base, InstanceRow, engine_for, migr
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "instances" / "small-school.yaml"
-TABLES = {"instances", "runs", "publications", "assignments", "absences"}
+TABLES = {"instances", "runs", "publications", "assignments", "absences", "tokens", "feeds"}
 FINAL = ("done", "cancelled", "failed")
 #: the columns that identify one duty of a roster row (roster.csv) or of a published assignment
 DUTY = ("person_id", "date", "peak", "start", "end", "school_id", "post_id", "route_id")

@@ -34,11 +34,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path):
+    def __init__(self, data: Path, host: str = "127.0.0.1"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen([sys.executable, "-m", "scheduler", "serve", "--port", str(self.port),
-                                         "--data-dir", str(data)], stdout=subprocess.DEVNULL,
+                                         "--data-dir", str(data), "--host", host], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, cwd=ROOT)
         end = time.monotonic() + 60
         while time.monotonic() < end:
@@ -132,3 +132,33 @@ def test_a_killed_server_restarts_with_nothing_lost(tmp_path):
     finally:
         again.stop()
     assert solve_children(data) == []
+
+
+def test_another_address_needs_a_planners_token_first(tmp_path):
+    """``serve --host 0.0.0.0`` (reachable from other machines) is refused in one line (exit 2)
+    until a planner's token exists; then it starts and every request needs the token."""
+    data = tmp_path / "data"
+    cmd = [sys.executable, "-m", "scheduler"]
+    refused = subprocess.run([*cmd, "serve", "--host", "0.0.0.0", "--port", str(free_port()), "--data-dir", str(data)],
+                             capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: --host: 0.0.0.0")
+    assert len(refused.stderr.strip().splitlines()) == 1
+    viewer = subprocess.run([*cmd, "token", "add", "reader", "--role", "viewer", "--data-dir", str(data)],
+                            capture_output=True, text=True, timeout=60, check=True, cwd=ROOT).stdout.strip()
+    again = subprocess.run([*cmd, "serve", "--host", "0.0.0.0", "--port", str(free_port()), "--data-dir", str(data)],
+                           capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
+    assert again.returncode == 2  # a viewer's token is not enough to open it up
+    planner = subprocess.run([*cmd, "token", "add", "Li", "--role", "planner", "--data-dir", str(data)],
+                             capture_output=True, text=True, timeout=60, check=True, cwd=ROOT).stdout.strip()
+    listed = subprocess.run([*cmd, "token", "list", "--data-dir", str(data)], capture_output=True, text=True,
+                            timeout=60, check=True, cwd=ROOT).stdout
+    assert "Li\tplanner" in listed and planner not in listed and viewer not in listed
+    server = Server(data, host="0.0.0.0")
+    try:
+        assert server.api("GET", "/api/runs").status_code == 401
+        assert server.api("GET", "/api/runs", headers={"Authorization": f"Bearer {viewer}"}).status_code == 200
+        r = server.api("POST", "/api/instances", files={"file": ("s.yaml", SMALL.read_bytes())},
+                       headers={"Authorization": f"Bearer {planner}"})
+        assert r.status_code == 201, r.text
+    finally:
+        server.stop()

@@ -25,31 +25,39 @@ def _loopback(host: str) -> bool:
         return False
 
 
+DB_OPTION = click.option("--db", "db_url", default=None,
+                         help="Database URL (SQLAlchemy), e.g. postgresql+psycopg://user@host/schoolpost; "
+                              "default: a SQLite file in the data folder.")
+DATA_OPTION = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Folder for the runs' files (and the SQLite database). "
+                                "[default: ~/.local/share/schoolpost]")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; only this machine (loopback) in this version.")
+              help="Address to listen on. Another than this machine's (loopback) needs a planner's access "
+                   "token first (schoolpost token add), and then every request needs a token.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
-@click.option("--db", "db_url", default=None,
-              help="Database URL (SQLAlchemy), e.g. postgresql+psycopg://user@host/schoolpost; "
-                   "default: a SQLite file in the data folder.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the runs' files (and the SQLite database). [default: ~/.local/share/schoolpost]")
+@DB_OPTION
+@DATA_OPTION
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Solves at once; the others wait in the queue.")
 def serve_command(host, port, db_url, data_dir, jobs):
-    """Serve the planners' page (upload, solve, roster, publish) and the REST API (/docs) at
+    """Serve the planners' page (upload, solve, roster, repair, publish) and the REST API (/docs) at
     http://HOST:PORT/. Stop with Ctrl-C: running solves keep their best roster."""
     import uvicorn
 
+    from scheduler.service.access import has_planner_token
     from scheduler.service.app import Settings, create_app
 
-    if not _loopback(host):
-        # access tokens and roles are not in this version: the page answers only this machine
-        raise InstanceError("--host", f"{host} is not this machine: the service listens on a loopback address "
-                                      "only (127.0.0.1, ::1 or localhost) until access tokens are configured")
     folder = data_dir or default_data_dir()
+    local = _loopback(host)
     try:
-        app = create_app(Settings(data_dir=folder, db_url=db_url, slots=jobs))
+        if not local and not has_planner_token(folder, db_url):
+            raise InstanceError("--host", f"{host} is reachable from other machines: make a planner's access "
+                                          "token first (schoolpost token add NAME --role planner), or listen on "
+                                          "127.0.0.1")
+        app = create_app(Settings(data_dir=folder, db_url=db_url, slots=jobs, require_auth=not local))
     except Exception as exc:  # a database that cannot be reached or migrated: one line, not a traceback
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -59,3 +67,48 @@ def serve_command(host, port, db_url, data_dir, jobs):
         raise
     click.echo(f"schoolpost serves http://{host}:{port}/ (API: /docs); data in {folder}; Ctrl-C stops", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@click.group()
+def token_command():
+    """Access tokens for schoolpost serve: a planner's edits and publishes, a viewer's reads. With
+    any token made, every request needs one (the page asks for it once)."""
+
+
+@token_command.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["planner", "viewer"]), default="viewer", show_default=True)
+@DB_OPTION
+@DATA_OPTION
+def token_add(name, role, db_url, data_dir):
+    """Make a token for NAME and print it: it is shown this once (only its hash is kept)."""
+    from scheduler.service.access import add_token
+
+    token = add_token(data_dir or default_data_dir(), db_url, name, role)
+    click.echo(token)
+    click.echo(f"{role} token for {name}: keep it; it cannot be shown again (schoolpost token revoke {name} "
+               f"ends it)", err=True)
+
+
+@token_command.command("list")
+@DB_OPTION
+@DATA_OPTION
+def token_list(db_url, data_dir):
+    """The tokens by name and role (never the tokens themselves)."""
+    from scheduler.service.access import list_tokens
+
+    for t in list_tokens(data_dir or default_data_dir(), db_url):
+        state = f"revoked {t['revoked_at'][:16]}" if t["revoked_at"] else "active"
+        click.echo(f"{t['name']}\t{t['role']}\tmade {t['created_at'][:16]}\t{state}")
+
+
+@token_command.command("revoke")
+@click.argument("name")
+@DB_OPTION
+@DATA_OPTION
+def token_revoke(name, db_url, data_dir):
+    """End NAME's token at once."""
+    from scheduler.service.access import revoke_token
+
+    revoke_token(data_dir or default_data_dir(), db_url, name)
+    click.echo(f"revoked {name}'s token", err=True)

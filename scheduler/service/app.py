@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
@@ -39,17 +39,21 @@ from scheduler.service.db import (
     CANCELLED,
     DONE,
     FINAL,
+    PLANNER,
     QUEUED,
     REPAIR,
     AbsenceRow,
     AssignmentRow,
+    FeedRow,
     InstanceRow,
     PublicationRow,
     RunRow,
+    TokenRow,
     default_url,
     engine_for,
     migrate,
     sessions,
+    token_hash,
 )
 from scheduler.service.jobs import JobRunner, output_folder
 
@@ -58,6 +62,11 @@ HERE = Path(__file__).parent
 MAX_UPLOAD = 20 * 1024 * 1024
 KINDS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".xlsx": "xlsx"}
 CSRF_COOKIE = "schoolpost_csrf"
+TOKEN_COOKIE = "schoolpost_token"
+#: paths anyone may read: the login page, static files, and the calendar feeds (their URL's token
+#: is the secret)
+OPEN_PATHS = ("/login", "/static/", "/feeds/")
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass
@@ -71,6 +80,8 @@ class Settings:
     command: list[str] | None = None
     #: start the job runner with the app (tests of the API alone may not)
     run_jobs: bool = True
+    #: ask for an access token even when none is configured (a non-loopback address)
+    require_auth: bool = False
 
 
 def get_db(request: Request):
@@ -152,6 +163,48 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
 
+    def role_of(token: str | None) -> str | None:
+        """The role of an active access token, None for none or a wrong one."""
+        if not token:
+            return None
+        with Sessions() as s:
+            row = s.scalars(select(TokenRow).where(TokenRow.token_hash == token_hash(token),
+                                                   TokenRow.revoked_at.is_(None))).first()
+            return row.role if row is not None else None
+
+    def auth_required() -> bool:
+        if settings.require_auth:
+            return True
+        with Sessions() as s:
+            return s.scalar(select(func.count()).select_from(TokenRow).where(TokenRow.revoked_at.is_(None))) > 0
+
+    @app.middleware("http")
+    async def access(request: Request, call_next):
+        """With access tokens configured (or on a non-loopback address): a planner's token edits
+        and publishes, a viewer's reads. The API takes ``Authorization: Bearer <token>``; the page
+        a cookie set by /login, which reads but, for the API, never changes anything (a form from
+        another site could send it; the page's own forms carry their CSRF token)."""
+        path = request.url.path
+        if path.startswith(OPEN_PATHS) or not await asyncio.to_thread(auth_required):
+            request.state.role = PLANNER
+            return await call_next(request)
+        header = request.headers.get("authorization", "")
+        bearer = header[7:].strip() if header.lower().startswith("bearer ") else None
+        cookie = request.cookies.get(TOKEN_COOKIE)
+        api = path.startswith(("/api/", "/docs", "/openapi.json", "/redoc"))
+        token = bearer or (cookie if not api or request.method in READ_METHODS else None)
+        role = await asyncio.to_thread(role_of, token)
+        if role is None:
+            if api:
+                return JSONResponse({"detail": "an access token is needed: Authorization: Bearer <token>"},
+                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return RedirectResponse("/login", status_code=303)
+        if request.method not in READ_METHODS and role != PLANNER:
+            return JSONResponse({"detail": f"a {role} may read, not change: a planner's token is needed"},
+                                status_code=403)
+        request.state.role = role
+        return await call_next(request)
+
     # -- helpers ----------------------------------------------------------------------------
 
     def get_instance(s: Session, instance_id: int) -> InstanceRow:
@@ -229,6 +282,9 @@ def create_app(settings: Settings) -> FastAPI:
                 date=dt.date.fromisoformat(r["date"]), peak=r["peak"], school_id=r.get("school_id") or "",
                 post_id=r.get("post_id") or "", route_id=r.get("route_id") or "", start=r["start"], end=r["end"]))
         s.add(pub)
+        have = set(s.scalars(select(FeedRow.person_id)))
+        for person in sorted({a.person_id for a in pub.assignments} - have):
+            s.add(FeedRow(person_id=person, token=secrets.token_urlsafe(24)))
         try:
             s.commit()
         except IntegrityError:  # another publish of the same week took this version meanwhile
@@ -266,7 +322,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     def page(request: Request, name: str, context: dict, status: int = 200) -> HTMLResponse:
         token = csrf_token(request)
-        response = templates.TemplateResponse(request, name, {**context, "csrf": token}, status_code=status)
+        role = getattr(request.state, "role", PLANNER)
+        response = templates.TemplateResponse(request, name, {**context, "csrf": token, "role": role,
+                                                              "signed_in": bool(request.cookies.get(TOKEN_COOKIE))},
+                                               status_code=status)
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
         return response
 
@@ -398,6 +457,75 @@ def create_app(settings: Settings) -> FastAPI:
              summary="A school's published duties, each week's newest version")
     def api_school_history(school_id: str, s: DB):
         return history(s, AssignmentRow.school_id == school_id)
+
+    @app.get("/api/feeds", tags=["publications"],
+             summary="Each person's private calendar feed address (/feeds/<token>.ics)")
+    def api_feeds(request: Request, s: DB):
+        base = str(request.base_url).rstrip("/")
+        return [{"person_id": f.person_id, "url": f"{base}/feeds/{f.token}.ics"}
+                for f in s.scalars(select(FeedRow).order_by(FeedRow.person_id))]
+
+    @app.get("/feeds/{token}.ics", include_in_schema=False)
+    def feed(token: str, s: DB):
+        """A person's newest published duties of every week, as one calendar: the events of each
+        week's newest publication (a repair's calendar keeps the UIDs, raises SEQUENCE where a duty
+        changed, and shows a duty taken away as cancelled)."""
+        row = s.scalars(select(FeedRow).where(FeedRow.token == token)).first()
+        if row is None:
+            raise HTTPException(404, "no such calendar")
+        return Response(feed_calendar(s, row.person_id), media_type="text/calendar; charset=utf-8")
+
+    def feed_calendar(s: Session, person_id: str) -> bytes:
+        from icalendar import Calendar
+
+        newest = (select(PublicationRow.name, PublicationRow.week_start, func.max(PublicationRow.version).label("v"))
+                  .group_by(PublicationRow.name, PublicationRow.week_start).subquery())
+        pubs = s.scalars(select(PublicationRow).join(
+            newest, (PublicationRow.name == newest.c.name) & (PublicationRow.week_start == newest.c.week_start)
+            & (PublicationRow.version == newest.c.v)).order_by(PublicationRow.week_start, PublicationRow.name))
+        cal = Calendar()
+        cal.add("prodid", "-//schoolpost//feed//EN")
+        cal.add("version", "2.0")
+        cal.add("calscale", "GREGORIAN")
+        cal.add("x-wr-calname", f"School posts: {person_id}")
+        zones: set[str] = set()
+        marker = f"X-SCHOOLPOST-PERSON:{person_id}".encode()
+        for pub in pubs:
+            folder = output_folder(settings.data_dir, pub.run_id) / "calendars"
+            for path in sorted(folder.glob("*.ics")) if folder.is_dir() else []:
+                data = path.read_bytes()
+                if marker not in data:  # a quick look before parsing; the property decides
+                    continue
+                whose = Calendar.from_ical(data)
+                if str(whose.get("x-schoolpost-person")) != person_id:
+                    continue
+                for component in whose.subcomponents:
+                    if component.name == "VTIMEZONE":
+                        if str(component.get("tzid")) in zones:
+                            continue
+                        zones.add(str(component.get("tzid")))
+                    cal.add_component(component)
+        return cal.to_ical()
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request):
+        return page(request, "login.html", {})
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, token: Annotated[str, Form()], csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        if role_of(token.strip()) is None:
+            return page(request, "login.html", {"error": "this token is not known (or was revoked)"}, status=403)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(TOKEN_COOKIE, token.strip(), httponly=True, samesite="strict")
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(TOKEN_COOKIE)
+        return response
 
     # -- the page ---------------------------------------------------------------------------
 

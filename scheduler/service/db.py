@@ -12,6 +12,8 @@ made by an older version is brought up to date the same way a new one is made.
   the run it came from, the change list of a repair;
 - ``assignments``: each published roster's rows (person, date, school, post, times), the history
   that ``schoolpost history`` and the next week read;
+- ``tokens``: access tokens (their SHA-256 only) with a role, planner or viewer;
+- ``feeds``: each person's private calendar feed token;
 - ``absences``: a person marked absent from a date (whole days; ``start`` and ``end`` for part of
   a day are kept for later), with the repair run it asked for.
 """
@@ -19,6 +21,7 @@ made by an older version is brought up to date the same way a new one is made.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 from sqlalchemy import (
@@ -153,6 +156,40 @@ class AbsenceRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
     #: the repair run that this absence asked for
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
+
+
+#: roles of an access token: a planner edits and publishes, a viewer reads
+PLANNER, VIEWER = "planner", "viewer"
+
+
+class TokenRow(Base):
+    """An access token: only its SHA-256 is stored; the token itself is shown once, when made."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FeedRow(Base):
+    """A person's private calendar feed: ``/feeds/<token>.ics`` always shows their newest published
+    duties. The token is the URL's secret (unguessable, 192 bits) and is kept as it is, so that a
+    planner can hand the address out again."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(100), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def default_url(data_dir: Path) -> str:
