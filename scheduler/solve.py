@@ -48,7 +48,7 @@ from models import Instance
 from scheduler.coverage import COVERAGE_SEARCH, CoverageOutcome, shortfall_bound
 from scheduler.coverage import cover as cover_shortfall
 from scheduler.cpsat import RosterModel
-from scheduler.cpsat.bound import RelaxationLP
+from scheduler.cpsat.bound import RelaxationLP, relaxation_bound
 from scheduler.cpsat.model import COVERAGE_RULES, roster_objective
 from scheduler.cpsat.solver import Progress, RawOutcome, Status, run, run_parallel, sum_le
 from scheduler.duties import MAX_PAIRS, Problem, check_size, expand
@@ -423,11 +423,14 @@ def _district(ctx: _Context, first: FirstRoster) -> Result:
     short_bound = shortfall_bound(problem)
     coverage = coverage_stage(ctx, first.pairs, short_bound)
     pass_on_unused_work(ctx, coverage)
-    # the report's bound (the LP with its cuts, about 1 s) on the core that the exchange pass, in
-    # Python, leaves idle (GLOP lets go of the GIL), not after the search: a function of the
-    # instance alone, so the run stays reproducible
+    # the report's bound (the LP with its cuts and its classes split by skills, about 3 s) on the
+    # core that the exchange pass, in Python, leaves idle (GLOP lets go of the GIL), not after the
+    # search: a function of the instance alone, so the run stays reproducible. The plan's LP is
+    # let go first (memory).
+    planned = first.lp is not None
+    first.lp = None
     with ThreadPoolExecutor(max_workers=1) as pool:
-        lp_bound = pool.submit(first.lp.bound) if first.lp is not None else None
+        lp_bound = pool.submit(relaxation_bound, problem) if planned else None
 
         def shown() -> float:
             # the live line's bound: the LP with its cuts once it is solved (progress only: the
@@ -439,7 +442,6 @@ def _district(ctx: _Context, first: FirstRoster) -> Result:
         result = district_search(ctx, first, coverage, floor, shown)
     result.shortfall_bound = short_bound
     final_bound(result, None if lp_bound is None else lp_bound.result())
-    first.lp = None
     result.wall_time = ctx.budget.elapsed()
     return result
 
@@ -673,7 +675,7 @@ def final_bound(result: Result, better: float | None) -> None:
 def _whole_week(ctx: _Context, first: FirstRoster) -> Result:
     problem, b, o = ctx.problem, ctx.budget, ctx.options
     # bound: the search uses it (progress, a floor to stop at)
-    relaxed = (first.lp.bound() if first.lp is not None else None) or first.relaxed
+    relaxed = (relaxation_bound(problem) if first.lp is not None else None) or first.relaxed
     first.lp = None
     floor = max(relaxed or 0.0, peak_by_peak_bound(problem))
     rm = RosterModel(problem, with_cuts=problem.pairs <= CUTS_MAX_PAIRS)

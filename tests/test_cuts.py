@@ -233,3 +233,31 @@ def test_share_hull_lifts_the_relaxation_bound(monkeypatch):
     assert plain is not None and lifted is not None and lifted > plain * 1.003, (plain, lifted)
     report = check_rows(inst, roster_rows(problem, greedy_roster(problem)))
     assert report.ok and lifted <= report.objective
+
+
+def test_the_bound_counts_skills_nobody_can_bring(tmp_path):
+    """Classes split by skills: a gate asks for one person with traffic at each of five arrivals,
+    and the only one with traffic is free on Monday; the bound holds the four skill shortfalls
+    (4 x 200) that every roster has, where the relaxation without the split counts none. The
+    optimum is at or above it, and a group's fairness is bounded once (not once per class)."""
+    from conftest import doc, person, school, solve_checked
+
+    from models import instance_from_data
+    from scheduler.cpsat.bound import RelaxationLP, relaxation_bound
+    from scheduler.duties import expand
+
+    days = ("mon", "tue", "wed", "thu", "fri")
+    gate = [{"id": "s1/gate", "demand": {"default": {"min": 1, "skills": {"traffic": 1}}}}]
+    data = doc([school("s1", posts=gate)],
+               [person("t", "security_guard", "s1", skills=["traffic"],
+                       availability=[{"days": ["mon"], "start": "07:00", "end": "09:00"}]),
+                person("g1", "security_guard", "s1"), person("g2", "security_guard", "s1")],
+               days=days, policy={"leader_on_duty": False})
+    problem = expand(instance_from_data(data))
+    plain = RelaxationLP(problem).bound()
+    split = relaxation_bound(problem)
+    assert plain is not None and split is not None
+    assert split - plain >= 4 * 200 - 1e-6
+    solved = solve_checked(data, tmp_path)
+    assert solved.report.terms["skill_shortfall"] == 4
+    assert split <= solved.summary["objective"] + 1e-6
