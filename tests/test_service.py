@@ -106,7 +106,7 @@ def test_not_an_instance_file_and_too_large_are_refused(tmp_path):
         assert r.status_code == 413
 
 
-def test_upload_solve_read_download_publish_and_history(client):
+def test_upload_solve_read_download_publish_and_history(client, tmp_path):
     r = upload(client, SMALL)
     assert r.status_code == 201, r.text
     inst = r.json()
@@ -139,6 +139,19 @@ def test_upload_solve_read_download_publish_and_history(client):
     assert {h["version"] for h in hist} == {2}
     school = next(r["school_id"] for r in rows if r["school_id"])
     assert len(client.get(f"/api/history/schools/{school}").json()) == sum(1 for r in rows if r["school_id"] == school)
+    # the command line reads the same history from the same database
+    import json
+
+    cli = subprocess.run([sys.executable, "-m", "scheduler", "history", "--person", someone, "--json",
+                          "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(cli.stdout) == hist
+    text = subprocess.run([sys.executable, "-m", "scheduler", "history", "--school", school,
+                           "--data-dir", str(tmp_path / "data")], capture_output=True, text=True, timeout=120,
+                          check=True).stdout
+    assert len(text.splitlines()) == sum(1 for r in rows if r["school_id"] == school)
+    bad = subprocess.run([sys.executable, "-m", "scheduler", "history", "--data-dir", str(tmp_path / "data")],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode == 2 and bad.stderr.startswith("error:")
     # the page shows the heat-map, the gaps and the downloads
     page = client.get(f"/runs/{run['id']}")
     assert page.status_code == 200 and 'id="heatmap"' in page.text and "roster.csv" in page.text

@@ -83,7 +83,7 @@ def _register() -> None:
     from scheduler.commands.info import info_command
     from scheduler.commands.repair import repair_command
     from scheduler.commands.report import report_command
-    from scheduler.commands.serve import serve_command, token_command
+    from scheduler.commands.serve import history_command, serve_command, token_command
     from scheduler.commands.solve import solve_command
     from scheduler.commands.staffing import staffing_command
     from scheduler.commands.template import template_command
@@ -102,6 +102,7 @@ def _register() -> None:
     main.add_command(calibrate_command, "calibrate")
     main.add_command(serve_command, "serve")
     main.add_command(token_command, "token")
+    main.add_command(history_command, "history")
 
 
 _register()

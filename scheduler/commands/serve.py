@@ -112,3 +112,35 @@ def token_revoke(name, db_url, data_dir):
 
     revoke_token(data_dir or default_data_dir(), db_url, name)
     click.echo(f"revoked {name}'s token", err=True)
+
+
+@click.command()
+@click.option("--person", default=None, help="A person's id: their published duties.")
+@click.option("--school", default=None, help="A school's id: its published duties.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="From this date on.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@DB_OPTION
+@DATA_OPTION
+def history_command(person, school, since, as_json, db_url, data_dir):
+    """Published duties of a person or a school, week by week (each week's newest version), from
+    the database of schoolpost serve."""
+    import json
+
+    from scheduler.service.access import history
+
+    if (person is None) == (school is None):
+        raise click.UsageError("give one of --person or --school")
+    rows = history(data_dir or default_data_dir(), db_url, person=person, school=school,
+                   since=since.date() if since else None)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"no published duties of {person or school}" + (f" since {since.date()}" if since else ""), err=True)
+        return
+    for r in rows:
+        where = r["post_id"] or r["route_id"]
+        who = f"{r['person_name']} ({r['person_id']}, {r['role']})" if school else r["school_id"] or "route"
+        click.echo(f"{r['date']}  {r['start']}-{r['end']}  {r['peak']:<10} {where:<28} {who}  [{r['roster']} v{r['version']}]")
+    weeks = sorted({r["date"][:10] for r in rows})
+    click.echo(f"{len(rows)} duties on {len(weeks)} days", err=True)

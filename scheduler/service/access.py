@@ -1,9 +1,11 @@
-"""Access tokens for ``schoolpost serve``: made, listed and revoked from the command line
-(``schoolpost token``). A token is shown once, when it is made; the database keeps its SHA-256
-only, so a copy of the database gives no way in."""
+"""The service's database from the command line: access tokens for ``schoolpost serve`` (made,
+listed and revoked by ``schoolpost token``; a token is shown once, when it is made, and the
+database keeps its SHA-256 only, so a copy of the database gives no way in), and the published
+history (``schoolpost history``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from scheduler.service.db import (
     engine_for,
     migrate,
     now,
+    published_duties,
     sessions,
     token_hash,
 )
@@ -70,6 +73,17 @@ def revoke_token(data_dir: Path, db_url: str | None, name: str) -> None:
             if row is None:
                 raise InstanceError("NAME", f"no active token named {name!r}")
             row.revoked_at = now()
+    finally:
+        engine.dispose()
+
+
+def history(data_dir: Path, db_url: str | None, *, person: str | None = None, school: str | None = None,
+            since: dt.date | None = None) -> list[dict]:
+    """Published duties of a person or a school, each week's newest version (``schoolpost history``)."""
+    engine, Sessions = _sessions(data_dir, db_url)
+    try:
+        with Sessions() as s:
+            return published_duties(s, person=person, school=school, since=since)
     finally:
         engine.dispose()
 

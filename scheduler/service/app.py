@@ -52,6 +52,8 @@ from scheduler.service.db import (
     default_url,
     engine_for,
     migrate,
+    newest_versions,
+    published_duties,
     sessions,
     token_hash,
 )
@@ -451,12 +453,12 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/history/persons/{person_id}", tags=["history"],
              summary="A person's published duties, each week's newest version")
     def api_person_history(person_id: str, s: DB):
-        return history(s, AssignmentRow.person_id == person_id)
+        return published_duties(s, person=person_id)
 
     @app.get("/api/history/schools/{school_id}", tags=["history"],
              summary="A school's published duties, each week's newest version")
     def api_school_history(school_id: str, s: DB):
-        return history(s, AssignmentRow.school_id == school_id)
+        return published_duties(s, school=school_id)
 
     @app.get("/api/feeds", tags=["publications"],
              summary="Each person's private calendar feed address (/feeds/<token>.ics)")
@@ -478,11 +480,8 @@ def create_app(settings: Settings) -> FastAPI:
     def feed_calendar(s: Session, person_id: str) -> bytes:
         from icalendar import Calendar
 
-        newest = (select(PublicationRow.name, PublicationRow.week_start, func.max(PublicationRow.version).label("v"))
-                  .group_by(PublicationRow.name, PublicationRow.week_start).subquery())
-        pubs = s.scalars(select(PublicationRow).join(
-            newest, (PublicationRow.name == newest.c.name) & (PublicationRow.week_start == newest.c.week_start)
-            & (PublicationRow.version == newest.c.v)).order_by(PublicationRow.week_start, PublicationRow.name))
+        pubs = s.scalars(select(PublicationRow).join(*newest_versions())
+                         .order_by(PublicationRow.week_start, PublicationRow.name))
         cal = Calendar()
         cal.add("prodid", "-//schoolpost//feed//EN")
         cal.add("version", "2.0")
@@ -604,20 +603,6 @@ def create_app(settings: Settings) -> FastAPI:
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
     return app
-
-
-def history(s: Session, where) -> list[dict]:
-    """Published duties matching ``where``, from each (name, week)'s newest version."""
-    newest = (select(PublicationRow.name, PublicationRow.week_start, func.max(PublicationRow.version).label("v"))
-              .group_by(PublicationRow.name, PublicationRow.week_start).subquery())
-    q = (select(AssignmentRow, PublicationRow)
-         .join(PublicationRow, AssignmentRow.publication_id == PublicationRow.id)
-         .join(newest, (PublicationRow.name == newest.c.name) & (PublicationRow.week_start == newest.c.week_start)
-               & (PublicationRow.version == newest.c.v))
-         .where(where).order_by(AssignmentRow.date, AssignmentRow.start, AssignmentRow.id))
-    return [{"date": a.date.isoformat(), "start": a.start, "end": a.end, "peak": a.peak, "school_id": a.school_id,
-             "post_id": a.post_id, "route_id": a.route_id, "person_id": a.person_id, "person_name": a.person_name,
-             "role": a.role, "roster": p.name, "version": p.version} for a, p in s.execute(q)]
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -37,9 +37,11 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
+    select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -186,6 +188,33 @@ class FeedRow(Base):
     person_id: Mapped[str] = mapped_column(String(100), unique=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+def newest_versions() -> tuple:
+    """``(subquery, on clause)`` joining ``publications`` to each (name, week)'s newest version."""
+    newest = (select(PublicationRow.name, PublicationRow.week_start, func.max(PublicationRow.version).label("v"))
+              .group_by(PublicationRow.name, PublicationRow.week_start).subquery())
+    return newest, ((PublicationRow.name == newest.c.name) & (PublicationRow.week_start == newest.c.week_start)
+                    & (PublicationRow.version == newest.c.v))
+
+
+def published_duties(s: Session, *, person: str | None = None, school: str | None = None,
+                     since: dt.date | None = None) -> list[dict]:
+    """Published duties of a person or a school (or all), each week's newest version only, in
+    date order: the history the page, the API and ``schoolpost history`` answer."""
+    q = (select(AssignmentRow, PublicationRow)
+         .join(PublicationRow, AssignmentRow.publication_id == PublicationRow.id)
+         .join(*newest_versions()))
+    if person is not None:
+        q = q.where(AssignmentRow.person_id == person)
+    if school is not None:
+        q = q.where(AssignmentRow.school_id == school)
+    if since is not None:
+        q = q.where(AssignmentRow.date >= since)
+    q = q.order_by(AssignmentRow.date, AssignmentRow.start, AssignmentRow.id)
+    return [{"date": a.date.isoformat(), "start": a.start, "end": a.end, "peak": a.peak, "school_id": a.school_id,
+             "post_id": a.post_id, "route_id": a.route_id, "person_id": a.person_id, "person_name": a.person_name,
+             "role": a.role, "roster": p.name, "version": p.version} for a, p in s.execute(q)]
 
 
 def token_hash(token: str) -> str:
