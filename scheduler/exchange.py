@@ -163,11 +163,13 @@ class _Roster:
         """``max(0, ceil(share * total) - prof)``, in integers (a Fraction costs microseconds)."""
         return max(0, -(-self.share_num * total // self.share_den) - prof)
 
-    def change_terms(self, out: int | None, d: int, new: int | None) -> Terms | None:
+    def change_terms(self, out: int | None, d: int, new: int | None, *, only_better: bool = True) -> Terms | None:
         """The terms' changes when ``out`` leaves duty ``d`` and ``new`` joins it (either may be
-        None: a seat filled or emptied). None: a hard rule forbids it, a coverage rule
-        (:data:`COVERAGE`) would rise, or the weighted objective would not fall. The cheap
-        tests come first: this runs for every candidate of every seat."""
+        None: a seat filled or emptied). None: a hard rule forbids it, or (``only_better``, the
+        exchange pass) a coverage rule (:data:`COVERAGE`) would rise or the weighted objective
+        would not fall; with ``only_better=False`` (``schoolpost recommend``) any move the hard
+        rules allow, with every term counted. The cheap tests come first: this runs for every
+        candidate of every seat."""
         duty = self.duties[d]
         holders = self.holders[d]
         n = len(holders)
@@ -180,19 +182,21 @@ class _Roster:
         rn = self.role[new] if new is not None else None
         terms: Terms = {}
         if m < n and m < duty.min:
-            return None  # shortfall would rise
+            if only_better:
+                return None  # shortfall would rise
+            terms["shortfall"] = 1
         if m > n and n < duty.min:
             terms["shortfall"] = -1
         if duty.min_police and ro != rn and "police" in (ro, rn):
             police = self.police[d]
             after = police + (rn == "police") - (ro == "police")
             change = max(0, duty.min_police - after) - max(0, duty.min_police - police)
-            if change > 0:
+            if change > 0 and only_better:
                 return None
             terms["police_shortfall"] = change
         if duty.skills:
             change = self.skill_delta(d, out, new)
-            if change > 0:
+            if change > 0 and only_better:
                 return None
             terms["skill_shortfall"] = change
         key = self.peak_of.get(d)
@@ -200,13 +204,13 @@ class _Roster:
             total, prof = self.peak_total[key], self.peak_prof[key]
             change = (self.share_short(total + m - n, prof + (rn in self.prof_roles) - (ro in self.prof_roles))
                       - self.share_short(total, prof))
-            if change > 0:
+            if change > 0 and only_better:
                 return None
             terms["share_shortfall"] = change
             if self.leader_rule and "school_leader" in (ro, rn) and ro != rn and key[0] in self.leader_schools:
                 leaders = self.peak_leaders[key]
                 change = ((leaders + (rn == "school_leader") - (ro == "school_leader")) == 0) - (leaders == 0)
-                if change > 0:
+                if change > 0 and only_better:
                     return None
                 terms["leader_missing"] = change
         if new is not None and not self.fits(new, None, d):
@@ -221,7 +225,7 @@ class _Roster:
             c, t = self.person_delta(new, None, d)
             cont, travel = cont + c, travel + t
         terms["continuity"], terms["travel_minute"] = cont, travel
-        return terms if sum(self.weights[t] * v for t, v in terms.items()) < 0 else None
+        return terms if not only_better or sum(self.weights[t] * v for t, v in terms.items()) < 0 else None
 
     def role_terms(self, changes: tuple[tuple[int, int | None, int | None], ...]) -> Counter:
         """The police, share and leader changes when, at each ``(duty, out, new)``, ``out`` leaves
@@ -269,10 +273,10 @@ class _Roster:
         changed = {t: v for t, v in terms.items() if v}
         return changed if sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
 
-    def move_terms(self, p: int, e: int, d: int) -> Terms | None:
+    def move_terms(self, p: int, e: int, d: int, *, only_better: bool = True) -> Terms | None:
         """The terms' changes when ``p`` leaves duty ``e`` for duty ``d`` on the same date (every
-        term of both duties counted; ``p``'s load stays). None: a hard rule forbids it, a
-        coverage rule's total would rise, or the objective would not fall."""
+        term of both duties counted; ``p``'s load stays). None: a hard rule forbids it, or
+        (``only_better``) a coverage rule's total would rise or the objective would not fall."""
         de, dd = self.duties[e], self.duties[d]
         if (e == d or (p, e) in self.locked or e not in self.mine[p] or p in self.holders[d]
                 or d not in self.eligible[p] or len(self.holders[d]) >= dd.cap):
@@ -282,12 +286,12 @@ class _Roster:
         terms["shortfall"] = max(0, de.min - ne + 1) - max(0, de.min - ne) - (nd < dd.min)
         terms["skill_shortfall"] = self.skill_delta(e, p, None) + self.skill_delta(d, None, p)
         terms.update(self.role_terms(((e, p, None), (d, None, p))))
-        if any(terms[t] > 0 for t in COVERAGE) or not self.fits(p, e, d):
+        if (only_better and any(terms[t] > 0 for t in COVERAGE)) or not self.fits(p, e, d):
             return None
         terms["below_target"] = (max(0, de.target - ne + 1) - max(0, de.target - ne)) - (nd < dd.target)
         terms["continuity"], terms["travel_minute"] = self.person_delta(p, e, d)
         changed = {t: v for t, v in terms.items() if v}
-        return changed if sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
+        return changed if not only_better or sum(self.weights[t] * v for t, v in changed.items()) < 0 else None
 
     def stand_in_terms(self, q: int, e: int, d: int, p: int) -> Terms | None:
         """The terms' changes when ``q`` leaves duty ``e`` for ``p``'s place at duty ``d`` on the

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: the engine: from an instance to a roster
 ENGINE = ["scheduler/duties.py", "scheduler/greedy.py", "scheduler/neighbourhoods.py", "scheduler/lns.py",
-          "scheduler/exchange.py",
+          "scheduler/exchange.py", "scheduler/recommend.py",
           "scheduler/coverage.py", "scheduler/solve.py", "scheduler/calibrate.py",
           "scheduler/scenarios.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "scheduler" / "cpsat").glob("*.py"))]
 #: the command layer: parses options, calls the library, writes files

@@ -152,6 +152,20 @@ def test_upload_solve_read_download_publish_and_history(client, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "scheduler", "history", "--data-dir", str(tmp_path / "data")],
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error:")
+    # who can cover a duty: the command line's answer, through the API and on the page
+    duty = next(r for r in rows if r["post_id"])
+    query = {"date": duty["date"], "peak": duty["peak"], "post": duty["post_id"]}
+    answer = client.get(f"/api/runs/{run['id']}/recommend", params=query).json()
+    assert duty["person_id"] in answer["on_duty"]
+    cli_answer = subprocess.run([sys.executable, "-m", "scheduler", "recommend", str(SMALL),
+                                 str(tmp_path / "data" / "runs" / str(run["id"]) / "out"), "--date", duty["date"],
+                                 "--peak", duty["peak"], "--post", duty["post_id"], "--json"],
+                                capture_output=True, text=True, timeout=120, check=True).stdout
+    assert json.loads(cli_answer) == answer
+    cover = client.get(f"/runs/{run['id']}/cover", params=query)
+    assert cover.status_code == 200 and 'id="cover"' in cover.text
+    bad = client.get(f"/api/runs/{run['id']}/recommend", params={**query, "post": "nowhere"})
+    assert bad.status_code == 422 and "nowhere" in bad.json()["detail"]
     # the page shows the heat-map, the gaps and the downloads
     page = client.get(f"/runs/{run['id']}")
     assert page.status_code == 200 and 'id="heatmap"' in page.text and "roster.csv" in page.text

@@ -81,6 +81,7 @@ def _register() -> None:
     from scheduler.commands.check import check_command
     from scheduler.commands.generate import generate_command
     from scheduler.commands.info import info_command
+    from scheduler.commands.recommend import recommend_command
     from scheduler.commands.repair import repair_command
     from scheduler.commands.report import report_command
     from scheduler.commands.serve import history_command, serve_command, token_command
@@ -97,6 +98,7 @@ def _register() -> None:
     main.add_command(batch_command, "batch")
     main.add_command(whatif_command, "whatif")
     main.add_command(repair_command, "repair")
+    main.add_command(recommend_command, "recommend")
     main.add_command(staffing_command, "staffing")
     main.add_command(template_command, "template")
     main.add_command(calibrate_command, "calibrate")

@@ -18,10 +18,12 @@ import hashlib
 import hmac
 import json
 import secrets
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -433,6 +435,41 @@ def create_app(settings: Settings) -> FastAPI:
              summary="A repair's changes (changes.csv): what would change if it is published")
     def api_changes(run_id: int, s: DB):
         return views.changes(out_of(get_run(s, run_id)))
+
+    def cover(run: RunRow, date: str, peak: str, post: str | None, route: str | None) -> dict:
+        """``schoolpost recommend`` on the run's roster, in a process of its own (the engine stays
+        out of the server), its JSON answer; HTTP 422 with its message for a duty it does not know."""
+        if run.status not in (DONE, CANCELLED) or run.summary is None:
+            raise HTTPException(409, f"run {run.id} has no roster ({run.status})")
+        if (post is None) == (route is None):
+            raise HTTPException(422, "give one of post or route")
+        folder = output_folder(settings.data_dir, run.id).parent
+        source = next((p for p in sorted(folder.glob("instance.*"))), None)
+        if source is None:
+            raise HTTPException(409, f"run {run.id} has no instance file")
+        args = [*(settings.command or [sys.executable, "-m", "scheduler"]), "recommend", str(source),
+                str(out_of(run)), "--date", date, "--peak", peak, "--json"]
+        args += ["--post", post] if post is not None else ["--route", cast(str, route)]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False,
+                              stdin=subprocess.DEVNULL)
+        if done.returncode == 2:
+            raise HTTPException(422, done.stderr.strip().removeprefix("error: "))
+        if done.returncode != 0:
+            raise HTTPException(500, done.stderr.strip()[-500:] or f"recommend ended with {done.returncode}")
+        return json.loads(done.stdout)
+
+    @app.get("/api/runs/{run_id}/recommend", tags=["runs"],
+             summary="Who can cover this duty? Every eligible person, cheapest first, with the exact change of "
+                     "the score and the coverage rules strained")
+    def api_recommend(run_id: int, date: str, peak: str, s: DB, post: str | None = None, route: str | None = None):
+        return cover(get_run(s, run_id), date, peak, post, route)
+
+    @app.get("/runs/{run_id}/cover", response_class=HTMLResponse, include_in_schema=False)
+    def cover_page(request: Request, run_id: int, date: str, peak: str, s: DB, post: str | None = None,
+                   route: str | None = None):
+        run = get_run(s, run_id)
+        return page(request, "cover.html", {"run": run, "instance": run.instance,
+                                            "answer": cover(run, date, peak, post, route)})
 
     @app.post("/api/runs/{run_id}/publish", status_code=201, tags=["publications"],
               summary="Publish the run's roster: frozen, with the next version number of its week")
