@@ -373,3 +373,39 @@ def test_each_person_has_a_private_feed_of_their_newest_published_duties(client)
     events = [e for e in Calendar.from_ical(client.get(path).content).walk("VEVENT")]
     later = [e for e in events if e.decoded("dtstart").date().isoformat() >= dates[1]]
     assert later and all(str(e.get("status")) == "CANCELLED" for e in later)
+
+
+def test_pin_a_duty_solve_again_and_unpin(client):
+    inst = upload(client, SMALL).json()
+    run = wait_final(client, client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 10}).json()["id"])
+    rows = roster_of(client, run["id"])
+    # pin someone to a duty of the roster that is not theirs (or theirs, if every duty is full)
+    first = next(r for r in rows if r["post_id"])
+    body = {"person_id": first["person_id"], "date": first["date"], "peak": first["peak"], "post": first["post_id"]}
+    pinned = client.post(f"/api/instances/{inst['id']}/pins", json=body)
+    assert pinned.status_code == 201, pinned.text
+    p = pinned.json()
+    assert p["parent_id"] == inst["id"] and p["pins"] == [{**{k: body[k] for k in body if k != "post"},
+                                                           "post": first["post_id"], "route": ""}]
+    assert client.post(f"/api/instances/{inst['id']}/pins", json={**body, "person_id": "nobody"}).status_code == 422
+    again = wait_final(client, client.post(f"/api/instances/{p['id']}/runs", json={"time_limit": 10}).json()["id"])
+    assert again["status"] == "done"
+    rows2 = roster_of(client, again["id"])
+    assert (first["person_id"], first["date"], first["peak"], first["post_id"]) in \
+        {(r["person_id"], r["date"], r["peak"], r["post_id"]) for r in rows2}
+    assert check_rows(load_instance(SMALL), rows2).ok
+    # a pin the person cannot keep (a volunteer free on Tuesday and Thursday mornings only, pinned
+    # to Monday's arrival): refused in the command line's words, nothing stored
+    monday = min(r["date"] for r in rows)
+    count = len(client.get("/api/instances").json())
+    clash = client.post(f"/api/instances/{p['id']}/pins", json={"person_id": "LZ-V1", "date": monday,
+                                                               "peak": "arrival", "post": "liuzhuang-ps/gate"})
+    assert clash.status_code == 422 and clash.json()["detail"].startswith("persons[5].pins"), clash.text
+    assert len(client.get("/api/instances").json()) == count
+    unpinned = client.post(f"/api/instances/{p['id']}/pins", json={**body, "pin": False})
+    assert unpinned.status_code == 201 and unpinned.json()["pins"] == []
+    assert client.post(f"/api/instances/{inst['id']}/pins", json={**body, "pin": False}).status_code == 409
+    # the page: a pin form on each of a school's duties
+    school = first["school_id"]
+    page = client.get(f"/runs/{again['id']}", params={"school": school})
+    assert 'class="inline pin"' in page.text and ">unpin</button>" in page.text

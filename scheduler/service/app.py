@@ -106,6 +106,16 @@ class RunRequest(BaseModel):
     time_limit: float = Field(DEFAULT_TIME_LIMIT, ge=1.0, le=86400.0, description="seconds for the whole solve, files included")
 
 
+class PinRequest(BaseModel):
+    person_id: str
+    date: dt.date
+    peak: str
+    post: str | None = None
+    route: str | None = None
+    #: true: pin the person to the duty; false: take that pin away
+    pin: bool = True
+
+
 class RepairRequest(BaseModel):
     absent: list[str] = Field(..., min_length=1, description="ids of the people who are absent")
     from_date: dt.date | None = Field(None, alias="from",
@@ -232,14 +242,54 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(413, f"the file is larger than {settings.max_upload // (1024 * 1024)} MB")
         return content
 
-    def store_instance(s: Session, filename: str, content: bytes) -> InstanceRow:
+    def store_instance(s: Session, filename: str, content: bytes, parent: int | None = None) -> InstanceRow:
         kind, inst = check_upload(filename, content)
+        pins = [{"person_id": p.id, "date": pin.date.isoformat(), "peak": pin.peak, "post": pin.post or "",
+                 "route": pin.route or ""} for p in inst.persons for pin in p.pins]
         row = InstanceRow(name=inst.name, filename=Path(filename).name[:255], kind=kind, content=content,
                           sha256=hashlib.sha256(content).hexdigest(), week_start=inst.week_start,
-                          schools=len(inst.schools), persons=len(inst.persons))
+                          schools=len(inst.schools), persons=len(inst.persons), pins=pins, parent_id=parent)
         s.add(row)
         s.commit()
         return row
+
+    def pinned_instance(s: Session, base: InstanceRow, change: PinRequest) -> InstanceRow:
+        """A new instance: ``base`` with ``change``'s pin added (or taken away), as YAML; checked as
+        an upload is (pins that break a hard rule together are refused, HTTP 422, in the command
+        line's words)."""
+        import yaml
+
+        from models import load_document
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / ("instance" + {"yaml": ".yaml", "json": ".json", "xlsx": ".xlsx"}[base.kind])
+            path.write_bytes(base.content)
+            doc = load_document(path)
+        people = doc.get("persons") or []
+        person = next((p for p in people if isinstance(p, dict) and str(p.get("id", "")).strip() == change.person_id),
+                      None)
+        if person is None:
+            raise HTTPException(422, f"person_id: no person {change.person_id!r} in {base.name}")
+        entry: dict[str, str] = {"date": change.date.isoformat(), "peak": change.peak}
+        entry.update({"post": change.post} if change.post else {"route": cast(str, change.route)})
+        pins = [dict(p) for p in (person.get("pins") or [])]
+        same = [p for p in pins if str(p.get("date")) == entry["date"] and p.get("peak") == entry["peak"]
+                and (p.get("post") or None) == change.post and (p.get("route") or None) == change.route]
+        if change.pin:
+            if same:
+                raise HTTPException(409, f"{change.person_id} is already pinned there")
+            pins.append(entry)
+        else:
+            if not same:
+                raise HTTPException(409, f"{change.person_id} is not pinned there")
+            pins = [p for p in pins if p not in same]
+        person["pins"] = pins
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8")
+        stem = Path(base.filename).stem
+        try:
+            return store_instance(s, f"{stem}-{'pin' if change.pin else 'unpin'}.yaml", text, parent=base.id)
+        except InstanceError as exc:
+            raise HTTPException(422, _message(exc)) from None
 
     def queue_run(s: Session, instance: InstanceRow, time_limit: float) -> RunRow:
         run = RunRow(instance_id=instance.id, status=QUEUED, time_limit=time_limit)
@@ -316,6 +366,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     def instance_json(row: InstanceRow) -> dict:
         return {"id": row.id, "name": row.name, "filename": row.filename, "kind": row.kind,
+                "pins": row.pins or [], "parent_id": row.parent_id,
                 "week_start": row.week_start.isoformat(), "schools": row.schools, "persons": row.persons,
                 "sha256": row.sha256, "uploaded_at": _iso(row.uploaded_at)}
 
@@ -354,6 +405,14 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/instances", tags=["instances"], summary="Uploaded instances, newest first")
     def api_instances(s: DB):
         return [instance_json(r) for r in s.scalars(select(InstanceRow).order_by(InstanceRow.id.desc()))]
+
+    @app.post("/api/instances/{instance_id}/pins", status_code=201, tags=["instances"],
+              summary="Pin a person to a duty (or take a pin away): a new instance, to solve again",
+              responses={422: {"description": "the pins break a hard rule together, or an unknown person or duty"}})
+    def api_pin(instance_id: int, body: PinRequest, s: DB):
+        if (body.post is None) == (body.route is None):
+            raise HTTPException(422, "give exactly one of post and route")
+        return instance_json(pinned_instance(s, get_instance(s, instance_id), body))
 
     @app.get("/api/instances/{instance_id}", tags=["instances"])
     def api_instance(instance_id: int, s: DB):
@@ -610,6 +669,8 @@ def create_app(settings: Settings) -> FastAPI:
                            person_rows=views.person_week(out, person) if person else None,
                            publications=list(s.scalars(select(PublicationRow).where(PublicationRow.run_id == run.id))),
                            changes=views.changes(out) if run.kind == REPAIR else None,
+                           pinned={(p["person_id"], p["date"], p["peak"], p["post"], p["route"])
+                                   for p in (run.instance.pins or [])},
                            today=dt.date.today().isoformat())
         return page(request, "run.html", context)
 
@@ -632,6 +693,26 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
         run = queue_repair(s, get_run(s, run_id), body)
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
+
+    @app.post("/runs/{run_id}/pin", include_in_schema=False)
+    def pin_form(request: Request, run_id: int, s: DB, person_id: Annotated[str, Form()],
+                 date: Annotated[str, Form()], peak: Annotated[str, Form()], post: Annotated[str, Form()] = "",
+                 route: Annotated[str, Form()] = "", pin: Annotated[str, Form()] = "1", csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        try:
+            body = PinRequest.model_validate({"person_id": person_id, "date": date, "peak": peak,
+                                              "post": post or None, "route": route or None, "pin": pin == "1"})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise HTTPException(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+        run = get_run(s, run_id)
+        try:
+            row = pinned_instance(s, run.instance, body)
+        except HTTPException as exc:
+            if exc.status_code != 422:
+                raise
+            return page(request, "instance.html", {"instance": run.instance, "error": exc.detail}, status=422)
+        return RedirectResponse(f"/instances/{row.id}", status_code=303)
 
     @app.post("/runs/{run_id}/publish", include_in_schema=False)
     def publish_form(request: Request, run_id: int, s: DB, csrf: CsrfField = ""):

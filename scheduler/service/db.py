@@ -74,6 +74,10 @@ class InstanceRow(Base):
     schools: Mapped[int] = mapped_column(Integer)
     persons: Mapped[int] = mapped_column(Integer)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    #: its pins, ``[{person_id, date, peak, post, route}]``, read at upload
+    pins: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    #: the instance this one was made from by a pin or an unpin on the page
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), nullable=True)
 
     runs: Mapped[list[RunRow]] = relationship(back_populates="instance", order_by="RunRow.id")
 
