@@ -253,9 +253,21 @@ def migrate(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        # SQLite alters a table by copying it (Alembic's batch mode), which its foreign keys would
+        # refuse while other tables point at it: they are off during the migration (a PRAGMA that
+        # only takes effect outside a transaction, so first) and checked after it
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        conn.commit()
+        if sqlite:
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the database's references are broken after its migration: {broken[:3]}")
 
 
 def sessions(engine: Engine) -> sessionmaker:
