@@ -409,3 +409,41 @@ def test_pin_a_duty_solve_again_and_unpin(client):
     school = first["school_id"]
     page = client.get(f"/runs/{again['id']}", params={"school": school})
     assert 'class="inline pin"' in page.text and ">unpin</button>" in page.text
+
+
+SCENARIOS = b"""scenarios:
+  - name: police-off
+    operations:
+      - remove_people: {ids: [BW-P1]}
+  - name: rain-monday
+    operations:
+      - scale_demand: {factor: 1.5, days: [mon]}
+"""
+
+
+def test_what_if_variants_side_by_side(client):
+    inst = upload(client, SMALL).json()
+    bad = client.post(f"/api/instances/{inst['id']}/whatif", files={"file": ("s.yaml", b"scenarios: 3\n")})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("scenarios")
+    run = client.post(f"/api/instances/{inst['id']}/whatif", files={"file": ("s.yaml", SCENARIOS)},
+                      data={"time_limit": "5"}).json()
+    assert run["kind"] == "whatif"
+    done = wait_final(client, run["id"])
+    assert done["status"] == "done", done
+    result = done["result"]
+    assert result["valid"] and result["variants"] == ["baseline", "police-off", "rain-monday"]
+    kpi = {row["kpi"]: row for row in result["kpis"]}
+    assert kpi["shortfall"]["police-off"] >= kpi["shortfall"]["baseline"]
+    assert "whatif.csv" in done["files"] and "police-off/roster.csv" in done["files"]
+    # each variant's roster is published whole; the baseline's passes the validator on the instance
+    base = list(csv.DictReader(io.StringIO(client.get(f"/api/runs/{run['id']}/files/baseline/roster.csv").text)))
+    assert base and check_rows(load_instance(SMALL), base).ok
+    page = client.get(f"/runs/{run['id']}")
+    assert 'id="whatif"' in page.text and "police-off" in page.text
+    assert client.post(f"/api/runs/{run['id']}/publish").status_code == 409
+    # a scenario the command line refuses: the run fails with its one-line message
+    wrong = client.post(f"/api/instances/{inst['id']}/whatif",
+                        files={"file": ("s.yaml", b"scenarios:\n  - name: x\n    operations:\n      - fly: {}\n")},
+                        data={"time_limit": "5"}).json()
+    failed = wait_final(client, wrong["id"])
+    assert failed["status"] == "failed" and failed["error"].startswith("error: scenarios[0].operations[0]")

@@ -44,6 +44,7 @@ from scheduler.service.db import (
     PLANNER,
     QUEUED,
     REPAIR,
+    WHATIF,
     AbsenceRow,
     AssignmentRow,
     FeedRow,
@@ -301,8 +302,9 @@ def create_app(settings: Settings) -> FastAPI:
     def queue_repair(s: Session, parent: RunRow, request: RepairRequest) -> RunRow:
         """A repair of ``parent``'s roster for the absences (a ``schoolpost repair`` process): the
         fewest changes, coverage first; nothing is published until the planner accepts it."""
-        if parent.status not in (DONE, CANCELLED) or not (parent.summary or {}).get("valid", False):
-            raise HTTPException(409, f"run {parent.id} has no valid roster to repair ({parent.status})")
+        if (parent.kind == WHATIF or parent.status not in (DONE, CANCELLED)
+                or not (parent.summary or {}).get("valid", False)):
+            raise HTTPException(409, f"run {parent.id} has no valid roster to repair ({parent.kind} {parent.status})")
         _, inst = check_upload(parent.instance.filename, parent.instance.content)
         known = {p.id for p in inst.persons}
         unknown = [p for p in request.absent if p not in known]
@@ -321,6 +323,9 @@ def create_app(settings: Settings) -> FastAPI:
         return run
 
     def publish(s: Session, run: RunRow) -> PublicationRow:
+        if run.kind == WHATIF:
+            raise HTTPException(409, f"run {run.id} compares what-if variants: publish a solve of the variant "
+                                     "you choose (upload it as an instance)")
         if run.status not in (DONE, CANCELLED) or run.summary is None:
             raise HTTPException(409, f"run {run.id} has no roster to publish ({run.status})")
         if not run.summary.get("valid", False):
@@ -347,20 +352,29 @@ def create_app(settings: Settings) -> FastAPI:
                                      f"the same moment; publish again") from None
         return pub
 
-    def run_json(run: RunRow) -> dict:
+    def result_json(run: RunRow) -> dict | None:
         summary = run.summary or {}
+        if not summary:
+            return None
+        if run.kind == WHATIF:
+            # the baseline and each variant: every roster checked, and the coverage rules that changed
+            valid = summary.get("valid") or {}
+            return {"valid": bool(valid) and all(valid.values()), "variants": list(valid),
+                    "explanations": summary.get("explanations"), "kpis": summary.get("kpis")}
+        return {**{k: summary.get(k) for k in ("status", "valid", "objective", "best_bound", "gap",
+                                               "shortfall_bound", "assignments", "gaps", "reproducible")},
+                # a repair's summary has the people missing among its terms, and its changes
+                "shortfall": summary.get("shortfall", (summary.get("terms") or {}).get("shortfall")),
+                "changes": (summary.get("repair") or {}).get("changes")}
+
+    def run_json(run: RunRow) -> dict:
         return {
             "id": run.id, "instance_id": run.instance_id, "status": run.status, "time_limit": run.time_limit,
             "created_at": _iso(run.created_at), "started_at": _iso(run.started_at),
             "finished_at": _iso(run.finished_at), "progress": run.progress, "error": run.error, "note": run.note,
             "cancel_requested": run.cancel_requested, "kind": run.kind, "parent_id": run.parent_id,
             "params": run.params,
-            "result": {**{k: summary.get(k) for k in ("status", "valid", "objective", "best_bound", "gap",
-                                                      "shortfall_bound", "assignments", "gaps", "reproducible")},
-                       # a repair's summary has the people missing among its terms, and its changes
-                       "shortfall": summary.get("shortfall", (summary.get("terms") or {}).get("shortfall")),
-                       "changes": (summary.get("repair") or {}).get("changes")}
-            if summary else None,
+            "result": result_json(run),
             "files": sorted(views.files(out_of(run))) if run.status in FINAL else [],
         }
 
@@ -422,6 +436,35 @@ def create_app(settings: Settings) -> FastAPI:
               summary="Queue a solve of the instance; it runs in a worker process")
     def api_solve(instance_id: int, s: DB, body: RunRequest | None = None):
         run = queue_run(s, get_instance(s, instance_id), body.time_limit if body is not None else DEFAULT_TIME_LIMIT)
+        return run_json(run)
+
+    def queue_whatif(s: Session, instance: InstanceRow, filename: str, content: bytes, time_limit: float) -> RunRow:
+        """A what-if comparison: ``schoolpost whatif`` on the instance and the scenarios file (its
+        own checks name a bad field when it runs; here only that the file reads as YAML or JSON)."""
+        from models.loader import parse_document
+
+        suffix = Path(filename or "scenarios.yaml").suffix.lower()
+        try:
+            text = content.decode("utf-8")
+            doc = parse_document(text, ".json" if suffix == ".json" else ".yaml")
+        except (UnicodeDecodeError, InstanceError, ValueError) as exc:
+            raise HTTPException(422, f"{filename or 'the scenarios file'}: not a YAML or JSON scenarios file "
+                                     f"({str(exc).splitlines()[0]})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("scenarios"), list) or not doc["scenarios"]:
+            raise HTTPException(422, "scenarios: a list of scenarios is needed (docs/WHATIF.md)")
+        limit = RunRequest(time_limit=time_limit).time_limit
+        run = RunRow(instance_id=instance.id, status=QUEUED, time_limit=limit, kind=WHATIF,
+                     params={"scenarios": text, "filename": Path(filename or "scenarios.yaml").name[:255]})
+        s.add(run)
+        s.commit()
+        runner.wake()
+        return run
+
+    @app.post("/api/instances/{instance_id}/whatif", status_code=202, tags=["runs"],
+              summary="Compare what-if variants of the instance side by side (a scenarios file, docs/WHATIF.md)")
+    async def api_whatif(instance_id: int, file: Upload, s: DB, time_limit: Annotated[float, Form()] = 60.0):
+        content = await read_upload(file)
+        run = queue_whatif(s, get_instance(s, instance_id), file.filename or "", content, time_limit)
         return run_json(run)
 
     @app.get("/api/runs", tags=["runs"], summary="Runs, newest first")
@@ -660,6 +703,9 @@ def create_app(settings: Settings) -> FastAPI:
         run = get_run(s, run_id)
         out = out_of(run)
         context: dict[str, Any] = {"run": run, "instance": run.instance, "state": run_json(run)}
+        if run.kind == WHATIF:
+            context["files"] = sorted(views.files(out)) if run.status in FINAL else []
+            return page(request, "run.html", context)
         if run.status in FINAL and run.summary is not None:
             heat = views.heatmap(out)
             context.update(heat=heat, gaps=views.gaps(out, limit=200), gap_count=len(views.gaps(out)),
@@ -692,6 +738,20 @@ def create_app(settings: Settings) -> FastAPI:
             first = exc.errors()[0]
             raise HTTPException(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
         run = queue_repair(s, get_run(s, run_id), body)
+        return RedirectResponse(f"/runs/{run.id}", status_code=303)
+
+    @app.post("/instances/{instance_id}/whatif", include_in_schema=False)
+    async def whatif_form(request: Request, instance_id: int, file: Upload, s: DB,
+                          time_limit: Annotated[float, Form()] = 60.0, csrf: CsrfField = ""):
+        check_csrf(request, csrf)
+        content = await read_upload(file)
+        inst = get_instance(s, instance_id)
+        try:
+            run = queue_whatif(s, inst, file.filename or "", content, time_limit)
+        except HTTPException as exc:
+            if exc.status_code != 422:
+                raise
+            return page(request, "instance.html", {"instance": inst, "error": exc.detail}, status=422)
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
     @app.post("/runs/{run_id}/pin", include_in_schema=False)

@@ -49,7 +49,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 QUEUED, RUNNING, DONE, CANCELLED, FAILED = "queued", "running", "done", "cancelled", "failed"
 FINAL = (DONE, CANCELLED, FAILED)
 #: a run's kinds
-SOLVE, REPAIR = "solve", "repair"
+SOLVE, REPAIR, WHATIF = "solve", "repair", "whatif"
 
 
 def now() -> dt.datetime:
@@ -104,7 +104,8 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: a note for the planner (e.g. "restarted after the server stopped")
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
-    #: solve, or repair (of ``parent_id``'s roster, with ``params``: absent people, first date)
+    #: solve; repair (of ``parent_id``'s roster, with ``params``: absent people, first date); or
+    #: whatif (the instance and variants of it, ``params``: the scenarios file's text)
     kind: Mapped[str] = mapped_column(String(16), default=SOLVE, server_default=SOLVE)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True)
     params: Mapped[dict | None] = mapped_column(JSON, nullable=True)

@@ -32,7 +32,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from scheduler.service.db import CANCELLED, DONE, FAILED, QUEUED, REPAIR, RUNNING, InstanceRow, RunRow, now
+from scheduler.service.db import CANCELLED, DONE, FAILED, QUEUED, REPAIR, RUNNING, WHATIF, InstanceRow, RunRow, now
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class JobRunner:
                 if run.pid:
                     _end(run.pid, run_folder(self.data_dir, run.id))
                 out = output_folder(self.data_dir, run.id)
-                summary = _read_summary(out)
+                summary = _read_summary(out, run.kind)
                 if summary is not None:
                     run.status, run.summary, run.finished_at = CANCELLED, summary, now()
                     run.note = "the server stopped during this solve; the best roster found by then was kept"
@@ -197,6 +197,12 @@ class JobRunner:
                     args += ["--absent", str(person)]
                 if params.get("from"):
                     args += ["--from", str(params["from"])]
+            elif run.kind == WHATIF:
+                # the instance as it is and each scenario's variant, side by side
+                scenarios = folder / "scenarios.yaml"
+                scenarios.write_text((run.params or {}).get("scenarios", ""), encoding="utf-8")
+                args = [*self.command, "whatif", str(source), str(scenarios), "-o", out,
+                        "--time-limit", repr(float(run.time_limit))]
             else:
                 args = [*self.command, "solve", str(source), "-o", out,
                         "--time-limit", repr(float(run.time_limit)), "--quiet", "--log", str(log_path)]
@@ -209,7 +215,8 @@ class JobRunner:
                                            start_new_session=True)
             self.live[run.id] = _Live(process, log_path, err_path)
             run.status, run.started_at, run.pid = RUNNING, now(), process.pid
-            run.progress = {"stage": "repairing" if run.kind == REPAIR else "starting", "time": 0.0}
+            run.progress = {"stage": {REPAIR: "repairing", WHATIF: "solving the variants"}.get(run.kind, "starting"),
+                            "time": 0.0}
             return True
 
     def _read_progress(self, run_id: int, live: _Live) -> None:
@@ -242,11 +249,11 @@ class JobRunner:
         self.live.pop(run_id, None)
         self._read_progress(run_id, live)
         code = live.process.returncode
-        summary = _read_summary(output_folder(self.data_dir, run_id))
         with self.sessions.begin() as s:
             run = s.get(RunRow, run_id)
             if run is None:
                 return
+            summary = _read_summary(output_folder(self.data_dir, run_id), run.kind)
             run.finished_at, run.pid, run.summary = now(), None, summary
             stopped = run.cancel_requested or live.cancelled or (summary or {}).get("status") == "interrupted"
             if summary is not None and code in (0, 130) and stopped:  # files published after a Ctrl-C
@@ -262,9 +269,10 @@ class JobRunner:
                 run.error = _error_text(live.stderr, code)
 
 
-def _read_summary(out: Path) -> dict | None:
+def _read_summary(out: Path, kind: str = "solve") -> dict | None:
+    """The run's summary: summary.json, or a what-if's whatif.json (its variants' KPIs)."""
     try:
-        return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        return json.loads((out / ("whatif.json" if kind == WHATIF else "summary.json")).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
