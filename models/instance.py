@@ -341,6 +341,30 @@ class Policy(_Model):
     burden_roles: list[Role] = Field(default_factory=lambda: _roles("teacher", "volunteer"))
     #: extension: consecutive duties further apart than this (minutes idle) count no travel.
     travel_chain_gap: Annotated[int, Field(ge=0, le=24 * 60), NUMBER] = 60
+    #: extension: the instance's ``history.loads`` count in ``fairness``
+    history_fairness: bool = True
+    #: extension: the instance's ``history.last_week`` counts in ``continuity``
+    history_continuity: bool = True
+
+
+class LastWeek(_Model):
+    """Extension: a person's posts and routes in the week before (``history.last_week``)."""
+
+    posts: list[Id] = Field(default_factory=list)
+    routes: list[Id] = Field(default_factory=list)
+
+
+class History(_Model):
+    """Extension: what earlier published weeks say about each person (``schoolpost serve`` fills it
+    from its database). Ids of people not in the instance are not used."""
+
+    #: how many weeks ``loads`` covers (for the reader)
+    weeks: Annotated[int, Field(ge=0, le=520), NUMBER] = 0
+    #: duties per person id in those weeks: they count in ``fairness`` (``policy.history_fairness``)
+    loads: dict[Id, Count] = Field(default_factory=dict)
+    #: each person's posts and routes of the week before: serving one of them again costs no
+    #: ``continuity`` (``policy.history_continuity``)
+    last_week: dict[Id, LastWeek] = Field(default_factory=dict)
 
 
 class Travel(_Model):
@@ -379,6 +403,21 @@ class Instance(_Model):
     schools: list[School] = Field(default_factory=list)
     routes: list[Route] = Field(default_factory=list)
     persons: list[Person] = Field(default_factory=list)
+    #: extension: earlier published weeks (loads for fairness, last week's posts for continuity)
+    history: History | None = None
+
+    def past_load(self, person_id: str) -> int:
+        """Duties of the person in the history's weeks, when they count in ``fairness``; else 0."""
+        if self.history is None or not self.policy.history_fairness:
+            return 0
+        return self.history.loads.get(person_id, 0)
+
+    def last_week(self, person_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(posts, routes) the person served the week before, when they count in ``continuity``."""
+        if self.history is None or not self.policy.history_continuity:
+            return frozenset(), frozenset()
+        entry = self.history.last_week.get(person_id)
+        return (frozenset(), frozenset()) if entry is None else (frozenset(entry.posts), frozenset(entry.routes))
 
     def limits_of(self, person: Person) -> Limits:
         """SPEC: the role's entry overrides ``default`` key by key, the person's own limits

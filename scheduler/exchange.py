@@ -119,10 +119,17 @@ class _Roster:
         for p, ds in self.mine.items():
             for d in ds:
                 self.serving[station(self.duties[d])].add(p)
+        # the history (``Instance.past_load``, ``Instance.last_week``): earlier weeks' duties count
+        # in a member's load for fairness; last week's posts and routes cost no continuity
+        self.past = [inst.past_load(person.id) for person in problem.persons]
+        self.known: list[frozenset[str]] = []
+        for person in problem.persons:
+            posts, routes = inst.last_week(person.id)
+            self.known.append(frozenset(posts) | frozenset("route:" + r for r in routes))
         # each (unit, role) group's loads: how many members hold each number of duties
         self.group_loads: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for p in range(len(problem.persons)):
-            self.group_loads[self.group[p]][len(self.mine.get(p, ()))] += 1
+            self.group_loads[self.group[p]][self.load(p)] += 1
         # per duty asking for skills: how many of its people have each
         self.skill_count: dict[int, Counter] = {}
         for duty in self.duties:
@@ -143,6 +150,10 @@ class _Roster:
         self.at: dict[tuple[str, object], list[int]] = defaultdict(list)
         for duty in self.duties:
             self.at[(station(duty), duty.date)].append(duty.index)
+
+    def load(self, p: int) -> int:
+        """``p``'s load for fairness: this week's duties and the history's."""
+        return self.past[p] + len(self.mine.get(p, ()))
 
     def pairs(self) -> list[tuple[int, int]]:
         return sorted((p, d) for p, ds in self.mine.items() for d in ds)
@@ -364,7 +375,7 @@ class _Roster:
         self._fits.pop(p, None)
         duty = self.duties[d]
         s = station(duty)
-        lp = len(self.mine.get(p, ()))
+        lp = self.load(p)
         self._move_load(p, lp, lp - 1)
         self.mine[p].discard(d)
         self.holders[d].discard(p)
@@ -435,12 +446,17 @@ class _Roster:
     def person_delta(self, p: int, out: int | None, new: int | None) -> tuple[int, int]:
         """(continuity change, travel change) of ``p`` giving up ``out`` and taking ``new``."""
         counts = self.stations.get(p) or Counter()
-        n = len(counts)
         a = station(self.duties[out]) if out is not None else None
         b = station(self.duties[new]) if new is not None else None
-        if a != b:
-            n += (b is not None and b not in counts) - (a is not None and counts[a] == 1)
-        cont = max(0, n - 1) - max(0, len(counts) - 1)
+        known = self.known[p]
+        if known:  # the posts and routes served that were not served last week
+            cont = 0 if a == b else ((b is not None and b not in counts and b not in known)
+                                     - (a is not None and counts[a] == 1 and a not in known))
+        else:
+            n = len(counts)
+            if a != b:
+                n += (b is not None and b not in counts) - (a is not None and counts[a] == 1)
+            cont = max(0, n - 1) - max(0, len(counts) - 1)
         travel = 0
         days = self.by_day[p]
         for date in {self.duties[d].date for d in (out, new) if d is not None}:
@@ -453,7 +469,7 @@ class _Roster:
     def fairness_delta(self, p: int | None, q: int | None) -> int:
         """The change of the groups' largest loads when ``p`` hands one duty to ``q`` (either
         None: ``q`` takes one more, or ``p`` has one fewer)."""
-        moves = [(x, len(self.mine.get(x, ())), step) for x, step in ((p, -1), (q, +1)) if x is not None]
+        moves = [(x, self.load(x), step) for x, step in ((p, -1), (q, +1)) if x is not None]
         groups = {self.group[x] for x, _, _ in moves}
         before = sum(self._largest(g) for g in groups)
         for x, load, step in moves:
@@ -480,7 +496,7 @@ class _Roster:
         if p is not None:
             self.drop(p, d)
         self._fits.pop(q, None)
-        lq = len(self.mine.get(q, ()))
+        lq = self.load(q)
         self._move_load(q, lq, lq + 1)
         self.mine[q].add(d)
         self.holders[d].add(q)

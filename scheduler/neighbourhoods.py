@@ -101,9 +101,10 @@ def restrict(problem: Problem, duty_set: set[int], roster: dict[int, set[int]]) 
     floor: dict[tuple[str, str], int] = defaultdict(int)
     inside = set(persons)
     for p, person in enumerate(problem.persons):
-        if p not in inside and roster.get(p):
+        load = problem.instance.past_load(person.id) + len(roster.get(p, ()))
+        if p not in inside and load:
             key = (person.unit, person.role)
-            floor[key] = max(floor[key], len(roster[p]))
+            floor[key] = max(floor[key], load)
     scope = {(d.school_id, d.date, d.peak) for d in (problem.duties[i] for i in duty_set) if d.kind == "post"}
     sub = Problem(
         instance=problem.instance,

@@ -79,7 +79,20 @@ def random_instance(seed: int) -> dict:
     travel = {"speed_kmh": rng.choice([15, 30]), "road_factor": 1.3}
     if rng.random() < 0.3 and len(ids) > 1:
         travel["matrix"] = {ids[0]: {ids[1]: rng.randint(0, 40)}}
-    return doc(schools, persons, units=units, routes=routes, days=("mon", "tue", "wed"), policy=policy, travel=travel)
+    out = doc(schools, persons, units=units, routes=routes, days=("mon", "tue", "wed"), policy=policy, travel=travel)
+    if rng.random() < 0.5:  # earlier published weeks: loads for fairness, last week's posts for continuity
+        places = [p["id"] for s in schools for p in s["posts"]]
+        out["history"] = {
+            "weeks": 4,
+            "loads": {p["id"]: rng.randint(0, 12) for p in persons if rng.random() < 0.6},
+            "last_week": {p["id"]: {"posts": rng.sample(places, min(len(places), rng.randint(0, 2))),
+                                    "routes": ["r1"] if routes and rng.random() < 0.3 else []}
+                          for p in persons if rng.random() < 0.6},
+        }
+        out["history"]["loads"]["nobody-now"] = 30  # a person who left: not used
+        out["policy"]["history_fairness"] = rng.random() < 0.8
+        out["policy"]["history_continuity"] = rng.random() < 0.8
+    return out
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -447,3 +447,34 @@ def test_what_if_variants_side_by_side(client):
                         data={"time_limit": "5"}).json()
     failed = wait_final(client, wrong["id"])
     assert failed["status"] == "failed" and failed["error"].startswith("error: scenarios[0].operations[0]")
+
+
+def test_next_week_is_solved_with_the_published_weeks_as_its_history(client, tmp_path):
+    """A published week counts in the next week's fairness (its loads) and continuity (its faces):
+    the run solves the instance with a ``history`` block made from the database."""
+    inst = upload(client, SMALL).json()
+    run = wait_final(client, client.post(f"/api/instances/{inst['id']}/runs", json={"time_limit": 10}).json()["id"])
+    client.post(f"/api/runs/{run['id']}/publish")
+    week1 = roster_of(client, run["id"])
+    data = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
+    data["week_start"] = "2026-12-14"
+    data["name"] = "small-school-week-51"
+    nxt = tmp_path / "week51.yaml"
+    nxt.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    inst2 = upload(client, nxt).json()
+    run2 = wait_final(client, client.post(f"/api/instances/{inst2['id']}/runs", json={"time_limit": 10}).json()["id"])
+    assert run2["status"] == "done", run2
+    solved = tmp_path / "data" / "runs" / str(run2["id"]) / "instance-history.yaml"
+    history = yaml.safe_load(solved.read_text(encoding="utf-8"))["history"]
+    counts: dict[str, int] = {}
+    for r in week1:
+        counts[r["person_id"]] = counts.get(r["person_id"], 0) + 1
+    assert history["loads"] == counts and history["weeks"] == 4
+    someone = week1[0]["person_id"]
+    assert history["last_week"][someone]["posts"] or history["last_week"][someone]["routes"]
+    rows = roster_of(client, run2["id"])
+    report = check_rows(load_instance(solved), rows)
+    assert report.ok and report.objective == pytest.approx(run2["result"]["objective"])
+    assert report.terms["fairness"] > check_rows(load_instance(nxt), rows).terms["fairness"]
+    # the first week itself had nothing published before it: solved as uploaded
+    assert not (tmp_path / "data" / "runs" / str(run["id"]) / "instance-history.yaml").exists()

@@ -114,11 +114,15 @@ def term_leader_missing(idx: RosterIndex) -> int:
 
 
 def term_fairness(idx: RosterIndex) -> int:
-    """fairness: per (unit, role) group of persons, the largest number of duties of one member; summed."""
+    """fairness: per (unit, role) group of persons, the largest number of duties of one member
+    (with ``history.loads`` and ``policy.history_fairness``: their duties of the earlier weeks
+    added); summed."""
+    inst = idx.instance
+    loads = inst.history.loads if inst.history is not None and inst.policy.history_fairness else {}
     group_max: dict[tuple[str, str], int] = defaultdict(int)
-    for p in idx.instance.persons:
+    for p in inst.persons:
         key = (p.unit, p.role)
-        group_max[key] = max(group_max[key], idx.duty_count(p.id))
+        group_max[key] = max(group_max[key], loads.get(p.id, 0) + idx.duty_count(p.id))
     return sum(group_max.values())
 
 
@@ -128,8 +132,18 @@ def distinct_stations(idx: RosterIndex) -> dict[str, int]:
 
 
 def term_continuity(idx: RosterIndex) -> int:
-    """continuity: per person, max(0, distinct posts and routes served - 1); summed."""
-    return sum(max(0, n - 1) for n in distinct_stations(idx).values())
+    """continuity: per person, max(0, distinct posts and routes served - 1); with
+    ``history.last_week`` and ``policy.history_continuity``, for a person who served some post or
+    route the week before: the posts and routes served now that they did not serve then; summed."""
+    inst = idx.instance
+    last = inst.history.last_week if inst.history is not None and inst.policy.history_continuity else {}
+    total = 0
+    for pid, items in idx.by_person.items():
+        served = {a.duty.station for a in items}
+        before = last.get(pid)
+        known = ({f"post {x}" for x in before.posts} | {f"route {x}" for x in before.routes}) if before else set()
+        total += len(served - known) if known else max(0, len(served) - 1)
+    return total
 
 
 def travel_chain_gap(instance: Instance) -> int:

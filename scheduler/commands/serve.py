@@ -42,7 +42,10 @@ DATA_OPTION = click.option("--data-dir", type=click.Path(file_okay=False, path_t
 @DATA_OPTION
 @click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Solves at once; the others wait in the queue.")
-def serve_command(host, port, db_url, data_dir, jobs):
+@click.option("--history-weeks", type=click.IntRange(0, 52), default=4, show_default=True,
+              help="Published weeks before an instance's week whose duties count in its fairness (the week just "
+                   "before also in its continuity); 0: none. The policy switches them off per instance.")
+def serve_command(host, port, db_url, data_dir, jobs, history_weeks):
     """Serve the planners' page (upload, solve, roster, repair, publish) and the REST API (/docs) at
     http://HOST:PORT/. Stop with Ctrl-C: running solves keep their best roster."""
     import uvicorn
@@ -57,7 +60,8 @@ def serve_command(host, port, db_url, data_dir, jobs):
             raise InstanceError("--host", f"{host} is reachable from other machines: make a planner's access "
                                           "token first (schoolpost token add NAME --role planner), or listen on "
                                           "127.0.0.1")
-        app = create_app(Settings(data_dir=folder, db_url=db_url, slots=jobs, require_auth=not local))
+        app = create_app(Settings(data_dir=folder, db_url=db_url, slots=jobs, require_auth=not local,
+                                  history_weeks=history_weeks))
     except Exception as exc:  # a database that cannot be reached or migrated: one line, not a traceback
         from sqlalchemy.exc import SQLAlchemyError
 

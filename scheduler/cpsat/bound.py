@@ -217,16 +217,19 @@ def relaxation(problem: Problem, counts: dict | None = None,
             items = by_slot.get(("post", *key), [])
             leaders = sum(v for c, v in items if c[1] == "school_leader") if items else 0
             hinge("leader_missing", leaders, 1, 1, w["leader_missing"])
-    # fairness: per (unit, role) group, its members' largest load, which is at least the average
-    # load of any of its classes (a group is one class, or split by skills)
+    # fairness: per (unit, role) group, its members' largest load (the history's duties added,
+    # ``Instance.past_load``), which is at least the average load of any of its classes (a group is
+    # one class, or split by skills) and at least any member's history alone
+    past = [inst.past_load(person.id) for person in persons]
     groups: dict[tuple, list[tuple]] = defaultdict(list)
-    for c, items in by_class.items():
-        if items:
+    for c, team in members.items():
+        if by_class.get(c) or any(past[p] for p in team):
             groups[c[:2]].append(c)
     for _g, classes in sorted(groups.items()) if w["fairness"] else []:
         top = m.new_int_var(0, 10**6, "")
         for c in classes:
-            m.add(len(members[c]) * top >= sum(v for _, v in by_class[c]))
+            m.add(len(members[c]) * top >= sum(v for _, v in by_class.get(c, [])) + sum(past[p] for p in members[c]))
+        m.add(top >= max(past[p] for c in classes for p in members[c]))
         add("fairness", top, w["fairness"])
     m.minimize(cp_model.LinearExpr.weighted_sum(obj_vars, obj_coefs) + const)
     return m, scale

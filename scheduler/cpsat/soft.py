@@ -103,17 +103,26 @@ def leader_missing(book: TermBook, problem: Problem, xv: Variables) -> None:
 
 
 def fairness(book: TermBook, problem: Problem, xv: Variables) -> None:
-    """fairness = per (unit, role) group, the largest number of duties of any one member."""
+    """fairness = per (unit, role) group, the largest number of duties of any one member, their
+    duties of the history's earlier weeks added (``Instance.past_load``: 0 without a history)."""
+    inst = problem.instance
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    past: dict[tuple[str, str], int] = defaultdict(int)  # members without a duty to take: constant
     for p, person in enumerate(problem.persons):
+        key: tuple[str, str] = (person.unit, person.role)
         if xv.x[p]:
-            groups[(person.unit, person.role)].append(p)
-    for key, members in sorted(groups.items()):
-        exprs = [(list(xv.x[p].values()), [1] * len(xv.x[p]), 0) for p in members]
-        floor = problem.fairness_floor.get(key, 0)
+            groups[key].append(p)
+        else:
+            past[key] = max(past[key], inst.past_load(person.id))
+    for key in sorted(set(groups) | {k for k, v in past.items() if v}):
+        members = groups.get(key, [])
+        exprs = [(list(xv.x[p].values()), [1] * len(xv.x[p]), inst.past_load(problem.persons[p].id))
+                 for p in members]
+        floor = max(problem.fairness_floor.get(key, 0), past[key])
         if floor:
-            exprs.append(([], [], floor))  # members outside a sub-problem, fixed
-        ub = max([floor] + [_max_load(problem, p, len(xv.x[p])) for p in members])
+            exprs.append(([], [], floor))  # members outside a sub-problem, fixed, or with no duty to take
+        ub = max([floor] + [inst.past_load(problem.persons[p].id) + _max_load(problem, p, len(xv.x[p]))
+                            for p in members])
         book.max_of("fairness", ("group",) + key, exprs, ub)
 
 
@@ -128,11 +137,23 @@ def _max_load(problem: Problem, p: int, eligible: int) -> int:
 
 
 def continuity(book: TermBook, problem: Problem, xv: Variables) -> None:
-    """continuity = per person, max(0, distinct posts and routes served - 1)."""
+    """continuity = per person, max(0, distinct posts and routes served - 1); for a person who
+    served posts or routes the week before (``Instance.last_week``), the posts and routes served now
+    that are not among them."""
+    inst = problem.instance
     for p, row in enumerate(xv.x):
         by_place: dict[str, list] = defaultdict(list)
         for d, v in row.items():
             by_place[problem.duties[d].post_id or "route:" + problem.duties[d].route_id].append(v)
+        posts, routes = inst.last_week(problem.persons[p].id)
+        known = set(posts) | {"route:" + r for r in routes}
+        if known:
+            new = sorted(place for place in by_place if place not in known)
+            if new:
+                serves = [book.any_of(("serves", p, place), by_place[place]) for place in new]
+                ub = min(len(serves), _max_load(problem, p, len(row)))
+                book.hinge("continuity", ("person", p), serves, [1] * len(serves), 0, ub)
+            continue
         if len(by_place) < 2:
             continue
         serves = []

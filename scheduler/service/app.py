@@ -87,6 +87,8 @@ class Settings:
     run_jobs: bool = True
     #: ask for an access token even when none is configured (a non-loopback address)
     require_auth: bool = False
+    #: published weeks before an instance's week whose duties count in its fairness (0: none)
+    history_weeks: int = 4
 
 
 def get_db(request: Request):
@@ -156,7 +158,8 @@ def create_app(settings: Settings) -> FastAPI:
     engine = engine_for(settings.db_url or default_url(settings.data_dir))
     migrate(engine)
     Sessions = sessions(engine)
-    runner = JobRunner(Sessions, settings.data_dir, slots=settings.slots, command=settings.command)
+    runner = JobRunner(Sessions, settings.data_dir, slots=settings.slots, command=settings.command,
+                       history_weeks=settings.history_weeks)
 
     from contextlib import asynccontextmanager
 
@@ -546,7 +549,9 @@ def create_app(settings: Settings) -> FastAPI:
         if (post is None) == (route is None):
             raise HTTPException(422, "give one of post or route")
         folder = output_folder(settings.data_dir, run.id).parent
-        source = next((p for p in sorted(folder.glob("instance.*"))), None)
+        # the instance the run solved: with the published weeks' history when it had one
+        source = next((p for p in [folder / "instance-history.yaml", *sorted(folder.glob("instance.*"))]
+                       if p.is_file()), None)
         if source is None:
             raise HTTPException(409, f"run {run.id} has no instance file")
         args = [*(settings.command or [sys.executable, "-m", "scheduler"]), "recommend", str(source),

@@ -222,6 +222,36 @@ def published_duties(s: Session, *, person: str | None = None, school: str | Non
              "role": a.role, "roster": p.name, "version": p.version} for a, p in s.execute(q)]
 
 
+def history_for(s: Session, week_start: dt.date, person_ids: set[str], weeks: int) -> dict | None:
+    """The ``history`` block (docs/SPEC.md) of a week from the published rosters: each person's
+    duties in the ``weeks`` weeks before ``week_start`` (each week's newest version), and their posts
+    and routes of the week just before. None when nothing was published then."""
+    if weeks <= 0:
+        return None
+    first = week_start - dt.timedelta(days=7 * weeks)
+    q = (select(AssignmentRow.person_id, AssignmentRow.date, AssignmentRow.post_id, AssignmentRow.route_id)
+         .join(PublicationRow, AssignmentRow.publication_id == PublicationRow.id)
+         .join(*newest_versions())
+         .where(AssignmentRow.date >= first, AssignmentRow.date < week_start))
+    loads: dict[str, int] = {}
+    last: dict[str, dict[str, set[str]]] = {}
+    previous = week_start - dt.timedelta(days=7)
+    for person, date, post, route in s.execute(q):
+        if person not in person_ids:
+            continue
+        loads[person] = loads.get(person, 0) + 1
+        if date >= previous:
+            entry = last.setdefault(person, {"posts": set(), "routes": set()})
+            if post:
+                entry["posts"].add(post)
+            elif route:
+                entry["routes"].add(route)
+    if not loads:
+        return None
+    return {"weeks": weeks, "loads": dict(sorted(loads.items())),
+            "last_week": {p: {"posts": sorted(e["posts"]), "routes": sorted(e["routes"])} for p, e in sorted(last.items())}}
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 

@@ -81,13 +81,16 @@ class JobRunner:
     """Runs queued solves in worker processes; :meth:`start` once, :meth:`stop` at shutdown."""
 
     def __init__(self, session_factory: sessionmaker, data_dir: Path, *, slots: int = 1,
-                 command: list[str] | None = None, env: dict[str, str] | None = None):
+                 command: list[str] | None = None, env: dict[str, str] | None = None, history_weeks: int = 4):
         self.sessions = session_factory
         self.data_dir = data_dir
         self.slots = max(1, slots)
         #: the program to run: this interpreter's ``python -m scheduler``
         self.command = command or [sys.executable, "-m", "scheduler"]
         self.env = env
+        #: published weeks before an instance's week that count in its fairness (0: none); the week
+        #: just before gives continuity its faces
+        self.history_weeks = history_weeks
         self.live: dict[int, _Live] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -186,6 +189,8 @@ class JobRunner:
             folder.mkdir(parents=True)
             source = folder / ("instance" + SUFFIX[inst.kind])
             source.write_bytes(inst.content)
+            if self.history_weeks:  # a solve, a repair or a what-if: the same history of the week
+                source = _with_history(s, inst, source, self.history_weeks)
             log_path, err_path = folder / "progress.jsonl", folder / "stderr.txt"
             out = str(output_folder(self.data_dir, run.id))
             if run.kind == REPAIR:
@@ -267,6 +272,28 @@ class JobRunner:
             else:
                 run.status = FAILED
                 run.error = _error_text(live.stderr, code)
+
+
+def _with_history(s, inst: InstanceRow, source: Path, weeks: int) -> Path:
+    """The run's instance with the published weeks before it as its ``history`` (docs/SPEC.md),
+    written beside the upload as ``instance-history.yaml``; the upload as it is when it brings its
+    own history, or when nothing was published before its week."""
+    import yaml
+
+    from models import load_document
+    from scheduler.service.db import history_for
+
+    doc = load_document(source)
+    if not isinstance(doc, dict) or doc.get("history") is not None:
+        return source
+    ids = {str(p.get("id", "")).strip() for p in doc.get("persons") or [] if isinstance(p, dict)}
+    found = history_for(s, inst.week_start, ids, weeks)
+    if found is None:
+        return source
+    doc["history"] = found
+    out = source.with_name("instance-history.yaml")
+    out.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return out
 
 
 def _read_summary(out: Path, kind: str = "solve") -> dict | None:
