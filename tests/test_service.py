@@ -478,3 +478,19 @@ def test_next_week_is_solved_with_the_published_weeks_as_its_history(client, tmp
     assert report.terms["fairness"] > check_rows(load_instance(nxt), rows).terms["fairness"]
     # the first week itself had nothing published before it: solved as uploaded
     assert not (tmp_path / "data" / "runs" / str(run["id"]) / "instance-history.yaml").exists()
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused(client, tmp_path):
+    """A zip bomb dressed as a workbook: 300 MiB of zeros in a few hundred KB. Refused by the
+    workbook reader's guard (the same line as the command line's), nothing stored."""
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z, z.open("xl/worksheets/sheet1.xml", "w") as f:
+        chunk = b"\0" * 2**20
+        for _ in range(300):
+            f.write(chunk)
+    assert bomb.stat().st_size < 2 * 2**20
+    r = upload(client, bomb)
+    assert r.status_code == 422 and "unpacks to 300 MiB" in r.json()["detail"], r.text
+    assert client.get("/api/instances").json() == []

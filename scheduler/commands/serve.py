@@ -45,7 +45,10 @@ DATA_OPTION = click.option("--data-dir", type=click.Path(file_okay=False, path_t
 @click.option("--history-weeks", type=click.IntRange(0, 52), default=4, show_default=True,
               help="Published weeks before an instance's week whose duties count in its fairness (the week just "
                    "before also in its continuity); 0: none. The policy switches them off per instance.")
-def serve_command(host, port, db_url, data_dir, jobs, history_weeks):
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where solves run: local worker processes, or the Dask cluster that batch uses.")
+@click.option("--scheduler", "dask_scheduler", default=None, help="The Dask scheduler's address (tcp://host:port).")
+def serve_command(host, port, db_url, data_dir, jobs, history_weeks, executor, dask_scheduler):
     """Serve the planners' page (upload, solve, roster, repair, publish) and the REST API (/docs) at
     http://HOST:PORT/. Stop with Ctrl-C: running solves keep their best roster."""
     import uvicorn
@@ -60,8 +63,11 @@ def serve_command(host, port, db_url, data_dir, jobs, history_weeks):
             raise InstanceError("--host", f"{host} is reachable from other machines: make a planner's access "
                                           "token first (schoolpost token add NAME --role planner), or listen on "
                                           "127.0.0.1")
+        if executor == "dask" and not dask_scheduler:
+            raise InstanceError("--scheduler", "--executor dask needs the scheduler's address (tcp://host:port)")
         app = create_app(Settings(data_dir=folder, db_url=db_url, slots=jobs, require_auth=not local,
-                                  history_weeks=history_weeks))
+                                  history_weeks=history_weeks,
+                                  scheduler=dask_scheduler if executor == "dask" else None))
     except Exception as exc:  # a database that cannot be reached or migrated: one line, not a traceback
         from sqlalchemy.exc import SQLAlchemyError
 

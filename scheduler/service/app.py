@@ -89,6 +89,8 @@ class Settings:
     require_auth: bool = False
     #: published weeks before an instance's week whose duties count in its fairness (0: none)
     history_weeks: int = 4
+    #: a Dask scheduler's address: runs go to its workers instead of local processes
+    scheduler: str | None = None
 
 
 def get_db(request: Request):
@@ -159,7 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
     migrate(engine)
     Sessions = sessions(engine)
     runner = JobRunner(Sessions, settings.data_dir, slots=settings.slots, command=settings.command,
-                       history_weeks=settings.history_weeks)
+                       history_weeks=settings.history_weeks, scheduler=settings.scheduler)
 
     from contextlib import asynccontextmanager
 

@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
@@ -68,7 +68,8 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 @dataclass
 class _Live:
-    process: subprocess.Popen
+    #: a local ``subprocess.Popen``, or a run on Dask (:class:`scheduler.service.remote.DaskProcess`)
+    process: Any
     log: Path
     stderr: Path
     offset: int = 0
@@ -81,7 +82,8 @@ class JobRunner:
     """Runs queued solves in worker processes; :meth:`start` once, :meth:`stop` at shutdown."""
 
     def __init__(self, session_factory: sessionmaker, data_dir: Path, *, slots: int = 1,
-                 command: list[str] | None = None, env: dict[str, str] | None = None, history_weeks: int = 4):
+                 command: list[str] | None = None, env: dict[str, str] | None = None, history_weeks: int = 4,
+                 scheduler: str | None = None, dask_wait: float = 30.0):
         self.sessions = session_factory
         self.data_dir = data_dir
         self.slots = max(1, slots)
@@ -91,6 +93,9 @@ class JobRunner:
         #: published weeks before an instance's week that count in its fairness (0: none); the week
         #: just before gives continuity its faces
         self.history_weeks = history_weeks
+        #: the Dask scheduler's address (``--executor dask``): runs go to its workers
+        self.scheduler, self.dask_wait = scheduler, dask_wait
+        self.client: Any = None
         self.live: dict[int, _Live] = {}
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -99,6 +104,10 @@ class JobRunner:
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.scheduler is not None and self.client is None:
+            from scheduler.parallel import _connect
+
+            self.client = _connect(self.scheduler, threading.Event(), self.dask_wait)
         self.recover()
         self._thread = threading.Thread(target=self._loop, name="schoolpost-jobs", daemon=True)
         self._thread.start()
@@ -113,6 +122,9 @@ class JobRunner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=wait)
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def wake(self) -> None:
         """A run was queued or cancelled: look now, not at the next poll."""
@@ -192,32 +204,37 @@ class JobRunner:
             if self.history_weeks:  # a solve, a repair or a what-if: the same history of the week
                 source = _with_history(s, inst, source, self.history_weeks)
             log_path, err_path = folder / "progress.jsonl", folder / "stderr.txt"
-            out = str(output_folder(self.data_dir, run.id))
-            if run.kind == REPAIR:
-                # the parent run's published roster, mended for the absences from their first date
-                params = run.params or {}
-                args = [*self.command, "repair", str(source), str(output_folder(self.data_dir, cast(int, run.parent_id))),
-                        "-o", out, "--time-limit", repr(float(run.time_limit))]
-                for person in params.get("absent", []):
-                    args += ["--absent", str(person)]
-                if params.get("from"):
-                    args += ["--from", str(params["from"])]
-            elif run.kind == WHATIF:
-                # the instance as it is and each scenario's variant, side by side
-                scenarios = folder / "scenarios.yaml"
-                scenarios.write_text((run.params or {}).get("scenarios", ""), encoding="utf-8")
-                args = [*self.command, "whatif", str(source), str(scenarios), "-o", out,
-                        "--time-limit", repr(float(run.time_limit))]
+            out = output_folder(self.data_dir, run.id)
+            if run.kind == WHATIF:
+                (folder / "scenarios.yaml").write_text((run.params or {}).get("scenarios", ""), encoding="utf-8")
+            parent = output_folder(self.data_dir, cast(int, run.parent_id)) if run.kind == REPAIR else None
+            process: Any
+            if self.client is not None:
+                # on the Dask cluster: the same command in a folder of the worker's own, the inputs
+                # sent as data under the names the command is given
+                from scheduler.service.remote import DaskProcess
+
+                inputs = {"in/" + source.name: source.read_bytes()}
+                if run.kind == WHATIF:
+                    inputs["in/scenarios.yaml"] = (folder / "scenarios.yaml").read_bytes()
+                if parent is not None:
+                    inputs.update({"parent/" + f.relative_to(parent).as_posix(): f.read_bytes()
+                                   for f in sorted(parent.rglob("*")) if f.is_file()})
+                tail = _command_tail(run, "in/" + source.name, "out", "progress.jsonl", "in/scenarios.yaml", "parent")
+                log_path.touch()
+                process = DaskProcess(self.client, tail, inputs, f"schoolpost-run-{run.id}-{os.getpid()}-{time.time_ns()}",
+                                      out, log_path, err_path)
             else:
-                args = [*self.command, "solve", str(source), "-o", out,
-                        "--time-limit", repr(float(run.time_limit)), "--quiet", "--log", str(log_path)]
-            env = dict(os.environ if self.env is None else self.env)
-            with open(err_path, "wb") as err:
-                # a session of its own: a Ctrl-C at the server's terminal reaches the server, which
-                # sends each solve exactly one (a second would stop it without its roster)
-                process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                           env=env, preexec_fn=_die_with_parent,  # noqa: PLW1509 - a C call only
-                                           start_new_session=True)
+                tail = _command_tail(run, str(source), str(out), str(log_path), str(folder / "scenarios.yaml"),
+                                     str(parent) if parent is not None else "")
+                env = dict(os.environ if self.env is None else self.env)
+                with open(err_path, "wb") as err:
+                    # a session of its own: a Ctrl-C at the server's terminal reaches the server, which
+                    # sends each solve exactly one (a second would stop it without its roster)
+                    process = subprocess.Popen([*self.command, *tail], stdin=subprocess.DEVNULL,
+                                               stdout=subprocess.DEVNULL, stderr=err, env=env,
+                                               preexec_fn=_die_with_parent,  # noqa: PLW1509 - a C call only
+                                               start_new_session=True)
             self.live[run.id] = _Live(process, log_path, err_path)
             run.status, run.started_at, run.pid = RUNNING, now(), process.pid
             run.progress = {"stage": {REPAIR: "repairing", WHATIF: "solving the variants"}.get(run.kind, "starting"),
@@ -272,6 +289,23 @@ class JobRunner:
             else:
                 run.status = FAILED
                 run.error = _error_text(live.stderr, code)
+
+
+def _command_tail(run: RunRow, source: str, out: str, log: str, scenarios: str, parent: str) -> list[str]:
+    """The ``schoolpost`` command of a run (after the program), given where its files are."""
+    limit = ["--time-limit", repr(float(run.time_limit))]
+    if run.kind == REPAIR:
+        # the parent run's published roster, mended for the absences from their first date
+        params = run.params or {}
+        args = ["repair", source, parent, "-o", out, *limit]
+        for person in params.get("absent", []):
+            args += ["--absent", str(person)]
+        if params.get("from"):
+            args += ["--from", str(params["from"])]
+        return args
+    if run.kind == WHATIF:  # the instance as it is and each scenario's variant, side by side
+        return ["whatif", source, scenarios, "-o", out, *limit]
+    return ["solve", source, "-o", out, *limit, "--quiet", "--log", log]
 
 
 def _with_history(s, inst: InstanceRow, source: Path, weeks: int) -> Path:
