@@ -68,6 +68,7 @@ def serve_command(host, port, db_url, data_dir, jobs, history_weeks, executor, d
         app = create_app(Settings(data_dir=folder, db_url=db_url, slots=jobs, require_auth=not local,
                                   history_weeks=history_weeks,
                                   scheduler=dask_scheduler if executor == "dask" else None))
+        app.state.runner.connect()  # a Dask scheduler that does not answer: one line, before the page starts
     except Exception as exc:  # a database that cannot be reached or migrated: one line, not a traceback
         from sqlalchemy.exc import SQLAlchemyError
 

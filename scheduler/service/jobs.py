@@ -103,11 +103,16 @@ class JobRunner:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def connect(self) -> None:
+        """With a Dask scheduler: connect to it now (an address that does not answer is one line
+        naming ``--scheduler``, before the page starts)."""
         if self.scheduler is not None and self.client is None:
             from scheduler.parallel import _connect
 
             self.client = _connect(self.scheduler, threading.Event(), self.dask_wait)
+
+    def start(self) -> None:
+        self.connect()
         self.recover()
         self._thread = threading.Thread(target=self._loop, name="schoolpost-jobs", daemon=True)
         self._thread.start()
