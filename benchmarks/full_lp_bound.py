@@ -4,23 +4,20 @@
 which counts people per unit and role at each school peak. The full CP-SAT model of the week
 (every eligible pair a variable, each person's one-place cliques, limits, travel, continuity and
 the share floor cut) with integrality dropped is another valid lower bound, one that sees each
-person's own week. This script builds it once, solves it with an LP solver (GLOP by default, or
-PDLP) and prints both bounds, each weighted term of the full LP's optimum, and the times, so that
+person's own week. This script builds it once, solves it with GLOP and prints both bounds, each weighted term of the full LP's optimum, and the times, so that
 benchmarks/README.md can say how much of a 60-s gap the aggregation gives away. An experiment,
 not part of the product (a district's full model takes about a minute and 2-3 GB to build).
 
-    python -m benchmarks.full_lp_bound INSTANCE [--time-limit 1800] [--solver GLOP|PDLP] [--out FILE]
+    python -m benchmarks.full_lp_bound INSTANCE [--time-limit 1800] [--out FILE]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
+from benchmarks import instance_run
 from models import load_instance
-from scheduler.cpsat.bound import RelaxationLP
+from scheduler.cpsat.bound import RelaxationLP, lp_columns
 from scheduler.cpsat.model import RosterModel
 from scheduler.cpsat.solver import ORTOOLS_VERSION
 from scheduler.duties import expand
@@ -31,16 +28,8 @@ _BIG = 2**60
 def linear_program(proto) -> object:
     """``proto`` (linear constraints, at-most-one, implications ``e -> l``) as an ``MPModelProto``
     with integrality dropped: a relaxation of the model, so its optimum is a lower bound."""
-    from ortools.linear_solver import linear_solver_pb2
-
-    lp = linear_solver_pb2.MPModelProto()
+    lp = lp_columns(proto)
     inf = float("inf")
-    objective = [0.0] * len(proto.variables)
-    for v, c in zip(proto.objective.vars, proto.objective.coeffs):
-        objective[v] += float(c)
-    for var, c in zip(proto.variables, objective):
-        lp.variable.add(lower_bound=float(var.domain[0]), upper_bound=float(var.domain[len(var.domain) - 1]),
-                        objective_coefficient=c)
 
     def row(refs: list[int], coefs: list[float], lo: float, hi: float) -> None:
         """sum coefs * literal(refs) in [lo, hi]; a negative ref is the negation ``1 - x``."""
@@ -73,11 +62,10 @@ def linear_program(proto) -> object:
                 row([r, enf[0]], [1.0, -1.0], 0.0, inf)
         else:
             raise SystemExit(f"constraint not translated: {ct}")
-    lp.objective_offset = float(proto.objective.offset)
     return lp
 
 
-def full_lp_bound(path: str, time_limit: float, solver: str) -> dict:
+def full_lp_bound(path: str, time_limit: float, _workers: int = 1) -> dict:
     from ortools.linear_solver import pywraplp
 
     t0 = time.monotonic()
@@ -89,6 +77,7 @@ def full_lp_bound(path: str, time_limit: float, solver: str) -> dict:
     rm = RosterModel(problem)
     t_build = time.monotonic() - t0 - t_agg
     proto = rm.model.proto
+    solver = "GLOP"
     lp = pywraplp.Solver.CreateSolver(solver)
     error = lp.LoadModelFromProto(linear_program(proto))
     if error:
@@ -122,16 +111,7 @@ def full_lp_bound(path: str, time_limit: float, solver: str) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance")
-    ap.add_argument("--time-limit", type=float, default=1800.0)
-    ap.add_argument("--solver", default="GLOP", choices=["GLOP", "PDLP"])
-    ap.add_argument("--out", default=None)
-    args = ap.parse_args()
-    text = json.dumps(full_lp_bound(args.instance, args.time_limit, args.solver), indent=2)
-    print(text)
-    if args.out:
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    instance_run.main(__doc__.splitlines()[0], full_lp_bound, workers=1)
 
 
 if __name__ == "__main__":

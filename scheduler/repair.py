@@ -110,6 +110,25 @@ def published_calendars(roster: str | Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(cals.iterdir()) if p.suffix == ".ics" and p.is_file()}
 
 
+def published_roster(instance: str | Path, roster: str | Path,
+                     max_pairs: int = MAX_PAIRS) -> tuple[Any, Instance, list[dict]]:
+    """The instance (its document as read, and validated) and the rows of a published ``roster`` of it (a folder, its roster.csv or
+    roster.xlsx), refused in one line (``ROSTER``) when the roster breaks a hard rule of it; a
+    too-large instance is refused before it is validated or the roster read."""
+    from scheduler.check import check_rows, read_roster
+
+    doc = load_document(instance)
+    check_size(doc, max_pairs)  # before validating or reading the roster: too large for one solve, refused in seconds
+    inst = instance_from_data(doc)
+    rows = read_roster(roster)
+    published = check_rows(inst, rows)
+    if not published.ok:
+        v = published.violations[0]
+        raise InstanceError("ROSTER", f"the published roster breaks the hard rules of this instance "
+                                      f"({len(published.violations)} violation(s); first: {v.rule} {v.person_id}: {v.detail})")
+    return doc, inst, rows
+
+
 def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, absent: list[str],
                start: dt.date | None = None, close: Sequence[str] = (), keep: Sequence[str] = (),
                time_limit: float = 30.0, workers: int = 2, seed: int = 0, outputs: tuple[str, ...] = (),
@@ -119,7 +138,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
     (:data:`scheduler.human.HUMAN_OUTPUTS`; none by default here, all from the command), the
     calendars stamped ``published_at`` and with a ``reminder`` (minutes) if given; returns the
     summary. The outputs take clock time from the search, never work: they do not change the roster."""
-    from scheduler.check import check_rows, read_roster
+    from scheduler.check import check_rows
     from scheduler.check.pins import require_pins_possible
     from scheduler.explain import gap_rows
     from scheduler.human import human_files
@@ -129,15 +148,7 @@ def run_repair(instance: str | Path, roster: str | Path, outdir: str | Path, *, 
 
     t0 = time.monotonic()
     output_folder(outdir)  # refused before any work
-    doc = load_document(instance)
-    check_size(doc, max_pairs)  # before validating or reading the roster: too large for one solve, refused in seconds
-    inst0 = instance_from_data(doc)
-    rows0 = read_roster(roster)
-    published = check_rows(inst0, rows0)
-    if not published.ok:
-        v = published.violations[0]
-        raise InstanceError("ROSTER", f"the published roster breaks the hard rules of this instance "
-                                      f"({len(published.violations)} violation(s); first: {v.rule} {v.person_id}: {v.detail})")
+    doc, inst0, rows0 = published_roster(instance, roster, max_pairs)
     horizon = sorted(inst0.date_of(d) for d in inst0.days)
     busy = duty_dates(inst0)
     start = start or horizon[0]

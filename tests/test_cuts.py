@@ -76,7 +76,7 @@ def test_optima_equal_with_and_without_cuts(monkeypatch):
         b = _optimum(problem, False, monkeypatch)
         if a is None or b is None:
             continue
-        assert a[1] == b[1], seed
+        assert a[1] == pytest.approx(b[1], abs=1e-6), seed  # CP-SAT's float of an integer objective
         compared += 1
         with_cuts += a[0] > 0
     assert compared >= 30 and with_cuts >= 10, (compared, with_cuts)

@@ -13,7 +13,6 @@ import copy
 import io
 import os
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from html import escape
@@ -21,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from chromium import start_chromium
 
 from models import Gap, instance_from_data, load_document, load_instance
 from models.instance import SOFT_RULES
@@ -417,42 +417,12 @@ def test_size_on_a_generated_district(district):
 # Headless Chromium
 # --------------------------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
-
-def _tool(path: str, name: str) -> str | None:
-    return path if os.path.exists(path) else shutil.which(name)
 
 
 @pytest.fixture(scope="module")
 def browser(request, tmp_path_factory):
-    required = os.environ.get("SCHOOLPOST_REQUIRE_BROWSER") == "1"
-    chromium = _tool(CHROMIUM, "chromium")
-    driver_path = _tool(CHROMEDRIVER, "chromedriver")
-    missing = [name for name, path in (("chromium", chromium), ("chromedriver", driver_path)) if not path]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium")
-    if missing:
-        message = f"headless browser test needs {', '.join(missing)} (apt-get install chromium chromium-driver)"
-        if required:
-            pytest.fail(message + "; SCHOOLPOST_REQUIRE_BROWSER=1")
-        pytest.skip(message)
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1400",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    request.addfinalizer(driver.quit)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(30)
-    return driver
+    return start_chromium(request, tmp_path_factory, window="1280,1400")
 
 
 def _open(driver, path: Path) -> list[dict]:

@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from chromium import start_chromium
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -37,16 +37,11 @@ from scheduler.check import check_rows
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "instances" / "small-school.yaml"
 SCREENSHOT = ROOT / "docs" / "images" / "serve.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 #: the solve's time limit typed into the page, and how long the run may take in all
 TIME_LIMIT = 10
 RUN_TIMEOUT = 180
 BROKEN_YAML = "format: schoolpost/1\nname: x\n"
 
-
-def _tool(path: str, name: str) -> str | None:
-    return path if os.path.exists(path) else shutil.which(name)
 
 
 def _free_port() -> int:
@@ -81,32 +76,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module")
 def browser(request, tmp_path_factory):
-    required = os.environ.get("SCHOOLPOST_REQUIRE_BROWSER") == "1"
-    chromium = _tool(CHROMIUM, "chromium")
-    driver_path = _tool(CHROMEDRIVER, "chromedriver")
-    missing = [name for name, path in (("chromium", chromium), ("chromedriver", driver_path)) if not path]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium")
-    if missing:
-        message = f"headless browser test needs {', '.join(missing)} (apt-get install chromium chromium-driver)"
-        if required:
-            pytest.fail(message + "; SCHOOLPOST_REQUIRE_BROWSER=1")
-        pytest.skip(message)
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1000",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    request.addfinalizer(driver.quit)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(30)
-    return driver
+    return start_chromium(request, tmp_path_factory, window="1280,1000")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from models import InstanceError, instance_from_data, load_document
+from models import InstanceError
 from scheduler.commands.options import MAX_PAIRS_OPTION
 
 
@@ -25,21 +25,13 @@ def recommend_command(instance, roster, date_, peak, post, route, top, as_json, 
     person, cheapest first, each with how they would come (free to add, moving from another duty
     that day, or instead of someone on it), the exact change of the roster's score, and the
     coverage rules it would strain; then why the others cannot."""
-    from scheduler.check import check_rows, read_roster
-    from scheduler.duties import check_size, expand
+    from scheduler.duties import expand
     from scheduler.recommend import recommend
+    from scheduler.repair import published_roster
 
     if (post is None) == (route is None):
         raise click.UsageError("give one of --post or --route")
-    doc = load_document(instance)
-    check_size(doc, max_pairs)
-    inst = instance_from_data(doc)
-    rows = read_roster(roster)
-    report = check_rows(inst, rows)
-    if not report.ok:
-        v = report.violations[0]
-        raise InstanceError("ROSTER", f"the roster breaks the hard rules of this instance ({len(report.violations)} "
-                                      f"violation(s); first: {v.rule} {v.person_id}: {v.detail})")
+    _, inst, rows = published_roster(instance, roster, max_pairs)
     problem = expand(inst)
     date = date_.date().isoformat()
     key = (date, peak, post or "", route or "")

@@ -268,20 +268,30 @@ def _clique(m: cp_model.CpModel, active: list, may: dict, c: tuple) -> None:
     m.add(sum(v for _, v in active) <= len(people))
 
 
-def _as_linear_program(proto) -> object:
-    """The CP-SAT model ``proto`` (linear constraints only) as a linear program (``MPModelProto``),
-    integrality dropped; an objective term repeated on one variable is summed."""
+def lp_columns(proto):
+    """A linear program (``MPModelProto``) with the columns of the CP-SAT model ``proto``: its
+    variables' bounds, integrality dropped, and its objective (a term repeated on one variable
+    summed), minimised; the rows are the caller's."""
     from ortools.linear_solver import linear_solver_pb2
 
     lp = linear_solver_pb2.MPModelProto()
-    big = 2**60
-    inf = float("inf")
     objective = [0.0] * len(proto.variables)
     for v, c in zip(proto.objective.vars, proto.objective.coeffs):
         objective[v] += float(c)
     for var, c in zip(proto.variables, objective):
         lp.variable.add(lower_bound=float(var.domain[0]), upper_bound=float(var.domain[len(var.domain) - 1]),
                         objective_coefficient=c)
+    lp.objective_offset = float(proto.objective.offset)
+    lp.maximize = False
+    return lp
+
+
+def _as_linear_program(proto) -> object:
+    """The CP-SAT model ``proto`` (linear constraints only) as a linear program (``MPModelProto``),
+    integrality dropped; an objective term repeated on one variable is summed."""
+    lp = lp_columns(proto)
+    big = 2**60
+    inf = float("inf")
     for ct in proto.constraints:
         if not ct.has_linear() or len(ct.enforcement_literal):
             raise ValueError("the relaxation has a constraint that is not a plain linear one")
@@ -290,8 +300,6 @@ def _as_linear_program(proto) -> object:
         row = lp.constraint.add(lower_bound=-inf if lo <= -big else float(lo), upper_bound=inf if hi >= big else float(hi))
         row.var_index.extend(ct.linear.vars)
         row.coefficient.extend(ct.linear.coeffs)
-    lp.objective_offset = float(proto.objective.offset)
-    lp.maximize = False
     return lp
 
 
