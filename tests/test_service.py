@@ -494,3 +494,24 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused(client, tmp_path):
     r = upload(client, bomb)
     assert r.status_code == 422 and "unpacks to 300 MiB" in r.json()["detail"], r.text
     assert client.get("/api/instances").json() == []
+
+
+def test_a_workbook_formula_without_a_value_is_refused_by_its_cell(client, tmp_path):
+    """A formula (here one a program wrote without computing it) is never evaluated by the
+    service: the reader refuses the cell by sheet, row and column, as at the command line."""
+    from openpyxl import load_workbook
+
+    book = tmp_path / "plan.xlsx"
+    subprocess.run([sys.executable, "-m", "scheduler", "template", str(book), "--from", str(SMALL)], check=True,
+                   capture_output=True, timeout=120)
+    wb = load_workbook(book)
+    ws = wb["persons"]
+    row = next(r for r in range(2, ws.max_row + 1)
+               if ws.cell(r, 1).value and not str(ws.cell(r, 1).value).startswith("#"))
+    ws.cell(row, 2).value = '=HYPERLINK("http://example.invalid","x")'
+    wb.save(book)
+    r = upload(client, book)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert "persons" in detail and f"row {row}" in detail and "formula" in detail, detail
+    assert cli_error(book) == f"error: {detail}"
