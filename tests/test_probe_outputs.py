@@ -42,8 +42,10 @@ def test_ctrl_c_in_the_first_moments_never_shows_a_traceback_of_the_program(tmp_
     program importing its libraries). ``import signal`` used to come before the program's handler:
     a Ctrl-C then raised KeyboardInterrupt inside it, a traceback through scheduler/entry.py. Now
     the run ends with "interrupted" and exit code 130, or by the signal itself, or finishes; the
-    only tracebacks left are the interpreter's own while it starts ("Fatal Python error: init_..."),
-    before any line of the program runs, never one through the program's code."""
+    only tracebacks left are the interpreter's own while it starts ("Fatal Python error: init_...",
+    or with ``-m`` "Could not import runpy module" and a KeyboardInterrupt in its frozen importer:
+    seen once in CI at 20 ms), before any line of the program runs, never one through the
+    program's code."""
     if launcher == "module":
         command = [sys.executable, "-m", "scheduler"]
     else:
@@ -62,8 +64,9 @@ def test_ctrl_c_in_the_first_moments_never_shows_a_traceback_of_the_program(tmp_
         assert proc.returncode in (0, 1, 130, -signal.SIGINT), (k, proc.returncode, err)
         if proc.returncode == 130:
             assert err.strip().splitlines()[-1] == "interrupted", (k, err)
-        if proc.returncode == 1:  # only the interpreter failing to start, never the program
-            assert "Fatal Python error: init_" in err, (k, err)
+        if proc.returncode == 1:  # only the interpreter failing to start, never the program: in its
+            # initialisation, or (python -m) while it imports runpy, the module that runs -m
+            assert ("Fatal Python error: init_" in err or err.startswith("Could not import runpy module")), (k, err)
         if proc.returncode == 0:  # the signal came before the interpreter listened, or the search kept its roster
             from scheduler.check import check_roster
 
