@@ -3,6 +3,7 @@ when missing, failed instead with ``SCHOOLPOST_REQUIRE_BROWSER=1`` (CI sets it).
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 
@@ -44,3 +45,14 @@ def start_chromium(request, tmp_path_factory, window: str = "1280,1000"):
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(30)
     return driver
+
+
+def assert_not_blank(png: bytes) -> None:
+    """A screenshot shows something: many colours, none covering nearly all of it."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = img.getcolors(maxcolors=img.width * img.height)
+    top = max(count for count, _ in colours)
+    assert len(colours) > 16, f"only {len(colours)} colours"
+    assert top / (img.width * img.height) < 0.99, "one colour covers the screenshot"

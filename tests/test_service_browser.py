@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from chromium import start_chromium
+from chromium import assert_not_blank, start_chromium
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -159,16 +159,6 @@ def _severe(driver) -> list[dict]:
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
 
 
-def _assert_not_blank(png: bytes) -> None:
-    from PIL import Image
-
-    img = Image.open(io.BytesIO(png)).convert("RGB")
-    colours = img.getcolors(maxcolors=img.width * img.height)
-    top = max(count for count, _ in colours)
-    assert len(colours) > 16, f"only {len(colours)} colours"
-    assert top / (img.width * img.height) < 0.99, "one colour covers the screenshot"
-
-
 # --------------------------------------------------------------------------------------------
 # Tests
 # --------------------------------------------------------------------------------------------
@@ -248,7 +238,7 @@ def test_upload_solve_read_download_and_publish_in_chromium(browser, server, wor
         png = driver.get_screenshot_as_png()
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    _assert_not_blank(png)
+    assert_not_blank(png)
     shot = SCREENSHOT if os.environ.get("SCHOOLPOST_SCREENSHOT") == "1" else tmp_path / "serve.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     shot.write_bytes(png)
