@@ -53,6 +53,20 @@ def doc(schools, persons, units=(), routes=(), days=("mon",), policy=None, trave
     return copy.deepcopy(d)
 
 
+def with_history(data: dict, seed: int, most: int, p_load: float, p_face: float) -> dict:
+    """``data`` with a seeded ``history``: earlier loads of up to ``most`` duties for a share
+    ``p_load`` of the people, and one of last week's posts for a share ``p_face``."""
+    import random
+
+    rng = random.Random(seed)
+    posts = [p["id"] for s in data["schools"] for p in s.get("posts", [])]
+    data["history"] = {"weeks": 4,
+                       "loads": {p["id"]: rng.randint(0, most) for p in data["persons"] if rng.random() < p_load},
+                       "last_week": {p["id"]: {"posts": rng.sample(posts, 1)} for p in data["persons"]
+                                     if rng.random() < p_face}}
+    return data
+
+
 @dataclass
 class Solved:
     rows: list[dict]

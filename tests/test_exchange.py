@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import NEAR2, doc, person, school
+from conftest import NEAR2, doc, person, school, with_history
 
 from models import instance_from_data
 from scheduler.check import check_rows
@@ -44,19 +44,10 @@ def test_the_exchange_is_valid_exact_and_keeps_coverage(district):
     assert exchange(problem, start)[0] == pairs
 
 
-def test_the_exchange_is_exact_with_a_history(district):
+def test_the_exchange_is_exact_with_a_history():
     """Earlier weeks' loads count in fairness and last week's posts in continuity: the moves the
     pass makes and the change it reports agree with the validator's, term by term."""
-    import random
-
-    inst, _, _ = district
-    rng = random.Random(5)
-    data = generate("district", 11, schools=12)
-    posts = [p["id"] for s in data["schools"] for p in s.get("posts", [])]
-    data["history"] = {"weeks": 4,
-                       "loads": {p["id"]: rng.randint(0, 20) for p in data["persons"] if rng.random() < 0.7},
-                       "last_week": {p["id"]: {"posts": rng.sample(posts, 1)} for p in data["persons"]
-                                     if rng.random() < 0.5}}
+    data = with_history(generate("district", 11, schools=12), 5, 20, 0.7, 0.5)
     inst = instance_from_data(data)
     problem = expand(inst)
     start = greedy_roster(problem)

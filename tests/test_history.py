@@ -4,7 +4,7 @@ validator against the model's own terms (``solve_checked``)."""
 
 from __future__ import annotations
 
-from conftest import doc, person, school, solve_checked
+from conftest import doc, person, school, solve_checked, with_history
 
 from scheduler.generate import generate
 
@@ -50,14 +50,6 @@ def test_last_weeks_faces_stay_at_their_gates(tmp_path):
 def test_a_district_with_a_history_agrees_with_the_validator(tmp_path):
     """The neighbourhood search (fairness floors of the people outside a sub-problem carry their
     earlier weeks) and the exchange pass: the objective they report is the validator's."""
-    import random
-
-    rng = random.Random(3)
-    data = generate("district", 23, schools=6)
-    posts = [p["id"] for s in data["schools"] for p in s.get("posts", [])]
-    data["history"] = {"weeks": 4,
-                       "loads": {p["id"]: rng.randint(0, 25) for p in data["persons"] if rng.random() < 0.8},
-                       "last_week": {p["id"]: {"posts": rng.sample(posts, 1)} for p in data["persons"]
-                                     if rng.random() < 0.6}}
+    data = with_history(generate("district", 23, schools=6), 3, 25, 0.8, 0.6)
     s = solve_checked(data, tmp_path, expect_optimal=False, strategy="lns", time_limit=30, workers=2)
     assert s.summary["terms"]["fairness"] >= max(data["history"]["loads"].values())

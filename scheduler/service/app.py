@@ -23,7 +23,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -128,6 +128,18 @@ class RepairRequest(BaseModel):
     time_limit: float = Field(30.0, ge=1.0, le=86400.0)
 
     model_config = {"populate_by_name": True}
+
+
+Form_ = TypeVar("Form_", bound=BaseModel)
+
+
+def _form(model: type[Form_], data: dict) -> Form_:
+    """A form's fields as ``model``; a bad one is HTTP 422 naming it."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise HTTPException(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
 
 
 def _message(exc: InstanceError) -> str:
@@ -528,7 +540,8 @@ def create_app(settings: Settings) -> FastAPI:
              summary="The roster at a glance: school x date coverage, and the gaps with their reasons")
     def api_roster(run_id: int, s: DB):
         out = out_of(get_run(s, run_id))
-        return {"heatmap": views.heatmap(out).as_json(), "gaps": views.gaps(out)}
+        gap_rows = views.gaps(out)
+        return {"heatmap": views.heatmap(views.roster_rows(out), gap_rows).as_json(), "gaps": gap_rows}
 
     @app.post("/api/runs/{run_id}/repair", status_code=202, tags=["runs"],
               summary="Mark people absent from a date and repair the run's roster with the fewest changes",
@@ -714,12 +727,13 @@ def create_app(settings: Settings) -> FastAPI:
             context["files"] = sorted(views.files(out)) if run.status in FINAL else []
             return page(request, "run.html", context)
         if run.status in FINAL and run.summary is not None:
-            heat = views.heatmap(out)
-            context.update(heat=heat, gaps=views.gaps(out, limit=200), gap_count=len(views.gaps(out)),
-                           files=sorted(views.files(out)), people=views.people(out),
+            roster, gap_rows = views.roster_rows(out), views.gaps(out)  # each file read once
+            heat = views.heatmap(roster, gap_rows)
+            context.update(heat=heat, gaps=gap_rows[:200], gap_count=len(gap_rows),
+                           files=sorted(views.files(out)), people=views.people(roster),
                            school=school, person=person,
-                           school_rows=views.school_duties(out, school) if school else None,
-                           person_rows=views.person_week(out, person) if person else None,
+                           school_rows=views.school_duties(roster, school) if school else None,
+                           person_rows=views.person_week(roster, person) if person else None,
                            publications=list(s.scalars(select(PublicationRow).where(PublicationRow.run_id == run.id))),
                            changes=views.changes(out) if run.kind == REPAIR else None,
                            pinned={(p["person_id"], p["date"], p["peak"], p["post"], p["route"])
@@ -738,12 +752,7 @@ def create_app(settings: Settings) -> FastAPI:
                     from_date: Annotated[str, Form()] = "", time_limit: Annotated[float, Form()] = 30.0,
                     csrf: CsrfField = ""):
         check_csrf(request, csrf)
-        try:
-            body = RepairRequest.model_validate({"absent": [absent], "from": from_date or None,
-                                                 "time_limit": time_limit})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise HTTPException(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+        body = _form(RepairRequest, {"absent": [absent], "from": from_date or None, "time_limit": time_limit})
         run = queue_repair(s, get_run(s, run_id), body)
         return RedirectResponse(f"/runs/{run.id}", status_code=303)
 
@@ -766,12 +775,8 @@ def create_app(settings: Settings) -> FastAPI:
                  date: Annotated[str, Form()], peak: Annotated[str, Form()], post: Annotated[str, Form()] = "",
                  route: Annotated[str, Form()] = "", pin: Annotated[str, Form()] = "1", csrf: CsrfField = ""):
         check_csrf(request, csrf)
-        try:
-            body = PinRequest.model_validate({"person_id": person_id, "date": date, "peak": peak,
-                                              "post": post or None, "route": route or None, "pin": pin == "1"})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise HTTPException(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+        body = _form(PinRequest, {"person_id": person_id, "date": date, "peak": peak, "post": post or None,
+                                  "route": route or None, "pin": pin == "1"})
         run = get_run(s, run_id)
         try:
             row = pinned_instance(s, run.instance, body)

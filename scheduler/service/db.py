@@ -222,6 +222,13 @@ def published_duties(s: Session, *, person: str | None = None, school: str | Non
              "role": a.role, "roster": p.name, "version": p.version} for a, p in s.execute(q)]
 
 
+def published_before(s: Session, week_start: dt.date, weeks: int) -> bool:
+    """Whether a roster was published for one of the ``weeks`` weeks before ``week_start``."""
+    first = week_start - dt.timedelta(days=7 * weeks)
+    return weeks > 0 and s.scalars(select(AssignmentRow.id).where(
+        AssignmentRow.date >= first, AssignmentRow.date < week_start).limit(1)).first() is not None
+
+
 def history_for(s: Session, week_start: dt.date, person_ids: set[str], weeks: int) -> dict | None:
     """The ``history`` block (docs/SPEC.md) of a week from the published rosters: each person's
     duties in the ``weeks`` weeks before ``week_start`` (each week's newest version), and their posts

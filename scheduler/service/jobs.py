@@ -320,8 +320,10 @@ def _with_history(s, inst: InstanceRow, source: Path, weeks: int) -> Path:
     import yaml
 
     from models import load_document
-    from scheduler.service.db import history_for
+    from scheduler.service.db import history_for, published_before
 
+    if not published_before(s, inst.week_start, weeks):  # nothing to add: the file is not read
+        return source
     doc = load_document(source)
     if not isinstance(doc, dict) or doc.get("history") is not None:
         return source

@@ -119,19 +119,3 @@ class DaskProcess:
     def send_signal(self, _signum: int) -> None:
         """A cancel: the worker sends the command one Ctrl-C."""
         self.stop.set(True)
-
-    def kill(self) -> None:
-        self.future.cancel()
-        self.returncode = -9
-
-    def wait(self, timeout: float | None = None) -> int:
-        end = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if end is not None and time.monotonic() > end:
-                raise subprocess.TimeoutExpired("dask", timeout or 0)
-            time.sleep(POLL)
-        return cast_int(self.returncode)
-
-
-def cast_int(value: int | None) -> int:
-    return -1 if value is None else value

@@ -1,7 +1,8 @@
 """What the roster page shows, read from a run's published files (roster.csv, gaps.csv).
 
 The files are the command line's: the page shows what a planner would open, and nothing the
-files do not say. Each function takes the run's output folder.
+files do not say. :func:`roster_rows` and :func:`gaps` read them (once per page); the views
+take their rows.
 """
 
 from __future__ import annotations
@@ -56,14 +57,14 @@ class Heatmap:
                            "level": c.level} for (s, d), c in sorted(self.cells.items())]}
 
 
-def heatmap(out: Path) -> Heatmap:
+def heatmap(roster: list[dict[str, str]], gap_rows: list[dict[str, str]]) -> Heatmap:
     """School x date: coverage at a glance (red: people missing below ``min``; amber: police,
     skills or a leader missing; green: all met). Schools with the most missing first."""
     cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
-    for r in _rows(out / "roster.csv"):
+    for r in roster:
         if r.get("school_id"):
             cells[(r["school_id"], r["date"])].assigned += 1
-    for g in _rows(out / "gaps.csv"):
+    for g in gap_rows:
         if not g.get("school_id") or g.get("severity") != "gap":
             continue
         short = max(0, int(g.get("needed") or 0) - int(g.get("got") or 0))
@@ -78,31 +79,31 @@ def heatmap(out: Path) -> Heatmap:
     return Heatmap(dates, schools, dict(cells))
 
 
-def school_duties(out: Path, school: str) -> list[dict[str, str]]:
+def school_duties(roster: list[dict[str, str]], school: str) -> list[dict[str, str]]:
     """A school's duties in the roster: date, peak, post, times and who."""
-    rows = [r for r in _rows(out / "roster.csv") if r.get("school_id") == school]
+    rows = [r for r in roster if r.get("school_id") == school]
     rows.sort(key=lambda r: (r["date"], r["start"], r["post_id"], r["person_name"]))
     return rows
 
 
-def person_week(out: Path, person: str) -> list[dict[str, str]]:
+def person_week(roster: list[dict[str, str]], person: str) -> list[dict[str, str]]:
     """One person's duties in the week, in order."""
-    rows = [r for r in _rows(out / "roster.csv") if r.get("person_id") == person]
+    rows = [r for r in roster if r.get("person_id") == person]
     rows.sort(key=lambda r: (r["date"], r["start"]))
     return rows
 
 
-def people(out: Path) -> list[tuple[str, str]]:
+def people(roster: list[dict[str, str]]) -> list[tuple[str, str]]:
     """(person_id, name) of everyone with a duty, by name."""
-    seen = {(r["person_id"], r["person_name"]) for r in _rows(out / "roster.csv")}
+    seen = {(r["person_id"], r["person_name"]) for r in roster}
     return sorted(seen, key=lambda p: (p[1], p[0]))
 
 
-def gaps(out: Path, limit: int | None = None) -> list[dict[str, str]]:
+def gaps(out: Path) -> list[dict[str, str]]:
     """gaps.csv's rows, the hard gaps (``severity`` gap) first."""
     rows = _rows(out / "gaps.csv")
     rows.sort(key=lambda g: (g.get("severity") != "gap", g["date"], g.get("school_id") or "", g.get("peak") or ""))
-    return rows if limit is None else rows[:limit]
+    return rows
 
 
 def changes(out: Path) -> list[dict[str, str]]:
