@@ -22,17 +22,13 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from scheduler.cpsat import RosterModel
 from scheduler.cpsat.solver import run
 from scheduler.duties import Problem
-from scheduler.interrupt import on_signal, requested
 from scheduler.neighbourhoods import Neighbourhood, SubProblem, neighbourhoods, restrict
+from scheduler.search import Budget, Outcome, SearchStats, Wheel, disjoint, run_search
 
 log = logging.getLogger("schoolpost")
 
@@ -52,26 +48,8 @@ SMALL_SUB_MODEL = 2_000
 ATTEMPT_SECONDS, SECONDS_PER_WORK, SECONDS_PER_VARIABLE = 0.05, 1.8, 26e-6
 
 
-@dataclass
-class LnsStats:
-    rounds: int = 0
-    solved: int = 0
-    improved: int = 0
-    delta: float = 0.0  # sum of accepted changes of the objective (policy units)
-    stopped_by: str = "converged"  # converged | max_rounds | work_limit | time_limit | interrupted
-    history: list[tuple[float, float]] = field(default_factory=list)  # (elapsed, cumulative delta)
-    #: deterministic time of the sub-solves (CP-SAT's count of work, about seconds)
-    work: float = 0.0
-    #: modelled seconds of the sub-solves (two at once count the longer)
-    seconds: float = 0.0
-    #: per neighbourhood kind: [sub-solves, improving sub-solves]
-    kinds: dict[str, list[int]] = field(default_factory=dict)
-
-    @property
-    def reproducible(self) -> bool:
-        """The search ended by itself or by its work budget, not by the clock or a signal: the
-        same problem, roster, seed and workers give the same result."""
-        return self.stopped_by in ("converged", "max_rounds", "work_limit")
+#: the search's statistics (the shared search loop's)
+LnsStats = SearchStats
 
 
 def _attempt(problem: Problem, hood: Neighbourhood, roster: dict[int, set[int]], seed: int,
@@ -153,8 +131,8 @@ DECAY, REWARD_BETTER, REWARD_NONE, MIN_WEIGHT = 0.8, 1.0, 0.05, 0.05
 
 
 class _Chooser:
-    """Neighbourhoods of three kinds, drawn by an adaptive roulette wheel (Ropke & Pisinger's
-    adaptive large-neighbourhood search): ``area_day`` (an area's schools on one date, worst
+    """Neighbourhoods of three kinds, drawn by the shared adaptive roulette wheel
+    (:class:`scheduler.search.Wheel`): ``area_day`` (an area's schools on one date, worst
     first), ``schools_week`` (a school and its nearest schools over the whole week: a person's
     days at them can trade places) and ``gap_people`` (a duty left short, and every duty of the
     people who could fill it, so one of them can give up another duty for it). Every choice
@@ -166,10 +144,11 @@ class _Chooser:
         self.problem = problem
         self.shortfall_only = shortfall_only  # gaps are seats below min only (the coverage stage)
         self.rng = random.Random(seed)
+        self.wheel = Wheel(KINDS, self.rng, first_size=FIRST_PAIRS, min_size=MIN_PAIRS, max_size=MAX_PAIRS,
+                           grow=GROW, shrink=SHRINK, decay=DECAY, better=REWARD_BETTER, none=REWARD_NONE,
+                           min_weight=MIN_WEIGHT)
         self.area_hoods = area_hoods
         self.area_queue: list[Neighbourhood] = []
-        self.weights = {k: 1.0 for k in KINDS}
-        self.size = {k: float(FIRST_PAIRS) for k in KINDS}
         self.eligible_on = problem.candidates
         self.count = [len(people) for people in self.eligible_on]
         self.duties_of_school: dict[str, list[int]] = {}
@@ -188,23 +167,19 @@ class _Chooser:
                 self.peak_of[d.index] = key
                 self.peak_duties.setdefault(key, []).append(d.index)
         if not self.schools:
-            self.weights["schools_week"] = 0.0
+            self.wheel.weights["schools_week"] = 0.0
 
-    def pick(self, roster: dict[int, set[int]], staff: dict[int, list[int]]) -> tuple[str, Neighbourhood] | None:
-        kinds = [k for k in KINDS if self.weights[k] > 0]
-        kind = self.rng.choices(kinds, weights=[self.weights[k] for k in kinds])[0]
+    def pick(self, context: tuple[dict[int, set[int]], dict[int, list[int]]]) -> tuple[str, Neighbourhood] | None:
+        roster, staff = context
+        kind = self.wheel.draw()
         hood = getattr(self, kind)(roster, staff)
         if hood is None and kind != "area_day":
             kind, hood = "area_day", self.area_day(roster, staff)
         return (kind, hood) if hood is not None else None
 
-    def reward(self, kind: str, improved: bool, proved: bool) -> None:
-        r = REWARD_BETTER if improved else REWARD_NONE
-        self.weights[kind] = max(MIN_WEIGHT, DECAY * self.weights[kind] + (1 - DECAY) * r)
-        if proved:
-            self.size[kind] = min(MAX_PAIRS, self.size[kind] * GROW)
-        elif not improved:
-            self.size[kind] = max(MIN_PAIRS, self.size[kind] * SHRINK)
+    def putback(self, kind: str, hood: Neighbourhood) -> None:
+        if kind == "area_day":
+            self.area_queue.insert(0, hood)  # its turn comes next, not never
 
     def area_day(self, roster, staff) -> Neighbourhood | None:
         if not self.area_queue:
@@ -223,7 +198,7 @@ class _Chooser:
             ds = self.duties_of_school[s]
             duties += ds
             pairs += sum(self.count[d] for d in ds)
-            if pairs >= self.size["schools_week"]:
+            if pairs >= self.wheel.size["schools_week"]:
                 break
         return Neighbourhood(f"week of {len(duties)} duties near {seed_school}", tuple(sorted(duties)))
 
@@ -253,7 +228,7 @@ class _Chooser:
                 if d not in duties:
                     duties.add(d)
                     pairs += self.count[d]
-            if pairs >= self.size["gap_people"]:
+            if pairs >= self.wheel.size["gap_people"]:
                 break
         return Neighbourhood(f"people who could serve duty {gap}", tuple(sorted(duties)))
 
@@ -283,94 +258,42 @@ def improve(problem: Problem, pairs: list[tuple[int, int]], *, deadline: float, 
     ``("shortfall",)`` in the coverage stage); ``sub_work``: see :func:`_attempt`. Everything but
     the deadline is a function of the input, the seed and ``workers``: a run that ends by a budget
     is reproducible (``LnsStats.reproducible``)."""
-    start = time.monotonic()
     roster: dict[int, set[int]] = {}
     for p, d in pairs:
         roster.setdefault(p, set()).add(d)
     chooser = _Chooser(problem, neighbourhoods(problem), seed, shortfall_only=rules == ("shortfall",))
     for k in KINDS:
         if k not in kinds:
-            chooser.weights[k] = 0.0
-    patience = max(30, len(chooser.area_hoods))
-    stats = LnsStats()
-    pool = ThreadPoolExecutor(max_workers=2) if workers > 1 else None
-    stop = threading.Event()
-    idle = 0  # attempts in a row that improved nothing
+            chooser.wheel.weights[k] = 0.0
 
     def people_of(hood: Neighbourhood) -> set:
         people = {p for d in hood.duties for p in chooser.eligible_on[d]}
         groups = {(problem.persons[p].unit, problem.persons[p].role) for p in people}
         return people | groups  # parallel neighbourhoods share no person and no fairness group
 
-    with on_signal(stop.set):  # Ctrl-C, SIGTERM: stop; the handler chains to the command's (scheduler.interrupt)
-        try:
-            while True:
-                if stop.is_set() or requested():
-                    stats.stopped_by = "interrupted"
-                    break
-                if stats.work >= work or stats.seconds >= seconds:
-                    stats.stopped_by = "work_limit"
-                    break
-                if time.monotonic() >= deadline:
-                    stats.stopped_by = "time_limit"
-                    break
-                if idle >= patience:
-                    stats.stopped_by = "converged"
-                    break
-                staff: dict[int, list[int]] = {}
-                for p, ds in roster.items():
-                    for d in ds:
-                        staff.setdefault(d, []).append(p)
-                first = chooser.pick(roster, staff)
-                if first is None:
-                    stats.stopped_by = "converged"
-                    break
-                batch = [first]
-                if pool is not None:
-                    second = chooser.pick(roster, staff)
-                    if second is not None and people_of(first[1]).isdisjoint(people_of(second[1])):
-                        batch.append(second)
-                    elif second is not None and second[0] == "area_day":
-                        chooser.area_queue.insert(0, second[1])  # its turn comes next, not never
-                left = deadline - time.monotonic()
-                n = stats.solved
-                seeds = [seed * 7919 + n * 104729 + k for k in range(len(batch))]
-                budget = (work - stats.work) / len(batch)  # shared by the batch's sub-solves
-                seconds_left = seconds - stats.seconds  # two at once count the longer: not shared
-                if len(batch) == 2:
-                    assert pool is not None  # a second sub-problem is picked only with a pool
-                    futures = [pool.submit(_attempt, problem, h, roster, s, left, budget, seconds_left, hold, rules,
-                                           sub_work)
-                               for (_, h), s in zip(batch, seeds)]
-                    outcomes = [f.result() for f in futures]
-                else:
-                    outcomes = [_attempt(problem, batch[0][1], roster, seeds[0], left, budget, seconds_left, hold, rules,
-                                         sub_work)]
-                stats.seconds += max((out[5] for out in outcomes if out is not None), default=0.0)
-                better = False
-                for (kind, _), out in zip(batch, outcomes):
-                    if out is not None and out[3]:
-                        stop.set()  # a sub-solve (in this thread or the pool's) caught Ctrl-C or SIGTERM
-                    if out is not None:
-                        stats.work += out[4]
-                    stats.solved += 1
-                    stats.kinds.setdefault(kind, [0, 0])[0] += 1
-                    improved = out is not None and out[2] < 0
-                    chooser.reward(kind, improved, out is not None and out[6])
-                    if improved:
-                        assert out is not None  # improved: a sub-solve's outcome
-                        _apply(out[0], out[1], roster)
-                        stats.improved += 1
-                        stats.kinds[kind][1] += 1
-                        stats.delta += out[2]
-                        better = True
-                idle = 0 if better else idle + len(batch)
-                stats.history.append((time.monotonic() - start, stats.delta))
-                if on_progress is not None:
-                    on_progress(time.monotonic() - start, stats.delta)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
+    def prepare() -> tuple[dict[int, set[int]], dict[int, list[int]]]:
+        staff: dict[int, list[int]] = {}
+        for p, ds in roster.items():
+            for d in ds:
+                staff.setdefault(d, []).append(p)
+        return roster, staff
+
+    def attempt(hood: Neighbourhood, sub_seed: int, left: float, work_left: float, seconds_left: float
+                ) -> Outcome | None:
+        out = _attempt(problem, hood, roster, sub_seed, left, work_left, seconds_left, hold, rules, sub_work)
+        if out is None:
+            return None
+        sub, new_pairs, delta, interrupted, used, modelled, proved = out
+        return Outcome(delta, used, modelled, proved, interrupted, (sub, new_pairs))
+
+    def apply(kind: str, out: Outcome) -> float:
+        sub, new_pairs = out.change
+        _apply(sub, new_pairs, roster)  # parallel neighbourhoods share no person: the deltas add up
+        return out.delta
+
+    budget = Budget(work=work, seconds=seconds, deadline=deadline, patience=max(30, len(chooser.area_hoods)))
+    stats = run_search(chooser, attempt, apply, budget=budget, workers=workers, seed=seed, prepare=prepare,
+                       conflict=disjoint(people_of), on_progress=on_progress)
     stats.rounds = stats.solved
     log.info("LNS: %d of %d neighbourhoods improved, delta %.1f, by kind %s", stats.improved, stats.solved,
              stats.delta, stats.kinds)
