@@ -51,11 +51,12 @@ def _runs(worked: Sequence[bool], value: bool) -> list[tuple[int, int]]:
     return out
 
 
-def evaluate(instance: Instance, solution: Solution, reading: str = "format") -> Evaluation:
+def evaluate(instance: Instance, solution: Solution, reading: str = "open-ends") -> Evaluation:
     """Objective (request and cover penalties) and every hard violation, in words. ``reading``:
-    ``format`` (runs of working days touching either end of the horizon must meet
-    MinConsecutiveShifts too, as the shared FORMAT.md says) or ``open-ends`` (they are exempt)."""
-    if reading not in ("format", "open-ends"):
+    ``open-ends`` (runs of working days or days off touching either end of the horizon are exempt
+    from the minimum lengths, as the shared FORMAT.md states) or ``strict`` (runs of working days
+    touching an end must meet MinConsecutiveShifts too)."""
+    if reading not in ("open-ends", "strict"):
         raise ValueError(f"unknown reading {reading!r}")
     H = instance.horizon
     shifts = instance.shift_by_id
@@ -174,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Objective and hard violations of a solution.")
     ap.add_argument("instance")
     ap.add_argument("solution")
-    ap.add_argument("--reading", choices=["format", "open-ends"], default="format",
-                    help="runs of working days touching either end: held to MinConsecutiveShifts (format) or exempt")
+    ap.add_argument("--reading", choices=["open-ends", "strict"], default="open-ends",
+                    help="runs of working days touching either end: exempt (open-ends, the benchmark's reading) or held "
+                         "to MinConsecutiveShifts (strict)")
     args = ap.parse_args(argv)
     ev = evaluate(read_instance(args.instance), read_solution(args.solution), args.reading)
     print(f"objective {ev.objective}  {ev.parts}")
