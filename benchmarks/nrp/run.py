@@ -85,23 +85,12 @@ def run_one(number: int, *, time_limit: float, workers: int, seed: int, data_dir
                       first_solution_s=None if raw.first_solution_time is None else round(raw.first_solution_time, 2))
         trace = [[round(p.elapsed, 2), p.objective, p.bound] for p in raw.trace]
     record["time_s"] = round(time.monotonic() - t0, 2)
-    record["bound_source"] = "cp-sat" if engine == "cpsat" else None
-    if bound_time > 0:
-        from .bound import column_generation
-
-        t1 = time.monotonic()
-        cg = column_generation(inst, reading, time_limit=bound_time, start=solution, seed=seed)
-        record.update(bound_time_s=round(time.monotonic() - t1, 2), lp_value=cg.lp_value, lp_proved=cg.proved_lp)
-        if bound is None or cg.bound > bound:
-            bound, record["bound_source"] = cg.bound, "column generation"
-    record.update(
-        objective=objective, bound=bound,
-        best_known=bk[0] if bk else None, best_lb=bk[1] if bk else None,
-        gap_to_best_known_pct=(None if objective is None or not bk else
-                               round(100.0 * (objective - bk[0]) / bk[0], 3)),
-        gap_to_bound_pct=(None if objective is None or bound is None or objective == 0 else
-                          round(100.0 * (objective - bound) / objective, 3)),
-        time_limit=time_limit, workers=workers, seed=seed, reading=reading)
+    record.update(bound=bound, bound_source="cp-sat" if engine == "cpsat" else None, objective=objective,
+                  best_known=bk[0] if bk else None, best_lb=bk[1] if bk else None,
+                  gap_to_best_known_pct=(None if objective is None or not bk else
+                                         round(100.0 * (objective - bk[0]) / bk[0], 3)),
+                  time_limit=time_limit, workers=workers, seed=seed, reading=reading)
+    _bound(inst, record, solution, bound_time)
     if solution is not None:
         ev = evaluate(inst, solution, reading)
         record.update(evaluator_objective=ev.objective, evaluator_parts=ev.parts,
@@ -113,6 +102,35 @@ def run_one(number: int, *, time_limit: float, workers: int, seed: int, data_dir
     record["trace"] = trace
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{inst.name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def _bound(inst, record: dict, solution, bound_time: float) -> None:
+    """Column generation's bound for ``bound_time`` seconds (if any), kept when it beats the
+    record's; then the gap to the bound."""
+    if bound_time > 0:
+        from .bound import column_generation
+
+        t1 = time.monotonic()
+        cg = column_generation(inst, record["reading"], time_limit=bound_time, start=solution, seed=record["seed"])
+        record.update(bound_time_s=round(time.monotonic() - t1, 2), lp_value=cg.lp_value, lp_proved=cg.proved_lp)
+        if record.get("bound") is None or cg.bound > record["bound"]:
+            record.update(bound=cg.bound, bound_source="column generation")
+    objective, bound = record.get("objective"), record.get("bound")
+    record["gap_to_bound_pct"] = (None if objective is None or bound is None or objective == 0 else
+                                  round(100.0 * (objective - bound) / objective, 3))
+
+
+def add_bound(number: int, *, data_dir: Path, out: Path, bound_time: float) -> dict:
+    """The bound of an instance already run (its ``InstanceN.json`` in ``out``), added to its record."""
+    from .evaluate import parse_solution
+
+    inst = read_instance(instance_path(number, data_dir))
+    path = out / f"{inst.name}.json"
+    record = json.loads(path.read_text())
+    solution = parse_solution(record["solution"]) if record.get("solution") else None
+    _bound(inst, record, solution, bound_time)
+    path.write_text(json.dumps(record, indent=1) + "\n")
     return record
 
 
@@ -153,12 +171,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=["lns", "cpsat"], default="lns")
     ap.add_argument("--bound-time", type=float, default=60.0,
                     help="seconds of column generation for the bound after each search (0: none)")
+    ap.add_argument("--bound-only", action="store_true",
+                    help="no search: add the bound to the instances' records already in --out")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--data", type=Path, default=None, help="folder of InstanceN.txt (default ../shared/benchdata/nrp)")
     args = ap.parse_args(argv)
     data_dir = args.data or instance_path(1).parent
     bad = 0
     for n in parse_range(args.instances):
+        if args.bound_only:
+            r = add_bound(n, data_dir=data_dir, out=args.out, bound_time=args.bound_time)
+            print(f"Instance{n}: bound {r['bound']} ({r.get('bound_source')}, {r.get('bound_time_s')} s), "
+                  f"objective {r['objective']}, gap {r.get('gap_to_bound_pct')}%", flush=True)
+            continue
         r = run_one(n, time_limit=args.time_limit, workers=args.workers, seed=args.seed, data_dir=data_dir,
                     out=args.out, reading=args.reading, engine=args.engine, bound_time=args.bound_time)
         bad += r.get("evaluator_agrees") is False
@@ -166,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
               f"gap {r['gap_to_best_known_pct']}%) bound {r['bound']} in {r['time_s']} s "
               f"(first roster {r.get('first_solution_s')} s, {r['status']}); "
               f"evaluator agrees: {r.get('evaluator_agrees')}", flush=True)
+        if r["status"] == "interrupted":  # Ctrl-C or SIGTERM: this instance's best roster is kept, no more
+            break
     md = table(args.out)
     (args.out / "results.md").write_text(md)
     print(md)
