@@ -464,7 +464,7 @@ class Chooser:
             pen = r._cover(key, r.count.get(key, 0))
             if pen:
                 cands.append((pen, self.rng.random(), "cover", key[0], key[1]))
-        for (p, d) in set(r.on) | set(r.off):
+        for (p, d) in sorted(set(r.on) | set(r.off)):  # sorted: a set of strings has no fixed order
             pen = r._cell(p, d, r.rows[p][d])
             if pen:
                 cands.append((pen, self.rng.random(), p, d, None))
