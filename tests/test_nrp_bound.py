@@ -216,6 +216,7 @@ def test_pricing_cut_short_uses_cp_sat_bound():
     assert 700 <= res.bound <= 828
 
 
+@pytest.mark.skipif(not instance_path(12).exists(), reason="Instance12 is not beside the repository")
 def test_time_limit_still_gives_a_valid_bound():
     inst = read_instance(instance_path(12))
     # cut in the warm start: no master yet, only the trivial bound
