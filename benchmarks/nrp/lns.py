@@ -94,6 +94,13 @@ class Hood:
         return {(p, d) for p, days in self.free.items() for d in days}
 
 
+def rows_valid(inst: Instance, rows: Solution, reading: str) -> bool:
+    """Every hard rule of the people in ``rows`` holds (the independent evaluator, on them alone)."""
+    alone = dataclasses.replace(inst, staff=tuple(s for s in inst.staff if s.id in rows),
+                                on_requests=(), off_requests=(), cover=())
+    return evaluate(alone, rows, reading).violations == []
+
+
 class Roster:
     """The current roster, its cover counts and its exact objective (requests and cover, as
     benchmarks/nrp/FORMAT.md counts them), kept up to date change by change."""
@@ -152,9 +159,7 @@ class Roster:
         rows = {p: list(self.rows[p]) for p in people}
         for (p, d), t in change.items():
             rows[p][d] = t
-        alone = dataclasses.replace(self.inst, staff=tuple(s for s in self.inst.staff if s.id in people),
-                                    on_requests=(), off_requests=(), cover=())
-        return evaluate(alone, rows, reading).violations == []
+        return rows_valid(self.inst, rows, reading)
 
     def apply(self, change: dict[tuple[str, int], str | None]) -> int:
         self.version += 1
@@ -248,8 +253,7 @@ def greedy_row(inst: Instance, person: Staff, counts: dict[tuple[int, str], int]
         working, prev = True, best.id
     if not p.min_total_minutes <= minutes <= p.max_total_minutes:
         return None
-    alone = dataclasses.replace(inst, staff=(p,), on_requests=(), off_requests=(), cover=())
-    return row if evaluate(alone, {p.id: row}, reading).violations == [] else None
+    return row if rows_valid(inst, {p.id: row}, reading) else None
 
 
 def dense_pattern(inst: Instance, person: Staff, reading: str = DEFAULT_READING) -> list[bool] | None:
